@@ -1,0 +1,30 @@
+# Two commands matter: `make run` (serve on the embedded defaults) and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gatekeeper serve
+
+test: $(STAMP)
+	$(BIN)/gatekeeper test
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check gatekeeper tests bench
+	$(BIN)/mypy gatekeeper
+
+bench: $(STAMP)
+	$(BIN)/python bench/decisions.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

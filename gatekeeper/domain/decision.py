@@ -1,0 +1,226 @@
+"""The decision every evaluation returns, shaped as in DESIGN.md.
+
+The policy produces everything but ``decision_id`` and ``policy``; :meth:`Decision.from_policy`
+checks the shape so that a policy bug fails closed instead of reaching a requester.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from gatekeeper.domain.errors import PolicyError
+
+OUTCOMES = ("allow", "allow_with_consequences", "needs_approval", "deny")
+
+_E = TypeVar("_E", bound="_Element")
+
+
+@dataclass(frozen=True)
+class _Element:
+    """An element of the answer; every one names the ``rule`` that produced it."""
+
+    required: ClassVar[tuple[str, ...]] = ("id", "rule")
+    id: str
+    rule: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls: type[_E], raw: Any, where: str) -> _E:
+        if not isinstance(raw, Mapping):
+            raise PolicyError(f"{where} must be an object")
+        missing = [k for k in cls.required if k not in raw]
+        if missing:
+            raise PolicyError(f"{where} lacks {', '.join(missing)}")
+        known = {k: raw[k] for k in cls.required}
+        details = {k: v for k, v in raw.items() if k not in cls.required}
+        return cls(**known, details=details)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.required}
+        out.update(self.details)
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+
+@dataclass(frozen=True)
+class Consequence(_Element):
+    """What accepting the request costs, with figures such as ``downtime_hours``."""
+
+    required: ClassVar[tuple[str, ...]] = ("id", "kind", "severity", "summary", "rule")
+    kind: str = ""
+    severity: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Alternative(_Element):
+    """A safer way to fulfil the same need, ranked for this customer with ``why``."""
+
+    required: ClassVar[tuple[str, ...]] = (
+        "id",
+        "title",
+        "summary",
+        "lead_time_hours",
+        "downtime_hours",
+        "rank",
+        "why",
+        "rule",
+    )
+    title: str = ""
+    summary: str = ""
+    lead_time_hours: float = 0
+    downtime_hours: float = 0
+    rank: int = 0
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Condition(_Element):
+    """Something that must hold for the grant (time box, after-review, named servers)."""
+
+    required: ClassVar[tuple[str, ...]] = ("id", "summary", "rule")
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Escalation(_Element):
+    """A contact that must be told at once, and why."""
+
+    required: ClassVar[tuple[str, ...]] = ("id", "contact", "reason", "rule")
+    contact: Any = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A rule that fired, with its stable code and message."""
+
+    rule: str
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Whether approval is needed, by which roles, and how many approvers."""
+
+    required: bool = False
+    roles: tuple[str, ...] = ()
+    count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"required": self.required, "roles": list(self.roles), "count": self.count}
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """Which bundle revision and engine produced the decision."""
+
+    revision: str
+    engine: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"revision": self.revision, "engine": self.engine}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The whole answer to one access request."""
+
+    decision_id: str
+    outcome: str
+    summary: str
+    policy: PolicyRef
+    consequences: tuple[Consequence, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    approval: Approval = Approval()
+    escalations: tuple[Escalation, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+
+    @classmethod
+    def from_policy(cls, raw: Any, decision_id: str, policy: PolicyRef) -> Decision:
+        """Check and wrap what ``data.gatekeeper.decision`` returned; PolicyError if malformed."""
+        if not isinstance(raw, Mapping):
+            raise PolicyError("data.gatekeeper.decision is undefined or not an object")
+        outcome = raw.get("outcome")
+        if outcome not in OUTCOMES:
+            raise PolicyError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        summary = raw.get("summary")
+        if not isinstance(summary, str) or not summary:
+            raise PolicyError("summary must be a non-empty string")
+
+        def many(key: str, kind: type[_E]) -> tuple[_E, ...]:
+            items = raw.get(key, [])
+            if not isinstance(items, list):
+                raise PolicyError(f"{key} must be a list")
+            return tuple(kind.parse(item, f"{key}[{i}]") for i, item in enumerate(items))
+
+        approval_raw = raw.get("approval") or {}
+        if not isinstance(approval_raw, Mapping):
+            raise PolicyError("approval must be an object")
+        reasons_raw = raw.get("reasons", [])
+        if not isinstance(reasons_raw, list):
+            raise PolicyError("reasons must be a list")
+        reasons = []
+        for i, r in enumerate(reasons_raw):
+            if not isinstance(r, Mapping) or not {"rule", "code", "message"} <= r.keys():
+                raise PolicyError(f"reasons[{i}] needs rule, code and message")
+            reasons.append(Reason(str(r["rule"]), str(r["code"]), str(r["message"])))
+        decision = cls(
+            decision_id=decision_id,
+            outcome=outcome,
+            summary=summary,
+            policy=policy,
+            consequences=many("consequences", Consequence),
+            alternatives=many("alternatives", Alternative),
+            conditions=many("conditions", Condition),
+            approval=Approval(
+                required=bool(approval_raw.get("required", False)),
+                roles=tuple(approval_raw.get("roles", ())),
+                count=int(approval_raw.get("count", 0)),
+            ),
+            escalations=many("escalations", Escalation),
+            reasons=tuple(reasons),
+        )
+        if outcome != "allow" and not decision.alternatives and not decision.escalations:
+            # Principle 1: no flat denials. A policy that forgets this fails closed.
+            if not any(c.kind == "contact" for c in decision.consequences):
+                raise PolicyError(
+                    f"outcome {outcome} offers no alternative and names no contact"
+                )
+        return decision
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Decision:
+        """Rebuild a stored decision (for the ledger and replays)."""
+        policy = raw.get("policy") or {}
+        return cls.from_policy(
+            raw,
+            decision_id=str(raw.get("decision_id", "")),
+            policy=PolicyRef(str(policy.get("revision", "")), str(policy.get("engine", ""))),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision_id": self.decision_id,
+            "outcome": self.outcome,
+            "summary": self.summary,
+            "consequences": [c.to_dict() for c in self.consequences],
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "conditions": [c.to_dict() for c in self.conditions],
+            "approval": self.approval.to_dict(),
+            "escalations": [e.to_dict() for e in self.escalations],
+            "reasons": [r.to_dict() for r in self.reasons],
+            "policy": self.policy.to_dict(),
+        }

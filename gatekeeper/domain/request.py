@@ -1,0 +1,173 @@
+"""The access request a requester sends: what access they want and the need it serves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gatekeeper.domain.errors import FieldError, ValidationError
+
+URGENCIES = ("normal", "high", "emergency")
+MAX_DURATION_HOURS = 24 * 90
+_TEXT_LIMIT = 2000
+_ID_FIELDS = ("customer", "environment", "access", "purpose")
+_ALL_FIELDS = (
+    *_ID_FIELDS,
+    "need",
+    "systems",
+    "start",
+    "duration_hours",
+    "justification",
+    "urgency",
+    "ticket",
+)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp; a naive one is taken as UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC with a trailing Z, the form the policies compare."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """A validated access request. Build one with :meth:`from_mapping`."""
+
+    customer: str
+    environment: str
+    access: str
+    purpose: str
+    need: str
+    justification: str
+    duration_hours: float
+    systems: tuple[str, ...] = ()
+    start: datetime | None = None
+    urgency: str = "normal"
+    ticket: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> AccessRequest:
+        """Validate untrusted JSON-like input; raise ValidationError naming every bad field."""
+        if not isinstance(data, Mapping):
+            raise ValidationError([FieldError("", "the body must be a JSON object")])
+        errors: list[FieldError] = []
+        for name in data:
+            if name not in _ALL_FIELDS:
+                errors.append(FieldError(str(name), "unknown field"))
+
+        def text(name: str, required: bool = True, limit: int = _TEXT_LIMIT) -> str | None:
+            value = data.get(name)
+            if value is None:
+                if required:
+                    errors.append(FieldError(name, "is required"))
+                return None
+            if not isinstance(value, str):
+                errors.append(FieldError(name, f"must be a string, not {_json_type(value)}"))
+                return None
+            value = value.strip()
+            if required and not value:
+                errors.append(FieldError(name, "must not be empty"))
+            elif len(value) > limit:
+                errors.append(FieldError(name, f"must be at most {limit} characters"))
+            return value
+
+        ids = {name: text(name, limit=100) for name in _ID_FIELDS}
+        need = text("need")
+        justification = text("justification")
+        ticket = text("ticket", required=False, limit=200) or None
+
+        urgency = data.get("urgency", "normal")
+        if urgency not in URGENCIES:
+            errors.append(FieldError("urgency", f"must be one of {', '.join(URGENCIES)}"))
+
+        systems_raw = data.get("systems", [])
+        systems: list[str] = []
+        if not isinstance(systems_raw, list):
+            errors.append(FieldError("systems", "must be a list of system names"))
+        else:
+            for i, item in enumerate(systems_raw):
+                if not isinstance(item, str) or not item.strip():
+                    errors.append(FieldError(f"systems.{i}", "must be a non-empty string"))
+                else:
+                    systems.append(item.strip())
+
+        duration = data.get("duration_hours")
+        if duration is None:
+            errors.append(FieldError("duration_hours", "is required"))
+        elif isinstance(duration, bool) or not isinstance(duration, int | float):
+            errors.append(FieldError("duration_hours", "must be a number of hours"))
+        elif not 0 < duration <= MAX_DURATION_HOURS:
+            errors.append(
+                FieldError("duration_hours", f"must be more than 0 and at most {MAX_DURATION_HOURS}")
+            )
+
+        start: datetime | None = None
+        start_raw = data.get("start")
+        if start_raw is not None:
+            if not isinstance(start_raw, str):
+                errors.append(FieldError("start", "must be an RFC 3339 timestamp string"))
+            else:
+                try:
+                    start = parse_timestamp(start_raw)
+                except ValueError:
+                    errors.append(
+                        FieldError("start", "must be an RFC 3339 timestamp, e.g. 2026-11-23T09:00:00Z")
+                    )
+
+        if errors:
+            raise ValidationError(errors)
+        return cls(
+            customer=ids["customer"] or "",
+            environment=ids["environment"] or "",
+            access=ids["access"] or "",
+            purpose=ids["purpose"] or "",
+            need=need or "",
+            justification=justification or "",
+            duration_hours=float(duration),  # type: ignore[arg-type]
+            systems=tuple(systems),
+            start=start,
+            urgency=str(urgency),
+            ticket=ticket,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The request as JSON, as the requester sent it (start may be null)."""
+        return {
+            "customer": self.customer,
+            "environment": self.environment,
+            "access": self.access,
+            "purpose": self.purpose,
+            "need": self.need,
+            "systems": list(self.systems),
+            "start": format_timestamp(self.start) if self.start else None,
+            "duration_hours": self.duration_hours,
+            "justification": self.justification,
+            "urgency": self.urgency,
+            "ticket": self.ticket,
+        }
+
+    def to_input(self, now: datetime) -> dict[str, Any]:
+        """The request as the policy sees it: start defaults to ``now``."""
+        body = self.to_dict()
+        body["start"] = format_timestamp(self.start or now)
+        return body
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
