@@ -39,6 +39,13 @@ class ValidationError(GatekeeperError):
         super().__init__(detail or f"{len(self.errors)} problem(s) in: {fields}")
 
 
+class MalformedBodyError(ValidationError):
+    """The body is not parseable at all (not JSON, not an object)."""
+
+    code = "malformed_body"
+    title = "The request body is malformed"
+
+
 class BundleError(GatekeeperError):
     """The policy bundle cannot be loaded: names the file, line and problem."""
 

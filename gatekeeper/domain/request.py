@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gatekeeper.domain.errors import FieldError, ValidationError
+from gatekeeper.domain.errors import FieldError, MalformedBodyError, ValidationError
 
 URGENCIES = ("normal", "high", "emergency")
 MAX_DURATION_HOURS = 24 * 90
@@ -57,7 +57,7 @@ class AccessRequest:
     def from_mapping(cls, data: Any) -> AccessRequest:
         """Validate untrusted JSON-like input; raise ValidationError naming every bad field."""
         if not isinstance(data, Mapping):
-            raise ValidationError([FieldError("", "the body must be a JSON object")])
+            raise MalformedBodyError([FieldError("", "the body must be a JSON object")])
         errors: list[FieldError] = []
         for name in data:
             if name not in _ALL_FIELDS:

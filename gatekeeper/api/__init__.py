@@ -1,0 +1,15 @@
+"""The JSON door under /v1, plus health endpoints and RFC 9457 problem responses."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from gatekeeper.api import decisions, health, identity, openapi, problems
+
+    problems.init_app(app)
+    identity.init_app(app)
+    health.init_app(app)
+    decisions.init_app(app)
+    openapi.init_app(app)

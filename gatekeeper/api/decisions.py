@@ -1,0 +1,31 @@
+"""POST /v1/decisions (evaluate only, records nothing) and GET /v1/catalog."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from gatekeeper.api.identity import current_principal
+from gatekeeper.api.jsonbody import json_body
+from gatekeeper.service.catalog import build_catalog
+from gatekeeper.service.wiring import services
+
+bp = Blueprint("decisions", __name__, url_prefix="/v1")
+
+
+@bp.post("/decisions")
+def create_decision() -> ResponseReturnValue:
+    """Evaluate an access request and return the decision; nothing is recorded."""
+    _, decision = services(current_app).decisions.decide(json_body(), current_principal())
+    return jsonify(decision.to_dict())
+
+
+@bp.get("/catalog")
+def catalog() -> ResponseReturnValue:
+    """Access levels, purposes, alternatives, and the customers this caller may request for."""
+    loaded = services(current_app).store.current
+    return jsonify(build_catalog(loaded.bundle, current_principal()))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,95 @@
+"""``gatekeeper eval``: decide one request from a file or stdin, readable or as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gatekeeper.cli.common import (
+    CliError,
+    default_policies,
+    describe_error,
+    engine_option,
+    policies_option,
+    read_json_file,
+)
+from gatekeeper.cli.render import render_decision
+from gatekeeper.domain import GatekeeperError, Principal
+from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
+from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.service.decisions import DecisionService
+from gatekeeper.service.policy_store import PolicyStore
+
+
+def split_document(doc: Any) -> tuple[Any, Principal | None, str | None]:
+    """Accept a bare request, or an example file {request, identity, now, expect}."""
+    if isinstance(doc, dict) and isinstance(doc.get("request"), dict):
+        ident = doc.get("identity")
+        principal = None
+        if isinstance(ident, dict):
+            principal = Principal(
+                subject=str(ident.get("subject", "example")),
+                role=str(ident.get("role", "engineer")),
+                organisation=ident.get("organisation"),
+            )
+        return doc["request"], principal, doc.get("now")
+    return doc, None, None
+
+
+def load_service(policies: Path | None, engine: str) -> DecisionService:
+    """Load the bundle once; a broken one is a one-line error with exit code 2."""
+    store = PolicyStore(policies or default_policies(), engine)
+    try:
+        store.load()
+    except GatekeeperError as exc:
+        raise CliError(exc.detail) from None
+    except (KeyError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    return DecisionService(store)
+
+
+@click.command("eval")
+@click.argument("file", default="-")
+@click.option("--json", "as_json", is_flag=True, help="Print the full decision as JSON.")
+@click.option("--now", help="Evaluation time (RFC 3339); default: the file's `now`, else now.")
+@click.option("--role", help="Evaluate as this role (default: the file's identity, else engineer).")
+@click.option("--organisation", help="The caller's organisation (customer id) for --role.")
+@policies_option
+@engine_option
+def evaluate(
+    file: str,
+    as_json: bool,
+    now: str | None,
+    role: str | None,
+    organisation: str | None,
+    policies: Path | None,
+    engine: str,
+) -> None:
+    """Decide the access request in FILE ('-' for stdin) without recording it."""
+    doc = read_json_file(file)
+    body, principal, file_now = split_document(doc)
+    principal = principal or ANONYMOUS_ENGINEER
+    if role:
+        principal = Principal(subject="cli", role=role, organisation=organisation)
+    when = now or file_now
+    try:
+        at = parse_timestamp(when) if when else None
+    except ValueError:
+        raise CliError(f"--now / now: {when!r} is not an RFC 3339 timestamp") from None
+    service = load_service(policies, engine)
+    label = "<stdin>" if file == "-" else file
+    try:
+        _, decision = service.decide(body, principal, now=at)
+    except GatekeeperError as exc:
+        raise CliError(describe_error(label, exc)) from None
+    if as_json:
+        click.echo(json.dumps(decision.to_dict(), indent=2, sort_keys=False))
+    else:
+        click.echo(render_decision(decision))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(evaluate)

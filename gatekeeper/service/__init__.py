@@ -1,0 +1,1 @@
+"""Use cases: decide, submit, accept, choose, approve, report. No HTTP, no Flask."""

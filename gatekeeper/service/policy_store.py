@@ -1,0 +1,71 @@
+"""Holds the loaded bundle and its engine; a failed reload keeps the last good one serving."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from gatekeeper.domain import UnavailableError
+from gatekeeper.engine import create_engine
+from gatekeeper.engine.base import Engine, PolicyBundle
+from gatekeeper.engine.bundle import load_bundle
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A bundle and the engine compiled from it, swapped as one."""
+
+    bundle: PolicyBundle
+    engine: Engine
+
+
+class PolicyStore:
+    """Loads policies from a folder with the configured engine; thread-safe swaps."""
+
+    def __init__(self, policies_dir: str | Path, engine_name: str = "regorus") -> None:
+        self.policies_dir = Path(policies_dir)
+        self.engine_name = engine_name
+        self._current: LoadedPolicy | None = None
+        self._lock = threading.Lock()
+        self.last_error: str | None = None
+
+    def load(self) -> LoadedPolicy:
+        """Load and compile the bundle; on error keep what was serving and re-raise."""
+        try:
+            bundle = load_bundle(self.policies_dir)
+            loaded = LoadedPolicy(bundle, create_engine(self.engine_name, bundle))
+        except Exception as exc:
+            self.last_error = str(exc)
+            log.error("policy_load_failed", policies=str(self.policies_dir), error=str(exc))
+            raise
+        with self._lock:
+            previous = self._current
+            self._current = loaded
+            self.last_error = None
+        log.info(
+            "policy_loaded",
+            policies=str(self.policies_dir),
+            engine=self.engine_name,
+            revision=bundle.revision,
+            replaced=previous.bundle.revision if previous else None,
+        )
+        return loaded
+
+    @property
+    def ready(self) -> bool:
+        return self._current is not None
+
+    @property
+    def current(self) -> LoadedPolicy:
+        """The serving bundle; UnavailableError when none ever loaded (fail closed)."""
+        loaded = self._current
+        if loaded is None:
+            raise UnavailableError(
+                f"no policy bundle is loaded from {self.policies_dir}: {self.last_error}"
+            )
+        return loaded
