@@ -22,7 +22,10 @@ def _env_config() -> dict[str, Any]:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``test_config`` overrides defaults and the environment."""
-    app = Flask(__name__, instance_relative_config=True)
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "GATEKEEPER_INSTANCE_PATH"
+    )
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance or None)
     app.config.from_mapping(
         SECRET_KEY="dev",
         POLICIES=str(DEFAULT_POLICIES),

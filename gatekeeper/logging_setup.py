@@ -16,7 +16,6 @@ _SECRET_KEY = re.compile(
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 REDACTED = "[redacted]"
-_configured = False
 
 
 def redact(value: Any) -> Any:
@@ -38,10 +37,10 @@ def _redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutab
 
 
 def configure_logging(json_lines: bool | None = None, level: str = "INFO") -> None:
-    """Configure structlog and stdlib logging; later calls are no-ops so tests may call it freely."""
-    global _configured
-    if _configured:
-        return
+    """Configure structlog and stdlib logging for the process (to stderr, never stdout).
+
+    The CLI configures it at start-up; ``create_app`` configures it again from the app config.
+    """
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
     renderer: Any = (
@@ -49,7 +48,7 @@ def configure_logging(json_lines: bool | None = None, level: str = "INFO") -> No
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -63,4 +62,3 @@ def configure_logging(json_lines: bool | None = None, level: str = "INFO") -> No
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    _configured = True

@@ -1,0 +1,178 @@
+"""Decision throughput and latency versus a bare Flask echo floor, plus the engines alone.
+
+Run: ``make bench`` (or ``.venv/bin/python bench/decisions.py``). Needs ``wrk`` (Debian
+package) for the HTTP part; the engine part needs nothing. Both servers run under the same
+gunicorn configuration (gthread, --workers, --threads) on this machine's loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "requests"
+
+LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[%s]]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """Requests/s and the p50/p99 latency (ms) from ``wrk --latency`` output."""
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": float(rps.group(1)) if rps else float("nan"),
+        "p50_ms": ms("50%"),
+        "p99_ms": ms("99%"),
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def run_wrk(url: str, body: str, seconds: int, connections: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA % body)
+    subprocess.run(["wrk", "-t1", "-c4", "-d2s", "-s", f.name, url], capture_output=True)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    os.unlink(f.name)
+    return parse_wrk(out)
+
+
+def http_bench(args: argparse.Namespace, body: str) -> None:
+    if not shutil.which("wrk"):
+        print("wrk not found (apt-get install wrk): skipping the HTTP part")
+        return
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, GATEKEEPER_LOG_LEVEL="WARNING", GATEKEEPER_LOG_JSON="1")
+    results = {}
+    with tempfile.TemporaryDirectory() as inst:
+        env["GATEKEEPER_INSTANCE_PATH"] = inst
+        servers = {
+            "echo": (
+                [str(bin_dir / "gunicorn"), "-k", "gthread", "-w", str(args.workers),
+                 "--threads", str(args.threads), "--chdir", str(ROOT / "bench"),
+                 "-b", "127.0.0.1:{port}", "echo_app:app"],
+                "/echo",
+            ),
+            "decisions": (
+                [str(bin_dir / "gatekeeper"), "serve", "--workers", str(args.workers),
+                 "--threads", str(args.threads), "--port", "{port}"],
+                "/v1/decisions",
+            ),
+        }
+        for name, (cmd, path) in servers.items():
+            port = free_port()
+            proc = subprocess.Popen(
+                [c.replace("{port}", str(port)) for c in cmd], env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            try:
+                wait_up(port)
+                results[name] = run_wrk(
+                    f"http://127.0.0.1:{port}{path}", body, args.seconds, args.connections
+                )
+            finally:
+                proc.terminate()
+                proc.wait(10)
+    echo, dec = results["echo"], results["decisions"]
+    print(f"\nHTTP ({args.workers} workers x {args.threads} threads, "
+          f"{args.connections} connections, {args.seconds}s each)")
+    print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, r in results.items():
+        print(f"{name:12}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
+              f"{r['non_2xx']:>10.0f}")
+    ratio = dec["rps"] / echo["rps"]
+    print(f"decisions / echo throughput: {ratio:.0%} (target >= 50%); "
+          f"decision p99 {dec['p99_ms']:.2f} ms (target <= 5 ms)")
+
+
+def engine_bench(iterations: int) -> None:
+    from gatekeeper.domain import Principal
+    from gatekeeper.domain.request import AccessRequest, parse_timestamp
+    from gatekeeper.engine import create_engine
+    from gatekeeper.engine.bundle import load_bundle
+    from gatekeeper.service.decisions import build_input
+
+    bundle = load_bundle(ROOT / "policies")
+    inputs = []
+    for path in sorted(EXAMPLE.glob("*.json")):
+        doc = json.loads(path.read_text())
+        ident = doc.get("identity") or {}
+        principal = Principal(ident.get("subject", "x"), ident.get("role", "engineer"),
+                              ident.get("organisation"))
+        request = AccessRequest.from_mapping(doc["request"])
+        inputs.append(build_input(request, principal, parse_timestamp(doc["now"])))
+    print(f"\nEngine alone ({len(inputs)} example requests, {iterations} evaluations each)")
+    base = None
+    for name in ("regorus", "regopy"):
+        engine = create_engine(name, bundle)
+        for item in inputs:
+            engine.evaluate(item)
+        samples = []
+        for _ in range(iterations):
+            for item in inputs:
+                t = time.perf_counter()
+                engine.evaluate(item)
+                samples.append((time.perf_counter() - t) * 1000)
+        p50 = statistics.median(samples)
+        p99 = statistics.quantiles(samples, n=100)[98]
+        base = base or p50
+        print(f"{name:10} p50 {p50:.3f} ms  p99 {p99:.3f} ms  ({p50 / base:.1f}x regorus)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--iterations", type=int, default=200)
+    args = parser.parse_args()
+    example = next(p for p in sorted(EXAMPLE.glob("*.json")) if "full_admin" in p.name)
+    body = json.dumps(json.loads(example.read_text())["request"])
+    engine_bench(args.iterations)
+    http_bench(args, body)
+
+
+if __name__ == "__main__":
+    main()

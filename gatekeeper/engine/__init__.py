@@ -1,0 +1,47 @@
+"""Policy engines: load a bundle once, evaluate it for many inputs, on any thread.
+
+``ENGINES`` maps an engine name to its class; an ``opa`` engine (evaluation on an OPA server)
+can join the map later without callers changing.
+
+regopy is imported first on purpose: rego-cpp must be loaded before any other C++ extension
+brings in libstdc++ (see ``gatekeeper.engine.native``).
+"""
+
+from __future__ import annotations
+
+import regopy  # noqa: F401  # isort: skip - load order matters, see above
+
+from collections.abc import Callable
+
+from gatekeeper.domain.errors import EngineError
+from gatekeeper.engine.base import DECISION_PATH, Engine, PolicyBundle
+from gatekeeper.engine.bundle import load_bundle
+from gatekeeper.engine.regopy_engine import RegopyEngine
+from gatekeeper.engine.regorus_engine import RegorusEngine
+
+DEFAULT_ENGINE = "regorus"
+
+ENGINES: dict[str, Callable[[PolicyBundle], Engine]] = {
+    "regorus": RegorusEngine,
+    "regopy": RegopyEngine,
+}
+
+
+def create_engine(name: str, bundle: PolicyBundle) -> Engine:
+    """The engine called ``name`` for ``bundle``; an unknown name lists the choices."""
+    factory = ENGINES.get(name)
+    if factory is None:
+        choices = ", ".join(sorted(ENGINES))
+        raise EngineError(f"unknown engine {name!r}; choose one of: {choices}")
+    return factory(bundle)
+
+
+__all__ = [
+    "DECISION_PATH",
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "Engine",
+    "PolicyBundle",
+    "create_engine",
+    "load_bundle",
+]

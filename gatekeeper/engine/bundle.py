@@ -1,0 +1,170 @@
+"""Load a policy bundle from a folder: Rego modules, data files, schema checks, compile check.
+
+Layout follows the OPA bundle convention: ``customers/data.yaml`` lands at
+``data.customers``. ``*_test.rego`` files are kept apart as test modules. The revision is a
+SHA-256 over every loaded file (tests included: the revision names exactly what was
+checked out, and a test-only edit is still an edit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import regorus
+
+from gatekeeper.domain.errors import BundleError
+from gatekeeper.engine import datafiles
+from gatekeeper.engine.base import DECISION_PATH, PolicyBundle
+from gatekeeper.engine.diagnostics import parse_regorus_error
+from gatekeeper.engine.rego_ast import iter_rules, parse_ast
+
+SCHEMA_DIR = Path(__file__).with_name("schemas")
+DATA_FILE_NAMES = ("data.yaml", "data.yml", "data.json")
+TEST_SUFFIX = "_test.rego"
+
+
+def _display(root: Path, rel: str) -> str:
+    return (root / rel).as_posix()
+
+
+def _discover(root: Path) -> list[tuple[str, bytes]]:
+    """(relative posix path, bytes) of every module and data file, sorted; skips dot-folders."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix == ".rego" or path.name in DATA_FILE_NAMES:
+            found.append((rel.as_posix(), path.read_bytes()))
+    return found
+
+
+def compute_revision(files: list[tuple[str, bytes]]) -> str:
+    """``sha256:<hex>`` over sorted (path, content) pairs, length-prefixed so no two collide."""
+    digest = hashlib.sha256()
+    for rel, raw in sorted(files):
+        name = rel.encode()
+        digest.update(len(name).to_bytes(8, "big") + name)
+        digest.update(len(raw).to_bytes(8, "big") + raw)
+    return "sha256:" + digest.hexdigest()
+
+
+def _merge(target: dict[str, Any], place: tuple[str, ...], value: Any, display: str) -> None:
+    """Put ``value`` at ``place`` inside ``target``, merging mappings; clashes are errors."""
+    node = target
+    for i, key in enumerate(place[:-1]):
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise BundleError(display, f"data.{'.'.join(place[: i + 1])} is already a value")
+        node = child
+    if not place:
+        _deep_merge(target, value, display, ())
+        return
+    key = place[-1]
+    if key in node:
+        _deep_merge(node[key], value, display, place)
+    else:
+        node[key] = value
+
+
+def _deep_merge(into: Any, value: Any, display: str, at: tuple[str, ...]) -> None:
+    if not isinstance(into, dict) or not isinstance(value, dict):
+        raise BundleError(display, f"data.{'.'.join(at)} is defined by two data files")
+    for key, item in value.items():
+        if key in into:
+            _deep_merge(into[key], item, display, (*at, key))
+        else:
+            into[key] = item
+
+
+def _load_data(
+    root: Path, files: list[tuple[str, bytes]], schema_dir: Path | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    by_top: dict[str, list[datafiles.DataFile]] = {}
+    for rel, raw in files:
+        parts = tuple(rel.split("/"))
+        if parts[-1] not in DATA_FILE_NAMES:
+            continue
+        parsed = datafiles.parse_data_file(_display(root, rel), parts[:-1], raw)
+        _merge(data, parsed.place, parsed.value, parsed.display)
+        if parsed.place:
+            by_top.setdefault(parsed.place[0], []).append(parsed)
+    if schema_dir is not None:
+        for top, group in sorted(by_top.items()):
+            schema_path = schema_dir / f"{top}.schema.json"
+            if schema_path.is_file():
+                datafiles.validate(top, data[top], group, schema_path)
+    # Round-trip through JSON: rejects anything an engine could not receive (NaN, infinity).
+    try:
+        return dict(json.loads(json.dumps(data, allow_nan=False)))
+    except (TypeError, ValueError) as exc:
+        raise BundleError(root.as_posix(), f"data is not representable as JSON: {exc}") from None
+
+
+def _compile(root: Path, modules: dict[str, str], data: dict[str, Any], entrypoint: str | None):
+    """Compile every module on regorus (strict checks); returns the parsed AST modules."""
+    engine = regorus.Engine()
+    for rel, text in modules.items():
+        try:
+            engine.add_policy(rel, text)
+        except RuntimeError as exc:
+            diag = parse_regorus_error(exc)
+            raise BundleError(_display(root, diag.file or rel), diag.message, diag.line) from None
+    try:
+        engine.add_data_json(json.dumps(data))
+        engine.eval_query("1")  # triggers the whole-bundle checks (e.g. unsafe variables)
+    except RuntimeError as exc:
+        diag = parse_regorus_error(exc)
+        file = _display(root, diag.file) if diag.file else root.as_posix()
+        raise BundleError(file, diag.message, diag.line) from None
+    ast = parse_ast(engine.get_ast_as_json())
+    if entrypoint is not None:
+        wanted = entrypoint.removeprefix("data.")
+        paths = {rule.path for rule in iter_rules(ast) if rule.file not in _tests(modules)}
+        if not any(p == wanted or p.startswith(wanted + ".") for p in paths):
+            raise BundleError(root.as_posix(), f"no rule defines the entry point {entrypoint}")
+    return ast
+
+
+def _tests(modules: dict[str, str]) -> set[str]:
+    return {rel for rel in modules if rel.endswith(TEST_SUFFIX)}
+
+
+def load_bundle(
+    root: str | Path,
+    *,
+    schema_dir: str | Path | None = SCHEMA_DIR,
+    entrypoint: str | None = DECISION_PATH,
+) -> PolicyBundle:
+    """Read, validate and compile the bundle under ``root``; any problem is a ``BundleError``.
+
+    ``schema_dir=None`` skips schema validation; ``entrypoint=None`` skips the entry-point
+    check (useful for partial bundles in tests).
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise BundleError(base.as_posix(), "not a directory")
+    files = _discover(base)
+    modules: dict[str, str] = {}
+    for rel, raw in files:
+        if rel.endswith(".rego"):
+            try:
+                modules[rel] = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BundleError(_display(base, rel), f"not UTF-8 text ({exc.reason})") from None
+    if not any(rel not in _tests(modules) for rel in modules):
+        raise BundleError(base.as_posix(), "no Rego modules found")
+    data = _load_data(base, files, Path(schema_dir) if schema_dir is not None else None)
+    _compile(base, modules, data, entrypoint)
+    tests = _tests(modules)
+    return PolicyBundle(
+        root=base.as_posix(),
+        modules={rel: text for rel, text in modules.items() if rel not in tests},
+        data=data,
+        revision=compute_revision(files),
+        test_modules={rel: text for rel, text in modules.items() if rel in tests},
+    )

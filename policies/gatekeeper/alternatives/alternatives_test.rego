@@ -1,0 +1,89 @@
+package gatekeeper.alternatives_test
+
+import rego.v1
+
+import data.gatekeeper.alternatives
+
+_input(overrides) := {
+	"request": object.union(
+		{
+			"customer": "acme", "environment": "production", "access": "full_admin",
+			"purpose": "software_install", "need": "n", "systems": [],
+			"start": "2026-11-23T15:00:00Z", "duration_hours": 4, "justification": "j",
+			"urgency": "normal", "ticket": "T-1",
+		},
+		overrides,
+	),
+	"identity": {"subject": "e@msp.example", "role": "engineer", "organisation": null},
+	"now": "2026-11-23T15:00:00Z",
+}
+
+_ids(ranked) := [a.id | some a in ranked]
+
+test_speed_and_delegate_put_the_fastest_hands_off_option_first if {
+	_ids(alternatives.ranked) == [
+		"software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers",
+	] with input as _input({})
+}
+
+test_completeness_and_detail_reverse_the_order if {
+	_ids(alternatives.ranked) == [
+		"supervised_session", "msp_standard_change", "scoped_admin_named_servers", "software_portal",
+	] with input as _input({"customer": "globex"})
+}
+
+test_whole_entry_of_the_top_alternative if {
+	alternatives.ranked[0] == {
+		"id": "software_portal",
+		"title": "Packaged deployment from the software portal",
+		"summary": "Pick the package in the self-service software portal; it is deployed automatically to the servers you choose.",
+		"fulfils": ["software_install"],
+		"access": "none",
+		"lead_time_hours": 0,
+		"downtime_hours": 0,
+		"completeness": 1,
+		"involvement": "delegate",
+		"conditions": ["the software is in the portal catalogue (new packages can be requested)"],
+		"score": 125,
+		"rank": 1,
+		"why": "Rank 1 for you: you prefer speed and it can be in place at once, with no downtime; the MSP does the work, as you prefer to delegate.",
+		"rule": "gatekeeper.alternatives.ranked",
+	} with input as _input({})
+}
+
+test_the_requested_access_level_is_not_offered_back if {
+	ids := _ids(alternatives.ranked) with input as _input({"access": "scoped_admin"})
+	not "scoped_admin_named_servers" in ids
+	count(ids) == 3
+}
+
+test_only_alternatives_for_the_purpose if {
+	_ids(alternatives.ranked) == ["msp_masked_extract", "read_only_reporting"] with input as _input({"access": "data_export", "purpose": "data_export"})
+}
+
+test_staffed_alternatives_wait_for_support_hours if {
+	inp := _input({"customer": "bakkerij_jansen", "access": "scoped_admin", "start": "2026-11-28T10:00:00Z"})
+	ranked := alternatives.ranked with input as inp
+	ranked[0].id == "software_portal"
+	ranked[0].lead_time_hours == 0
+	some a in ranked
+	a.id == "msp_standard_change"
+	a.lead_time_hours == 53
+	contains(a.why, "(it waits for support hours)")
+}
+
+test_equal_scores_tie_break_by_id if {
+	twins := {
+		"zulu": {"title": "Z", "summary": "z", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false},
+		"alpha": {"title": "A", "summary": "a", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false},
+	}
+	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as twins
+	_ids(ranked) == ["alpha", "zulu"]
+	[a.rank | some a in ranked] == [1, 2]
+}
+
+test_downtime_beyond_tolerance_is_named_in_why if {
+	slow := {"slow": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 30, "downtime_hours": 4, "completeness": 3, "involvement": "detail", "needs_msp_staff": false, "changes_system": false}}
+	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as slow
+	ranked[0].why == "Rank 1 for you: you prefer speed and it can be in place in 30 hours, with 4 hours of downtime, more than the 2 you tolerate; it needs your hands-on involvement, though you prefer to delegate."
+}

@@ -1,0 +1,151 @@
+# METADATA
+# title: Gatekeeper decision
+# description: |
+#   Entry point. Gathers consequences, conditions, escalations, outcomes, approvals and
+#   reasons from every package under data.gatekeeper.rules (a new rule file needs no change
+#   here), lets the most restrictive outcome win, and adds the alternatives ranked for the
+#   customer. Every list is sorted so that every engine returns the same JSON.
+package gatekeeper
+
+import rego.v1
+
+import data.gatekeeper.alternatives
+import data.gatekeeper.lib.context
+import data.gatekeeper.lib.times
+import data.gatekeeper.lib.util
+
+_consequences contains c if {
+	some name
+	c := data.gatekeeper.rules[name].consequences[_]
+}
+
+_conditions contains c if {
+	some name
+	c := data.gatekeeper.rules[name].conditions[_]
+}
+
+_escalations contains e if {
+	some name
+	e := data.gatekeeper.rules[name].escalations[_]
+}
+
+_outcomes contains o if {
+	some name
+	o := data.gatekeeper.rules[name].outcomes[_]
+}
+
+_approvals contains a if {
+	some name
+	a := data.gatekeeper.rules[name].approvals[_]
+}
+
+_rule_reasons contains r if {
+	some name
+	r := data.gatekeeper.rules[name].reasons[_]
+}
+
+# Sorting: every element gets a unique text key; lists follow the sorted keys.
+_sorted(index) := [index[k] | some k in sort(object.keys(index))]
+
+_consequence_list := _sorted({k: c |
+	some c in _consequences
+	k := concat("|", [util.severity_rank[c.severity], c.id, c.rule])
+})
+
+# A denial grants nothing, so it carries no conditions.
+_condition_list := [] if {
+	_outcome == "deny"
+} else := _sorted({k: c | some c in _conditions; k := concat("|", [c.id, c.rule])})
+
+_escalation_list := _sorted({k: e | some e in _escalations; k := concat("|", [e.id, e.rule])})
+
+# Outcome: the most restrictive one asked for; consequences alone mean allow_with_consequences.
+_levels contains i if {
+	some o in _outcomes
+	util.outcome_order[i] == o.outcome
+}
+
+_levels contains 1 if count(_consequences) > 0
+
+_levels contains 0
+
+_outcome := util.outcome_order[util.max_of(_levels)]
+
+_roles := sort({r | some a in _approvals; some r in a.roles}) if count(_approvals) > 0
+
+else := ["approver"]
+
+_approver_count := util.max_of({a.count | some a in _approvals}) if count(_approvals) > 0
+
+else := 1
+
+_approval := {"required": true, "roles": _roles, "count": _approver_count} if {
+	_outcome == "needs_approval"
+} else := {"required": false, "roles": [], "count": 0}
+
+_alternative_list := [] if _outcome == "allow"
+
+else := alternatives.ranked
+
+_alternatives_reason contains {"rule": "gatekeeper.alternatives.ranked", "code": "GK-ALT-003", "message": message} if {
+	_outcome != "allow"
+	n := count(_alternative_list)
+	purpose := input.request.purpose
+	message := sprintf(
+		"%d alternatives fulfil %s; ranked for priority %s and involvement %s.",
+		[n, purpose, context.preferences.priority, context.preferences.involvement],
+	)
+}
+
+_reason_list := _sorted({k: r |
+	some r in _rule_reasons | _alternatives_reason
+	k := concat("|", [r.rule, r.code, r.message])
+})
+
+# Summary: one plain-language sentence.
+_headline := concat("; ", [object.get(c, "title", c.id) | some c in _consequence_list])
+
+_offer := "No alternative fulfils this purpose; the contact named below can help." if {
+	count(_alternative_list) == 0
+} else := "1 alternative is offered." if {
+	count(_alternative_list) == 1
+} else := sprintf("%d alternatives are offered, ranked for you.", [count(_alternative_list)])
+
+_what := sprintf("%s on %s", [context.access_level.title, context.environment_title])
+
+_summary := text if {
+	_outcome == "allow"
+	ends := times.format(context.end_ns)
+	text := sprintf("%s is granted until %s.", [_what, ends])
+}
+
+# concat, not sprintf: one engine quotes strings built by concat inside sprintf.
+_summary := concat("", [_what, " is possible if you accept: ", _headline, ". ", _offer]) if {
+	_outcome == "allow_with_consequences"
+}
+
+_summary := concat("", [_what, " needs approval: ", _headline, ". ", _offer]) if {
+	_outcome == "needs_approval"
+}
+
+_summary := concat("", [_what, " is not available to you: ", _headline, ". ", _offer]) if {
+	_outcome == "deny"
+}
+
+# METADATA
+# title: The decision for the access request in input
+# description: |
+#   outcome, summary, consequences, alternatives, conditions, approval, escalations and
+#   reasons, as in docs/policy-contract.md.
+# custom:
+#   code: GK-DEC-001
+decision := {
+	"outcome": _outcome,
+	"summary": _summary,
+	"consequences": _consequence_list,
+	"alternatives": _alternative_list,
+	"conditions": _condition_list,
+	"approval": _approval,
+	"escalations": _escalation_list,
+	"reasons": _reason_list,
+}

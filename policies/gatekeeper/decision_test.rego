@@ -1,0 +1,123 @@
+package gatekeeper_test
+
+import rego.v1
+
+import data.gatekeeper
+
+_input(overrides, identity) := {
+	"request": object.union(
+		{
+			"customer": "acme", "environment": "production", "access": "full_admin",
+			"purpose": "software_install", "need": "n", "systems": [],
+			"start": "2026-11-23T09:00:00Z", "duration_hours": 8, "justification": "j",
+			"urgency": "normal", "ticket": "T-1",
+		},
+		overrides,
+	),
+	"identity": identity,
+	"now": "2026-11-23T09:00:00Z",
+}
+
+_customer := {"subject": "alice@acme.example", "role": "customer", "organisation": "acme"}
+
+_engineer := {"subject": "oncall@msp.example", "role": "engineer", "organisation": null}
+
+test_full_admin_is_not_denied_but_needs_approval_on_gold if {
+	d := gatekeeper.decision with input as _input({}, _customer)
+	d.outcome == "needs_approval"
+	d.approval == {"required": true, "roles": ["approver"], "count": 1}
+	[c.id | some c in d.consequences] == ["reprovisioning_downtime", "sla_budget"]
+	count(d.alternatives) >= 2
+	every a in d.alternatives {
+		a.downtime_hours == 0
+	}
+}
+
+test_read_only_is_allowed_time_boxed_without_alternatives if {
+	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting", "duration_hours": 4}, _customer)
+	d.outcome == "allow"
+	d.alternatives == []
+	d.consequences == []
+	[c.id | some c in d.conditions] == ["time_box"]
+	d.summary == "Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+}
+
+test_most_restrictive_outcome_wins if {
+	# bronze lets the requester accept re-provisioning, but the peak-season freeze needs approval
+	d := gatekeeper.decision with input as _input({"access": "full_admin", "start": "2026-11-27T09:00:00Z"}, _customer)
+		with data.customers.acme.tier as "bronze"
+	d.outcome == "needs_approval"
+	e := gatekeeper.decision with input as _input({"access": "break_glass", "purpose": "troubleshooting", "urgency": "emergency"}, _customer)
+	e.outcome == "deny"
+}
+
+test_a_new_rule_package_is_gathered_without_changes if {
+	extra := {"outcomes": [{"outcome": "deny", "rule": "gatekeeper.rules.extra.outcomes"}], "reasons": [{"rule": "gatekeeper.rules.extra.outcomes", "code": "GK-X-001", "message": "extra"}]}
+	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as extra
+	d.outcome == "deny"
+	some r in d.reasons
+	r.code == "GK-X-001"
+	d.conditions == []
+	count(d.alternatives) > 0
+}
+
+test_consequences_are_sorted_most_severe_first if {
+	d := gatekeeper.decision with input as _input({}, _customer)
+	[c.severity | some c in d.consequences] == ["critical", "high"]
+}
+
+test_reasons_name_every_rule_that_fired if {
+	d := gatekeeper.decision with input as _input({}, _customer)
+	[r.code | some r in d.reasons] == ["GK-ALT-003", "GK-RPV-001", "GK-SLA-001", "GK-TB-001"]
+}
+
+test_every_element_names_its_rule if {
+	inputs := [
+		_input({}, _customer),
+		_input({"access": "data_export", "purpose": "data_export"}, _customer),
+		_input({"access": "break_glass", "purpose": "troubleshooting", "urgency": "emergency"}, _engineer),
+	]
+	every inp in inputs {
+		_rules_named(gatekeeper.decision) with input as inp
+	}
+}
+
+_rules_named(d) if {
+	every key in ["consequences", "alternatives", "conditions", "escalations"] {
+		every item in d[key] {
+			startswith(item.rule, "gatekeeper.")
+		}
+	}
+}
+
+test_non_allow_outcomes_offer_a_way_forward if {
+	requests := [
+		{},
+		{"access": "data_export", "purpose": "data_export"},
+		{"access": "break_glass", "purpose": "troubleshooting", "urgency": "emergency"},
+		{"access": "scoped_admin", "purpose": "configuration_change", "start": "2026-11-27T09:00:00Z"},
+	]
+	every req in requests {
+		_way_forward(gatekeeper.decision) with input as _input(req, _customer)
+	}
+}
+
+_way_forward(d) if {
+	d.outcome != "allow"
+	count(d.alternatives) > 0
+}
+
+_way_forward(d) if {
+	d.outcome != "allow"
+	count(d.escalations) > 0
+}
+
+test_break_glass_emergency_is_allowed_with_review_and_escalation if {
+	d := gatekeeper.decision with input as _input({"access": "break_glass", "purpose": "troubleshooting", "urgency": "emergency", "start": "2026-11-28T02:30:00Z", "duration_hours": 2}, _engineer)
+	d.outcome == "allow_with_consequences"
+	some c in d.conditions
+	c.id == "after_review"
+	c.mandatory
+	[e.id | some e in d.escalations] == ["security_contact", "service_manager_contact"]
+}

@@ -1,0 +1,206 @@
+# METADATA
+# title: Request context
+# description: |
+#   The request joined with its data: customer, environment, tier, access level, purpose,
+#   the time window and what the access does to the managed baseline. Rules read these
+#   instead of repeating the look-ups.
+package gatekeeper.lib.context
+
+import rego.v1
+
+import data.gatekeeper.lib.support_hours
+import data.gatekeeper.lib.times
+import data.gatekeeper.lib.util
+
+# METADATA
+# title: The request
+# custom:
+#   code: GK-CTX-001
+request := input.request
+
+# METADATA
+# title: The customer's contract and profile
+# custom:
+#   code: GK-CTX-002
+customer := data.customers[input.request.customer]
+
+# METADATA
+# title: The requested environment
+# custom:
+#   code: GK-CTX-003
+environment := customer.environments[input.request.environment]
+
+# METADATA
+# title: Display name of the environment
+# custom:
+#   code: GK-CTX-004
+environment_title := object.get(environment, "title", input.request.environment)
+
+# METADATA
+# title: The customer's SLA tier
+# custom:
+#   code: GK-CTX-005
+tier := data.sla_tiers[customer.tier]
+
+# METADATA
+# title: The requested access level
+# custom:
+#   code: GK-CTX-006
+access_level := data.catalog.access_levels[input.request.access]
+
+# METADATA
+# title: The purpose the request serves
+# custom:
+#   code: GK-CTX-007
+purpose := data.catalog.purposes[input.request.purpose]
+
+# METADATA
+# title: The customer's preferences, with defaults
+# custom:
+#   code: GK-CTX-008
+preferences := object.union(
+	{"tolerated_downtime_hours": 0, "priority": "speed", "involvement": "delegate"},
+	object.get(customer, "preferences", {}),
+)
+
+# METADATA
+# title: Who asks
+# custom:
+#   code: GK-CTX-009
+identity := object.get(input, "identity", {})
+
+# METADATA
+# title: Who asks, for messages
+# custom:
+#   code: GK-CTX-027
+requester := object.get(identity, "subject", "an unknown requester")
+
+# METADATA
+# title: The identity is MSP staff (an engineer or administrator)
+# custom:
+#   code: GK-CTX-010
+msp_staff if identity.role in {"engineer", "admin"}
+
+# METADATA
+# title: The request is an emergency
+# custom:
+#   code: GK-CTX-011
+emergency if input.request.urgency == "emergency"
+
+# METADATA
+# title: Start of the requested window (ns)
+# custom:
+#   code: GK-CTX-012
+start_ns := times.parse_ns(input.request.start)
+
+# METADATA
+# title: Start as an RFC 3339 UTC timestamp
+# custom:
+#   code: GK-CTX-013
+start := times.format(start_ns)
+
+# METADATA
+# title: Granted duration, capped at the access level's maximum
+# custom:
+#   code: GK-CTX-014
+duration_hours := util.min_of([input.request.duration_hours, access_level.max_duration_hours])
+
+# METADATA
+# title: The requested duration exceeds the access level's maximum
+# custom:
+#   code: GK-CTX-015
+duration_capped if input.request.duration_hours > access_level.max_duration_hours
+
+# METADATA
+# title: End of the granted window (ns)
+# custom:
+#   code: GK-CTX-016
+end_ns := times.add_hours(grant_start_ns, duration_hours)
+
+# METADATA
+# title: The access breaks a managed baseline, so the environment must be re-provisioned
+# custom:
+#   code: GK-CTX-017
+breaks_baseline if {
+	access_level.breaks_managed_baseline
+	environment.managed_baseline
+}
+
+# METADATA
+# title: Downtime the access causes, in hours
+# custom:
+#   code: GK-CTX-018
+default downtime_hours := 0
+
+downtime_hours := environment.reprovision_hours if breaks_baseline
+
+# METADATA
+# title: Support is open at the start of the window
+# custom:
+#   code: GK-CTX-019
+support_open if support_hours.open_at(customer.support_hours, customer.timezone, start_ns)
+
+# METADATA
+# title: The grant needs an MSP engineer and waits for support hours
+# description: Self-service access levels and emergencies do not wait.
+# custom:
+#   code: GK-CTX-025
+waits_for_support if {
+	not access_level.self_service
+	not emergency
+	not support_open
+}
+
+# METADATA
+# title: When the grant starts (ns) - the requested start, or when support opens
+# custom:
+#   code: GK-CTX-026
+grant_start_ns := support_hours.next_open(customer.support_hours, customer.timezone, start_ns) if waits_for_support
+
+else := start_ns
+
+# METADATA
+# title: Hours from the start until support opens
+# custom:
+#   code: GK-CTX-020
+support_wait_hours := support_hours.wait_hours(customer.support_hours, customer.timezone, start_ns)
+
+# METADATA
+# title: When support opens, as an RFC 3339 UTC timestamp
+# custom:
+#   code: GK-CTX-021
+support_opens_at := times.format(support_hours.next_open(customer.support_hours, customer.timezone, start_ns))
+
+# METADATA
+# title: Change freezes of the environment that overlap the requested window
+# custom:
+#   code: GK-CTX-022
+active_freezes contains f if {
+	some f in object.get(environment, "change_freezes", [])
+	times.parse_ns(f.start) < end_ns
+	times.parse_ns(f.end) > start_ns
+}
+
+# METADATA
+# title: The overlapping freeze that ends last (ties by id)
+# custom:
+#   code: GK-CTX-023
+blocking_freeze := f if {
+	some f in active_freezes
+	every g in active_freezes {
+		_ends_no_later(g, f)
+	}
+}
+
+_ends_no_later(g, f) if times.parse_ns(g.end) < times.parse_ns(f.end)
+
+_ends_no_later(g, f) if {
+	times.parse_ns(g.end) == times.parse_ns(f.end)
+	g.id <= f.id
+}
+
+# METADATA
+# title: Hours from the start until the blocking freeze ends
+# custom:
+#   code: GK-CTX-024
+freeze_wait_hours := times.hours_between(start_ns, times.parse_ns(blocking_freeze.end))

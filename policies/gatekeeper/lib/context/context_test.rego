@@ -1,0 +1,54 @@
+package gatekeeper.lib.context_test
+
+import rego.v1
+
+import data.gatekeeper.lib.context
+
+_input(overrides) := {
+	"request": object.union(
+		{
+			"customer": "acme", "environment": "production", "access": "full_admin",
+			"purpose": "software_install", "need": "n", "systems": [],
+			"start": "2026-11-23T09:00:00Z", "duration_hours": 8, "justification": "j",
+			"urgency": "normal", "ticket": "T-1",
+		},
+		overrides,
+	),
+	"identity": {"subject": "a@acme.example", "role": "customer", "organisation": "acme"},
+	"now": "2026-11-23T09:00:00Z",
+}
+
+test_downtime_comes_from_reprovision_hours if {
+	context.breaks_baseline with input as _input({})
+	context.downtime_hours == 24 with input as _input({})
+	context.downtime_hours == 6 with input as _input({"environment": "staging"})
+}
+
+test_no_downtime_without_a_managed_baseline if {
+	not context.breaks_baseline with input as _input({"customer": "globex", "environment": "development"})
+	context.downtime_hours == 0 with input as _input({"customer": "globex", "environment": "development"})
+	context.downtime_hours == 0 with input as _input({"access": "scoped_admin"})
+}
+
+test_duration_is_capped_at_the_access_level_maximum if {
+	context.duration_hours == 8 with input as _input({"access": "scoped_admin", "duration_hours": 12})
+	context.duration_capped with input as _input({"access": "scoped_admin", "duration_hours": 12})
+	not context.duration_capped with input as _input({})
+}
+
+test_blocking_freeze_is_the_one_that_ends_last if {
+	inp := _input({"start": "2026-11-27T09:00:00Z"})
+	freezes := [
+		{"id": "short", "title": "s", "start": "2026-11-27T00:00:00Z", "end": "2026-11-28T00:00:00Z", "reason": "r"},
+		{"id": "long", "title": "l", "start": "2026-11-26T00:00:00Z", "end": "2026-11-30T00:00:00Z", "reason": "r"},
+	]
+	context.blocking_freeze.id == "long" with input as inp
+		with data.customers.acme.environments.production.change_freezes as freezes
+	context.freeze_wait_hours == 63 with input as inp
+		with data.customers.acme.environments.production.change_freezes as freezes
+}
+
+test_preferences_have_defaults if {
+	context.preferences == {"tolerated_downtime_hours": 0, "priority": "speed", "involvement": "delegate"} with input as _input({})
+		with data.customers.acme.preferences as {}
+}

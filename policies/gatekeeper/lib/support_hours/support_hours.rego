@@ -1,0 +1,102 @@
+# METADATA
+# title: Support hours
+# description: |
+#   Whether a moment falls within a customer's support hours (in the customer's IANA time
+#   zone), and when support next opens. Support hours are either {"mode": "24x7"} or
+#   {"mode": "business_hours", "days": [...], "open": "HH:MM", "close": "HH:MM"}.
+package gatekeeper.lib.support_hours
+
+import rego.v1
+
+import data.gatekeeper.lib.times
+import data.gatekeeper.lib.util
+
+# METADATA
+# title: The moment (ns) falls within the support hours
+# custom:
+#   code: GK-LIB-SUP-001
+open_at(hours, _, _) if hours.mode == "24x7"
+
+open_at(hours, tz, ns) if {
+	hours.mode == "business_hours"
+	_weekday(tz, ns) in hours.days
+	c := time.clock([ns, tz])
+	m := (c[0] * 60) + c[1]
+	m >= times.minutes_of(hours.open)
+	m < times.minutes_of(hours.close)
+}
+
+_weekday(tz, ns) := lower(time.weekday([ns, tz]))
+
+# Local noon of the day `ns` falls on; stepping whole days from noon never skips or repeats a
+# local date across a daylight-saving change.
+_local_noon(tz, ns) := (ns - (secs * 1000000000)) + (12 * times.hour_ns) if {
+	c := time.clock([ns, tz])
+	secs := ((c[0] * 3600) + (c[1] * 60)) + c[2]
+}
+
+# The moment `minutes` after local midnight on the local day of `t`, corrected once when a
+# daylight-saving change lies between that time and `t`.
+_local_time_on_day(tz, t, minutes) := corrected if {
+	c := time.clock([t, tz])
+	secs := ((c[0] * 3600) + (c[1] * 60)) + c[2]
+	approx := (t - (secs * 1000000000)) + ((minutes * 60) * 1000000000)
+	a := time.clock([approx, tz])
+	diff := minutes - ((a[0] * 60) + a[1])
+	corrected := _shift(approx, diff)
+}
+
+_shift(ns, diff) := ns + ((diff * 60) * 1000000000) if abs(diff) <= 120
+
+_shift(ns, diff) := ns if abs(diff) > 120
+
+_openings(hours, tz, ns) := {o |
+	noon := _local_noon(tz, ns)
+	some d in numbers.range(0, 7)
+	t := noon + (d * times.day_ns)
+	_weekday(tz, t) in hours.days
+	o := _local_time_on_day(tz, t, times.minutes_of(hours.open))
+	o > ns
+}
+
+# METADATA
+# title: When support next opens after ns (ns itself when support is open)
+# custom:
+#   code: GK-LIB-SUP-002
+next_open(hours, tz, ns) := ns if open_at(hours, tz, ns)
+
+next_open(hours, tz, ns) := util.min_of(_openings(hours, tz, ns)) if not open_at(hours, tz, ns)
+
+# METADATA
+# title: Hours to wait from ns until support is open (0 when open)
+# custom:
+#   code: GK-LIB-SUP-003
+wait_hours(hours, tz, ns) := times.hours_between(ns, next_open(hours, tz, ns))
+
+# METADATA
+# title: Support hours in plain language
+# custom:
+#   code: GK-LIB-SUP-004
+describe(hours, _) := "around the clock (24x7)" if hours.mode == "24x7"
+
+describe(hours, tz) := text if {
+	hours.mode == "business_hours"
+	days := _days_text(hours.days)
+	text := concat("", [days, " ", hours.open, "-", hours.close, " (", tz, ")"])
+}
+
+_week := ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+_titled(day) := concat("", [upper(substring(day, 0, 1)), substring(day, 1, -1)])
+
+_positions(days) := {i | some day in days; _week[i] == day}
+
+# "Monday to Friday" for a run of consecutive days, else the days listed in week order.
+_days_text(days) := text if {
+	pos := _positions(days)
+	count(pos) > 2
+	first := util.min_of(pos)
+	last := util.max_of(pos)
+	count(pos) == (last - first) + 1
+	text := concat(" to ", [_titled(_week[first]), _titled(_week[last])])
+} else := concat(", ", [_titled(day) | some day in _week; day in days])

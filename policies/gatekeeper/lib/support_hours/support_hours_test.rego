@@ -1,0 +1,42 @@
+package gatekeeper.lib.support_hours_test
+
+import rego.v1
+
+import data.gatekeeper.lib.support_hours
+import data.gatekeeper.lib.times
+
+_office := {"mode": "business_hours", "days": ["monday", "tuesday", "wednesday", "thursday", "friday"], "open": "08:00", "close": "17:00"}
+
+_tz := "Europe/Amsterdam"
+
+test_always_open_24x7 if {
+	support_hours.open_at({"mode": "24x7"}, _tz, times.parse_ns("2026-11-28T03:00:00Z"))
+	support_hours.wait_hours({"mode": "24x7"}, _tz, times.parse_ns("2026-11-28T03:00:00Z")) == 0
+}
+
+test_open_on_a_weekday_in_local_hours if {
+	# 10:00 in Amsterdam (UTC+1 in November)
+	support_hours.open_at(_office, _tz, times.parse_ns("2026-11-23T09:00:00Z"))
+	not support_hours.open_at(_office, _tz, times.parse_ns("2026-11-23T06:59:00Z"))
+	not support_hours.open_at(_office, _tz, times.parse_ns("2026-11-23T16:00:00Z"))
+}
+
+test_saturday_waits_until_monday_opening if {
+	saturday := times.parse_ns("2026-11-28T10:00:00Z")
+	not support_hours.open_at(_office, _tz, saturday)
+	times.format(support_hours.next_open(_office, _tz, saturday)) == "2026-11-30T07:00:00Z"
+	support_hours.wait_hours(_office, _tz, saturday) == 45
+}
+
+test_next_open_follows_daylight_saving if {
+	# Friday evening before the switch to summer time: Monday 08:00 CEST is 06:00 UTC
+	friday := times.parse_ns("2026-03-27T17:00:00Z")
+	times.format(support_hours.next_open(_office, _tz, friday)) == "2026-03-30T06:00:00Z"
+}
+
+test_describe if {
+	support_hours.describe(_office, _tz) == "Monday to Friday 08:00-17:00 (Europe/Amsterdam)"
+	support_hours.describe({"mode": "24x7"}, _tz) == "around the clock (24x7)"
+	odd := object.union(_office, {"days": ["friday", "monday"]})
+	support_hours.describe(odd, _tz) == "Monday, Friday 08:00-17:00 (Europe/Amsterdam)"
+}

@@ -1,0 +1,26 @@
+package gatekeeper.lib.util_test
+
+import rego.v1
+
+import data.gatekeeper.lib.util
+
+test_max_and_min_compare_numbers_not_text if {
+	util.max_of([2.5, 10, 3]) == 10
+	util.min_of([2.5, 10, 3]) == 2.5
+	util.max_of({1, 3, 2}) == 3
+}
+
+test_num_prints_at_most_two_decimals if {
+	util.num(24) == "24"
+	util.num(99.9) == "99.9"
+	util.num(96.666) == "96.67"
+	util.num(-1397) == "-1397"
+	util.num(0.05) == "0.05"
+	util.num(8.0) == "8"
+}
+
+test_hours_text if {
+	util.hours_text(1) == "1 hour"
+	util.hours_text(24) == "24 hours"
+	util.hours_text(0.5) == "0.5 hours"
+}

@@ -1,0 +1,76 @@
+# METADATA
+# title: Support hours
+# description: |
+#   A grant that an MSP engineer must set up waits for the customer's support hours. Outside
+#   them the request gets a lead time until support opens; self-service alternatives can
+#   happen sooner. Emergencies go to the on-call engineer and do not wait.
+package gatekeeper.rules.support_hours
+
+import rego.v1
+
+import data.gatekeeper.lib.context
+import data.gatekeeper.lib.support_hours
+import data.gatekeeper.lib.util
+
+_rule := "gatekeeper.rules.support_hours.consequences"
+
+_waits if context.waits_for_support
+
+_hours_text := support_hours.describe(context.customer.support_hours, context.customer.timezone)
+
+# METADATA
+# title: Waiting for support hours
+# custom:
+#   code: GK-SUP-001
+consequences contains {
+	"id": "outside_support_hours",
+	"kind": "lead_time",
+	"severity": "medium",
+	"title": sprintf("%s h until support opens", [util.num(context.support_wait_hours)]),
+	"summary": summary,
+	"lead_time_hours": context.support_wait_hours,
+	"earliest_start": context.support_opens_at,
+	"rule": _rule,
+} if {
+	_waits
+	name := context.customer.name
+	wait := util.hours_text(context.support_wait_hours)
+
+	# concat, not sprintf: _hours_text is built by concat, which one engine quotes in sprintf.
+	summary := concat("", [
+		name, " has support ", _hours_text, "; an MSP engineer can set this up when support opens at ",
+		context.support_opens_at, ", in ", wait, ". Self-service alternatives can start sooner.",
+	])
+}
+
+# METADATA
+# title: The grant starts when support opens
+# custom:
+#   code: GK-SUP-002
+conditions contains {
+	"id": "starts_when_support_opens",
+	"summary": summary,
+	"earliest_start": context.support_opens_at,
+	"rule": "gatekeeper.rules.support_hours.conditions",
+} if {
+	_waits
+	summary := sprintf("The grant starts at %s, when support opens.", [context.support_opens_at])
+}
+
+# METADATA
+# title: Waiting for support is a consequence the requester can accept
+# custom:
+#   code: GK-SUP-003
+outcomes contains {"outcome": "allow_with_consequences", "rule": "gatekeeper.rules.support_hours.outcomes"} if _waits
+
+# METADATA
+# title: Why support hours apply
+# custom:
+#   code: GK-SUP-001
+reasons contains {"rule": _rule, "code": "GK-SUP-001", "message": message} if {
+	_waits
+	message := concat("", [
+		"Requested start ", context.start, " is outside support hours (", _hours_text,
+		"); support opens ", context.support_opens_at, ".",
+	])
+}

@@ -1,0 +1,49 @@
+package gatekeeper.rules.support_hours_test
+
+import rego.v1
+
+import data.gatekeeper.rules.support_hours
+
+_input(overrides) := {
+	"request": object.union(
+		{
+			"customer": "bakkerij_jansen", "environment": "production", "access": "scoped_admin",
+			"purpose": "software_install", "need": "n", "systems": ["shop-01"],
+			"start": "2026-11-28T10:00:00Z", "duration_hours": 2, "justification": "j",
+			"urgency": "normal", "ticket": null,
+		},
+		overrides,
+	),
+	"identity": {"subject": "kees@bakkerij-jansen.example", "role": "customer", "organisation": "bakkerij_jansen"},
+	"now": "2026-11-28T10:00:00Z",
+}
+
+test_saturday_request_waits_for_monday if {
+	support_hours.consequences == {{
+		"id": "outside_support_hours",
+		"kind": "lead_time",
+		"severity": "medium",
+		"title": "45 h until support opens",
+		"summary": "Bakkerij Jansen has support Monday to Friday 08:00-17:00 (Europe/Amsterdam); an MSP engineer can set this up when support opens at 2026-11-30T07:00:00Z, in 45 hours. Self-service alternatives can start sooner.",
+		"lead_time_hours": 45,
+		"earliest_start": "2026-11-30T07:00:00Z",
+		"rule": "gatekeeper.rules.support_hours.consequences",
+	}} with input as _input({})
+	support_hours.outcomes == {{"outcome": "allow_with_consequences", "rule": "gatekeeper.rules.support_hours.outcomes"}} with input as _input({})
+}
+
+test_in_hours_request_does_not_wait if {
+	count(support_hours.consequences) == 0 with input as _input({"start": "2026-11-30T09:00:00Z"})
+}
+
+test_self_service_access_does_not_wait if {
+	count(support_hours.consequences) == 0 with input as _input({"access": "read_only", "purpose": "troubleshooting"})
+}
+
+test_emergency_does_not_wait if {
+	count(support_hours.consequences) == 0 with input as _input({"urgency": "emergency"})
+}
+
+test_24x7_customer_never_waits if {
+	count(support_hours.consequences) == 0 with input as _input({"customer": "acme"})
+}

@@ -1,0 +1,170 @@
+"""POST /v1/decisions and GET /v1/catalog through the Flask test client, on the real bundle."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from gatekeeper.api.openapi import load_spec
+from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.service.wiring import services
+from tests.conftest import load_example
+
+
+def _schema(name: str) -> dict[str, Any]:
+    spec = load_spec()
+    return {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+
+
+def _freeze(app: Flask, now: str) -> None:
+    fixed = parse_timestamp(now)
+    services(app).decisions.clock = lambda: fixed
+
+
+def _post(client: FlaskClient, body: Any, **kw: Any) -> Any:
+    return client.post("/v1/decisions", json=body, **kw)
+
+
+def test_full_admin_for_software_install_gets_consequences_and_alternatives(
+    app: Flask, client: FlaskClient
+) -> None:
+    example = load_example("full_admin")
+    _freeze(app, example["now"])
+    response = _post(client, example["request"])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    decision = response.get_json()
+    jsonschema.validate(decision, _schema("Decision"))
+    assert decision["outcome"] in ("allow_with_consequences", "needs_approval")
+    downtime = [c for c in decision["consequences"] if c["kind"] == "downtime"]
+    assert downtime and downtime[0]["downtime_hours"] == 24
+    zero_downtime = [
+        a for a in decision["alternatives"]
+        if a["downtime_hours"] == 0 and "software_install" in a.get("fulfils", [])
+    ]
+    assert len(zero_downtime) >= 2
+    assert sorted(a["rank"] for a in decision["alternatives"]) == list(
+        range(1, len(decision["alternatives"]) + 1)
+    )
+    for part in ("consequences", "alternatives", "conditions", "escalations"):
+        for element in decision[part]:
+            assert element["rule"].startswith("gatekeeper."), element
+    assert decision["policy"]["revision"].startswith("sha256:")
+    assert decision["policy"]["engine"] == "regorus"
+
+
+def test_catalog_lists_what_a_form_needs(client: FlaskClient) -> None:
+    response = client.get("/v1/catalog")
+    assert response.status_code == 200
+    body = response.get_json()
+    jsonschema.validate(body, _schema("Catalog"))
+    access = {a["id"] for a in body["access_levels"]}
+    assert {"read_only", "full_admin"} <= access
+    assert {"software_install", "troubleshooting"} <= {p["id"] for p in body["purposes"]}
+    assert len(body["customers"]) >= 3
+    assert all(c["environments"] for c in body["customers"])
+
+
+def _problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    jsonschema.validate(body, _schema("Problem"))
+    assert "Traceback" not in json.dumps(body)
+    return body  # type: ignore[no-any-return]
+
+
+def _fields(body: dict[str, Any]) -> dict[str, str]:
+    return {e["field"]: e["problem"] for e in body.get("errors", [])}
+
+
+def test_malformed_json_is_400(client: FlaskClient) -> None:
+    response = client.post(
+        "/v1/decisions", data='{"customer": "acme",', content_type="application/json"
+    )
+    body = _problem(response, 400)
+    assert "JSON" in body["detail"] or "JSON" in json.dumps(body["errors"])
+
+
+def test_non_json_content_type_is_415(client: FlaskClient) -> None:
+    response = client.post("/v1/decisions", data="customer=acme", content_type="text/plain")
+    body = _problem(response, 415)
+    assert "application/json" in body["detail"]
+
+
+def test_body_that_is_not_an_object_is_400(client: FlaskClient) -> None:
+    _problem(_post(client, ["not", "an", "object"]), 400)
+
+
+def test_oversized_body_is_413(client: FlaskClient) -> None:
+    body = dict(load_example("full_admin")["request"], need="x" * 200_000)
+    _problem(_post(client, body), 413)
+
+
+def test_missing_and_mistyped_fields_are_named(client: FlaskClient) -> None:
+    body = {"customer": "acme", "duration_hours": "eight", "systems": "web1", "urgency": "now"}
+    fields = _fields(_problem(_post(client, body), 422))
+    for name in ("environment", "access", "purpose", "need", "justification"):
+        assert fields[name] == "is required"
+    assert "number" in fields["duration_hours"]
+    assert "list" in fields["systems"]
+    assert "urgency" in fields
+
+
+def test_unknown_field_is_named(client: FlaskClient) -> None:
+    body = dict(load_example("full_admin")["request"], acces="full_admin")
+    assert _fields(_problem(_post(client, body), 422)) == {"acces": "unknown field"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("customer", "nobody-inc"),
+        ("environment", "moon-base"),
+        ("purpose", "mining_bitcoin"),
+        ("access", "god_mode"),
+    ],
+)
+def test_unknown_catalogue_ids_are_named(client: FlaskClient, field: str, value: str) -> None:
+    body = dict(load_example("full_admin")["request"], **{field: value})
+    fields = _fields(_problem(_post(client, body), 422))
+    assert field in fields and value in fields[field]
+
+
+def test_bad_start_timestamp_is_named(client: FlaskClient) -> None:
+    body = dict(load_example("full_admin")["request"], start="tomorrow morning")
+    assert "RFC 3339" in _fields(_problem(_post(client, body), 422))["start"]
+
+
+def test_unknown_route_is_problem_json(client: FlaskClient) -> None:
+    _problem(client.get("/v1/nothing-here"), 404)
+
+
+def test_health_and_readiness(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz").get_json()
+    assert ready["status"] == "ready" and ready["policy"]["revision"].startswith("sha256:")
+
+
+def test_openapi_documents_every_route(app: Flask, client: FlaskClient) -> None:
+    spec = client.get("/v1/openapi.json").get_json()
+    documented = {
+        (path, method.upper())
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule.startswith(("/static", "/web", "/console")):
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = path.replace("{path:", "{").replace("{int:", "{")
+        for method in rule.methods or ():
+            if method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                served.add((path, method))
+    assert served - documented == set(), "served but not documented"
