@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from gatekeeper.app import create_app
+from tests.ledger_fixtures import db_url, ledger, pg_url, sqlite_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"

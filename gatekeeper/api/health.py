@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from gatekeeper.api.problems import problem
+from gatekeeper.domain import GatekeeperError
 from gatekeeper.service.wiring import services
 
 bp = Blueprint("health", __name__)
@@ -19,10 +20,15 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Ready to decide: a bundle is loaded (and every dependency answers)."""
-    store = services(current_app).store
+    """Ready to decide and record: a bundle is loaded and the ledger's database answers."""
+    svc = services(current_app)
+    store = svc.store
     if not store.ready:
         return problem(503, "not_ready", "Not ready", store.last_error or "no policy bundle")
+    try:
+        svc.ledger.ping()
+    except GatekeeperError as exc:
+        return problem(503, "not_ready", "Not ready", f"database: {exc.detail}")
     loaded = store.current
     return jsonify(status="ready", policy={"revision": loaded.bundle.revision,
                                            "engine": loaded.engine.name})

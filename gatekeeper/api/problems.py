@@ -12,6 +12,7 @@ from gatekeeper.domain import (
     BundleError,
     ConflictError,
     EngineError,
+    ForbiddenError,
     GatekeeperError,
     MalformedBodyError,
     NotFoundError,
@@ -26,6 +27,7 @@ PROBLEM_TYPE = "https://gatekeeper.example/problems/"
 STATUS_BY_ERROR: dict[type[GatekeeperError], int] = {
     MalformedBodyError: 400,
     ValidationError: 422,
+    ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
     UnavailableError: 503,

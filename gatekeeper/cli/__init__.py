@@ -21,9 +21,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from gatekeeper.cli import evaluate, policytest, serve
+    from gatekeeper.cli import database, evaluate, policytest, requests, serve
 
-    for module in (serve, evaluate, policytest):
+    for module in (serve, evaluate, policytest, database, requests):
         module.register(cli)
 
 

@@ -84,6 +84,13 @@ class NotFoundError(GatekeeperError):
     title = "Not found"
 
 
+class ForbiddenError(GatekeeperError):
+    """The caller is known but may not do this (e.g. approve their own request)."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
 class ConflictError(GatekeeperError):
     """The action does not fit the current state; ``state`` says what it is."""
 

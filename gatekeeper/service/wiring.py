@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gatekeeper.ledger import Ledger, default_url, open_ledger
 from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.policy_store import PolicyStore
+from gatekeeper.service.requests import RequestService
 
 EXTENSION = "gatekeeper"
 
@@ -17,9 +19,11 @@ class Services:
 
     store: PolicyStore
     decisions: DecisionService
+    ledger: Ledger
+    requests: RequestService
 
 
-def build_services(config: Any) -> Services:
+def build_services(config: Any, instance_path: str = "instance") -> Services:
     """Create and load the services; a bad bundle raises (serve refuses to start)."""
     store = PolicyStore(config["POLICIES"], str(config["ENGINE"]))
     try:
@@ -27,11 +31,15 @@ def build_services(config: Any) -> Services:
     except Exception:
         if config.get("REQUIRE_POLICIES", True):
             raise
-    return Services(store=store, decisions=DecisionService(store))
+    decisions = DecisionService(store)
+    # An embedded SQLite database is migrated on start; PostgreSQL by `gatekeeper db upgrade`.
+    ledger = open_ledger(config.get("DATABASE_URL") or default_url(instance_path))
+    return Services(store=store, decisions=decisions, ledger=ledger,
+                    requests=RequestService(decisions, ledger))
 
 
 def init_app(app: Any) -> None:
-    app.extensions[EXTENSION] = build_services(app.config)
+    app.extensions[EXTENSION] = build_services(app.config, app.instance_path)
 
 
 def services(app: Any) -> Services:

@@ -1,0 +1,103 @@
+"""/v1/access-requests: submit (evaluate and record), read, list, and lifecycle transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, json, request, url_for
+from flask.typing import ResponseReturnValue
+
+from gatekeeper.api.identity import current_principal
+from gatekeeper.api.jsonbody import json_body
+from gatekeeper.service.representation import request_to_dict
+from gatekeeper.service.requests import RequestService
+from gatekeeper.service.wiring import services
+
+bp = Blueprint("access_requests", __name__, url_prefix="/v1")
+
+
+def _service() -> RequestService:
+    return services(current_app).requests
+
+
+def _location(request_id: str) -> str:
+    return url_for("access_requests.show", request_id=request_id)
+
+
+def _optional_body() -> Any:
+    """Transition bodies may be empty (withdraw, approve); otherwise they are strict JSON."""
+    if not request.content_length and not request.get_data(cache=True):
+        return {}
+    return json_body()
+
+
+@bp.post("/access-requests")
+def submit() -> ResponseReturnValue:
+    """Evaluate and record a request; an Idempotency-Key makes retries safe."""
+    body = json_body()
+    result = _service().submit(body, current_principal(), request.headers.get("Idempotency-Key"))
+    response = Response(json.dumps(result.body), status=result.status, mimetype="application/json")
+    response.headers["Location"] = _location(result.request_id)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/access-requests")
+def index() -> ResponseReturnValue:
+    """Requests newest first, filtered by customer, state, requester and creation time."""
+    params = {k: request.args.getlist(k) for k in request.args}
+    page = _service().search(current_principal(), params)
+    return {
+        "items": [request_to_dict(r, detail=False) for r in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@bp.get("/access-requests/<request_id>")
+def show(request_id: str) -> ResponseReturnValue:
+    """One request with its decision and full history."""
+    return request_to_dict(_service().get(request_id, current_principal()))
+
+
+@bp.post("/access-requests/<request_id>/accept")
+def accept(request_id: str) -> ResponseReturnValue:
+    """The requester accepts the consequences, naming each consequence id."""
+    return request_to_dict(_service().accept(request_id, current_principal(), json_body()))
+
+
+@bp.post("/access-requests/<request_id>/choose")
+def choose(request_id: str) -> ResponseReturnValue:
+    """The requester takes an alternative; the linked follow-up request is created."""
+    record, follow_up = _service().choose(request_id, current_principal(), json_body())
+    body = request_to_dict(record)
+    body["follow_up"] = request_to_dict(follow_up)
+    return body, 200, {"Link": f'<{_location(follow_up.id)}>; rel="related"'}
+
+
+@bp.post("/access-requests/<request_id>/approve")
+def approve(request_id: str) -> ResponseReturnValue:
+    """An approver approves, optionally narrowing duration or systems."""
+    return request_to_dict(_service().approve(request_id, current_principal(), _optional_body()))
+
+
+@bp.post("/access-requests/<request_id>/reject")
+def reject(request_id: str) -> ResponseReturnValue:
+    """An approver rejects, with a reason."""
+    return request_to_dict(_service().reject(request_id, current_principal(), json_body()))
+
+
+@bp.post("/access-requests/<request_id>/withdraw")
+def withdraw(request_id: str) -> ResponseReturnValue:
+    """The requester withdraws an open request."""
+    return request_to_dict(_service().withdraw(request_id, current_principal(), _optional_body()))
+
+
+@bp.post("/access-requests/<request_id>/revoke")
+def revoke(request_id: str) -> ResponseReturnValue:
+    """A grant is ended early, with a reason."""
+    return request_to_dict(_service().revoke(request_id, current_principal(), json_body()))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,154 @@
+"""Plain values the ledger stores and returns, and the ``Ledger`` protocol backends implement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audited step of a request: who moved it from which state to which, when and why."""
+
+    actor: str
+    at: datetime
+    from_state: str | None
+    to_state: str
+    action: str
+    reason: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """An access request as recorded, with its decision, grant window and history."""
+
+    id: str
+    customer: str
+    environment: str
+    requester_subject: str
+    requester_organisation: str | None
+    state: str
+    request: Mapping[str, Any]
+    decision: Mapping[str, Any]
+    policy_revision: str
+    outcome: str
+    created_at: datetime
+    updated_at: datetime
+    approvals_needed: int = 0
+    parent_id: str | None = None
+    alternative_id: str | None = None
+    grant: Mapping[str, Any] = field(default_factory=dict)
+    grant_starts_at: datetime | None = None
+    grant_ends_at: datetime | None = None
+    version: int = 1
+    events: tuple[Event, ...] = ()
+    follow_up_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The answer given to the first request with an Idempotency-Key, replayed on retries."""
+
+    subject: str
+    key: str
+    body_hash: str
+    request_id: str
+    status: int
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one transition does: the new state, its audit event, and optional side effects."""
+
+    to_state: str
+    event: Event
+    grant: Mapping[str, Any] | None = None
+    grant_starts_at: datetime | None = None
+    grant_ends_at: datetime | None = None
+    follow_up: NewRequest | None = None
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A request to record, with the events of its first steps and an optional stored answer."""
+
+    record: RequestRecord
+    idempotency: StoredResponse | None = None
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """Filters and a page for listing; ``cursor`` is the opaque value of a previous page."""
+
+    customer: str | None = None
+    states: tuple[str, ...] = ()
+    requester: str | None = None
+    organisation: str | None = None
+    created_from: datetime | None = None
+    created_until: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of requests, newest first, and the cursor of the next page (None at the end)."""
+
+    items: tuple[RequestRecord, ...]
+    next_cursor: str | None
+
+
+class IdempotencyConflict(Exception):
+    """Another request already recorded this Idempotency-Key; ``stored`` is its answer."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        super().__init__(f"idempotency key {stored.key!r} already used")
+        self.stored = stored
+
+
+Step = Callable[[RequestRecord], Change]
+
+
+class Ledger(Protocol):
+    """Durable storage of requests and their history; every write is one transaction."""
+
+    def create(self, new: NewRequest) -> RequestRecord:
+        """Record a request, its events and idempotency answer at once.
+
+        Raises IdempotencyConflict when the key is taken, UnavailableError when unreachable."""
+        ...
+
+    def get(self, request_id: str) -> RequestRecord:
+        """The request with its events; NotFoundError when unknown."""
+        ...
+
+    def find_response(self, subject: str, key: str) -> StoredResponse | None:
+        """The stored answer for this requester's Idempotency-Key, if any."""
+        ...
+
+    def search(self, query: RequestQuery) -> Page:
+        """Requests matching ``query``, newest first, without their events."""
+        ...
+
+    def transition(self, request_id: str, step: Step) -> RequestRecord:
+        """Lock the request, apply ``step`` to it and store the result, or nothing if it raises.
+
+        Two concurrent transitions of one request are serialised; the second sees the first."""
+        ...
+
+    def due_for_expiry(self, now: datetime, limit: int = 500) -> list[str]:
+        """Ids of granted requests whose grant ended at or before ``now``."""
+        ...
+
+    def ping(self) -> None:
+        """Raise UnavailableError unless the database answers."""
+        ...
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        ...

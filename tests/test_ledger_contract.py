@@ -1,0 +1,211 @@
+"""The Ledger contract, run against SQLite and PostgreSQL through real connections."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from gatekeeper.domain import ConflictError, NotFoundError, UnavailableError, ValidationError
+from gatekeeper.ledger import (
+    Change,
+    Database,
+    Event,
+    IdempotencyConflict,
+    NewRequest,
+    RequestQuery,
+    RequestRecord,
+    SqlLedger,
+    StoredResponse,
+    current_revision,
+    downgrade,
+    head_revision,
+    open_ledger,
+    upgrade,
+)
+from gatekeeper.ledger.models import Base
+
+T0 = datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC)
+
+
+def make_record(
+    at: datetime = T0, customer: str = "acme", state: str = "awaiting_acceptance",
+    requester: str = "alice", **kw: object,
+) -> RequestRecord:
+    events = (
+        Event(requester, at, None, "submitted", "submit"),
+        Event("gatekeeper", at, "submitted", state, "decide", None, {"outcome": "x"}),
+    )
+    fields: dict[str, object] = dict(
+        id=str(uuid.uuid4()), customer=customer, environment="production",
+        requester_subject=requester, requester_organisation=customer, state=state,
+        request={"access": "full_admin", "need": "install ✓"}, decision={"outcome": "x"},
+        policy_revision="rev", outcome="allow_with_consequences", created_at=at,
+        updated_at=at, grant={"duration_hours": 8.0, "systems": []}, events=events,
+    )
+    fields.update(kw)
+    return RequestRecord(**fields)  # type: ignore[arg-type]
+
+
+def test_migrations_create_exactly_the_models(ledger: SqlLedger) -> None:
+    with ledger.db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert current_revision(ledger.db) == head_revision()
+    names = set(inspect(ledger.db.engine).get_table_names())
+    assert {"access_requests", "events", "idempotency_keys", "alembic_version"} <= names
+
+
+def test_upgrade_is_idempotent_and_downgrade_reverses(db_url: str) -> None:
+    db = Database(db_url)
+    assert upgrade(db) == head_revision()
+    assert upgrade(db) == head_revision()
+    assert downgrade(db, "base") is None
+    assert "access_requests" not in inspect(db.engine).get_table_names()
+    assert upgrade(db) == head_revision()
+    db.dispose()
+
+
+def test_create_then_get_round_trips_everything(ledger: SqlLedger) -> None:
+    record = make_record(grant_starts_at=T0, grant_ends_at=T0 + timedelta(hours=8))
+    created = ledger.create(NewRequest(record))
+    got = ledger.get(record.id)
+    assert created == got
+    assert got.request == {"access": "full_admin", "need": "install ✓"}
+    assert got.created_at == T0 and got.created_at.tzinfo is not None
+    assert got.grant_ends_at == T0 + timedelta(hours=8)
+    assert [(e.seq, e.action, e.from_state, e.to_state) for e in got.events] == [
+        (1, "submit", None, "submitted"),
+        (2, "decide", "submitted", "awaiting_acceptance"),
+    ]
+    assert got.version == 1
+
+
+def test_unknown_id_is_not_found(ledger: SqlLedger) -> None:
+    with pytest.raises(NotFoundError):
+        ledger.get("no-such-id")
+    with pytest.raises(NotFoundError):
+        ledger.transition("no-such-id", lambda r: pytest.fail("step must not run"))
+
+
+def test_idempotency_key_is_recorded_with_the_request_and_taken_once(ledger: SqlLedger) -> None:
+    first = make_record()
+    stored = StoredResponse("alice", "key-1", "h1", first.id, 201, {"id": first.id})
+    ledger.create(NewRequest(first, stored))
+    assert ledger.find_response("alice", "key-1") == stored
+    assert ledger.find_response("bob", "key-1") is None  # keys are scoped by requester
+    second = make_record()
+    with pytest.raises(IdempotencyConflict) as caught:
+        ledger.create(NewRequest(second, replace(stored, request_id=second.id)))
+    assert caught.value.stored == stored
+    with pytest.raises(NotFoundError):
+        ledger.get(second.id)  # nothing of the loser was written
+    assert ledger.count() == 1
+
+
+def test_search_filters_and_pages_newest_first(ledger: SqlLedger) -> None:
+    records = [
+        make_record(at=T0 + timedelta(minutes=i), customer="acme" if i % 2 else "globex",
+                    state="granted" if i % 3 == 0 else "awaiting_approval",
+                    requester=f"user{i % 2}")
+        for i in range(7)
+    ]
+    # two records at the very same instant must still page without loss or repeat
+    records.append(make_record(at=T0 + timedelta(minutes=3), customer="acme"))
+    for r in records:
+        ledger.create(NewRequest(r))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = ledger.search(RequestQuery(limit=3, cursor=cursor))
+        assert len(page.items) <= 3
+        seen += [r.id for r in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    expected = [r.id for r in sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)]
+    assert seen == expected
+    acme = ledger.search(RequestQuery(customer="acme"))
+    assert {r.customer for r in acme.items} == {"acme"} and len(acme.items) == 4
+    granted = ledger.search(RequestQuery(states=("granted",)))
+    assert {r.state for r in granted.items} == {"granted"} and len(granted.items) == 3
+    by_user = ledger.search(RequestQuery(requester="user1"))
+    assert len(by_user.items) == 3
+    window = ledger.search(RequestQuery(created_from=T0 + timedelta(minutes=2),
+                                        created_until=T0 + timedelta(minutes=4)))
+    assert len(window.items) == 3
+    assert window.items[0].events == ()  # listings carry no history
+
+
+def test_a_foreign_cursor_is_a_validation_error(ledger: SqlLedger) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ledger.search(RequestQuery(cursor="not-a-cursor"))
+    assert caught.value.errors[0].field == "cursor"
+
+
+def test_transition_applies_the_step_and_appends_one_event(ledger: SqlLedger) -> None:
+    record = ledger.create(NewRequest(make_record()))
+    at = T0 + timedelta(hours=1)
+
+    def step(current: RequestRecord) -> Change:
+        assert current.state == "awaiting_acceptance"
+        event = Event("alice", at, current.state, "granted", "accept", "fine", {"c": [1]})
+        return Change("granted", event, grant={"duration_hours": 4.0, "systems": ["a"]},
+                      grant_starts_at=at, grant_ends_at=at + timedelta(hours=4))
+
+    after = ledger.transition(record.id, step)
+    assert after.state == "granted" and after.version == 2
+    assert after.grant == {"duration_hours": 4.0, "systems": ["a"]}
+    assert after.grant_ends_at == at + timedelta(hours=4)
+    assert after.updated_at == at
+    assert after.events[-1] == Event("alice", at, "awaiting_acceptance", "granted", "accept",
+                                     "fine", {"c": [1]}, seq=3)
+
+
+def test_a_failing_step_writes_nothing(ledger: SqlLedger) -> None:
+    record = ledger.create(NewRequest(make_record()))
+
+    def step(current: RequestRecord) -> Change:
+        raise ConflictError("no", state=current.state)
+
+    with pytest.raises(ConflictError):
+        ledger.transition(record.id, step)
+    assert ledger.get(record.id) == record
+
+
+def test_a_transition_may_create_a_linked_follow_up(ledger: SqlLedger) -> None:
+    parent = ledger.create(NewRequest(make_record()))
+    child = make_record(parent_id=parent.id, alternative_id="software_portal", state="granted")
+
+    def step(current: RequestRecord) -> Change:
+        event = Event("alice", T0, current.state, "fulfilled_by_alternative", "choose")
+        return Change("fulfilled_by_alternative", event, follow_up=NewRequest(child))
+
+    after = ledger.transition(parent.id, step)
+    assert after.follow_up_ids == (child.id,)
+    linked = ledger.get(child.id)
+    assert linked.parent_id == parent.id and linked.alternative_id == "software_portal"
+
+
+def test_due_for_expiry_lists_only_ended_grants(ledger: SqlLedger) -> None:
+    ended = make_record(state="granted", grant_ends_at=T0)
+    running = make_record(state="granted", grant_ends_at=T0 + timedelta(hours=1))
+    waiting = make_record(state="awaiting_approval")
+    for r in (ended, running, waiting):
+        ledger.create(NewRequest(r))
+    assert ledger.due_for_expiry(T0) == [ended.id]
+    assert sorted(ledger.due_for_expiry(T0 + timedelta(hours=2))) == sorted([ended.id, running.id])
+
+
+def test_an_unreachable_database_is_unavailable(tmp_path: object) -> None:
+    down = open_ledger("postgresql+psycopg://nobody@127.0.0.1:1/none", auto_upgrade=False)
+    with pytest.raises(UnavailableError):
+        down.get("x")
+    with pytest.raises(UnavailableError):
+        down.create(NewRequest(make_record()))
+    with pytest.raises(UnavailableError):
+        down.ping()
