@@ -14,7 +14,7 @@ from gatekeeper.domain import GatekeeperError
 def _gunicorn_app(app: Any, options: dict[str, Any]) -> Any:
     from gunicorn.app.base import BaseApplication
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         """gunicorn configured in code, serving the already-built (preloaded) app."""
 
         def load_config(self) -> None:

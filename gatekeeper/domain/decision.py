@@ -35,7 +35,7 @@ class _Element:
             raise PolicyError(f"{where} lacks {', '.join(missing)}")
         known = {k: raw[k] for k in cls.required}
         details = {k: v for k, v in raw.items() if k not in cls.required}
-        return cls(**known, details=details)  # type: ignore[arg-type]
+        return cls(**known, details=details)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.required}
@@ -193,12 +193,12 @@ class Decision:
             escalations=many("escalations", Escalation),
             reasons=tuple(reasons),
         )
-        if outcome != "allow" and not decision.alternatives and not decision.escalations:
-            # Principle 1: no flat denials. A policy that forgets this fails closed.
-            if not any(c.kind == "contact" for c in decision.consequences):
-                raise PolicyError(
-                    f"outcome {outcome} offers no alternative and names no contact"
-                )
+        # Principle 1: no flat denials. A policy that forgets this fails closed.
+        names_contact = any(c.kind == "contact" for c in decision.consequences)
+        if outcome != "allow" and not (
+            decision.alternatives or decision.escalations or names_contact
+        ):
+            raise PolicyError(f"outcome {outcome} offers no alternative and names no contact")
         return decision
 
     @classmethod

@@ -106,7 +106,9 @@ class AccessRequest:
             errors.append(FieldError("duration_hours", "must be a number of hours"))
         elif not 0 < duration <= MAX_DURATION_HOURS:
             errors.append(
-                FieldError("duration_hours", f"must be more than 0 and at most {MAX_DURATION_HOURS}")
+                FieldError(
+                    "duration_hours", f"must be more than 0 and at most {MAX_DURATION_HOURS}"
+                )
             )
 
         start: datetime | None = None
@@ -119,7 +121,9 @@ class AccessRequest:
                     start = parse_timestamp(start_raw)
                 except ValueError:
                     errors.append(
-                        FieldError("start", "must be an RFC 3339 timestamp, e.g. 2026-11-23T09:00:00Z")
+                        FieldError(
+                            "start", "must be an RFC 3339 timestamp, e.g. 2026-11-23T09:00:00Z"
+                        )
                     )
 
         if errors:
