@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-impact clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/gatekeeper serve
 
 test: $(STAMP)
-	$(BIN)/gatekeeper test
+	$(BIN)/gatekeeper check --min-coverage 90
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -28,3 +28,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+bench-impact: $(STAMP)
+	$(BIN)/python bench/impact_replay.py

@@ -21,9 +21,17 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from gatekeeper.cli import database, evaluate, policytest, requests, serve
+    from gatekeeper.cli import (
+        check,
+        database,
+        evaluate,
+        impact,
+        policytest,
+        requests,
+        serve,
+    )
 
-    for module in (serve, evaluate, policytest, database, requests):
+    for module in (serve, evaluate, policytest, database, requests, check, impact):
         module.register(cli)
 
 

@@ -1,0 +1,108 @@
+"""``gatekeeper check`` as CI runs it: on the real bundle, and on broken copies of it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import ROOT, run_cli, set_in_block
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A copy of policies/ and examples/requests/ to break."""
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    shutil.copytree(ROOT / "examples" / "requests", tmp_path / "examples" / "requests")
+    return tmp_path
+
+
+def test_real_bundle_passes() -> None:
+    result = run_cli(ROOT, "check", "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is True and doc["findings"] == []
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert set(steps) == {"compile", "data", "tests", "coverage", "examples", "metadata"}
+    assert all(s["status"] == "passed" for s in steps.values())
+    assert steps["tests"]["cases"] and steps["examples"]["cases"]
+    assert 0 < doc["coverage"] <= 100
+
+
+def test_syntax_errors_in_two_modules_are_both_reported(work: Path) -> None:
+    first = work / "policies" / "gatekeeper" / "rules" / "sla" / "sla.rego"
+    second = work / "policies" / "gatekeeper" / "rules" / "time_box" / "time_box.rego"
+    n1 = len(first.read_text().splitlines())
+    first.write_text(first.read_text() + "\nbroken if {\n  input.x ==\n}\n")
+    second.write_text(second.read_text() + "\nalso_broken contains x if {\n")
+    result = run_cli(work, "check", "--policies", "policies")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(rf"policies/gatekeeper/rules/sla/sla.rego:{n1 + 4}: compile: ", result.stdout)
+    assert "policies/gatekeeper/rules/time_box/time_box.rego:" in result.stdout
+    assert "skip tests" in result.stdout  # later steps cannot run on a broken bundle
+    gh = run_cli(work, "check", "--policies", "policies", "--format", "github")
+    errors = [ln for ln in gh.stdout.splitlines() if ln.startswith("::error ")]
+    assert len(errors) == 2
+    assert errors[0].startswith(
+        f"::error file=policies/gatekeeper/rules/sla/sla.rego,line={n1 + 4},title=")
+
+
+def test_schema_violation_names_file_and_line(work: Path) -> None:
+    tiers = work / "policies" / "sla_tiers" / "data.yaml"
+    tiers.write_text(set_in_block(tiers.read_text(), "gold", "uptime_target_percent", "lots"))
+    line = next(i for i, t in enumerate(tiers.read_text().splitlines(), 1) if "lots" in t)
+    result = run_cli(work, "check", "--policies", "policies", "--format", "json")
+    assert result.returncode == 1
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["step"] == "data"
+    assert finding["file"] == "policies/sla_tiers/data.yaml" and finding["line"] == line
+
+
+def test_missing_metadata_code_and_failing_example(work: Path) -> None:
+    module = work / "policies" / "gatekeeper" / "rules" / "time_box" / "time_box.rego"
+    module.write_text(module.read_text() + "\n# a helper without METADATA\nexposed := 1\n")
+    line = len(module.read_text().splitlines())
+    example = sorted((work / "examples" / "requests").glob("*.json"))[0]
+    doc = json.loads(example.read_text())
+    doc["expect"] = {"outcome": "deny" if doc["expect"].get("outcome") != "deny" else "allow"}
+    example.write_text(json.dumps(doc, indent=2))
+    result = run_cli(work, "check", "--policies", "policies", "--format", "junit")
+    assert result.returncode == 1
+    suites = {s.get("name"): s for s in ET.fromstring(result.stdout).iter("testsuite")}
+    meta = suites["gatekeeper.metadata"]
+    assert meta.get("failures") == "1"
+    failed = [c for c in meta.iter("testcase") if c.find("failure") is not None]
+    assert failed[0].get("line") == str(line)
+    assert "data.gatekeeper.rules.time_box.exposed" in failed[0].find("failure").get("message")
+    examples = suites["gatekeeper.examples"]
+    assert examples.get("failures") == "1"
+    bad = next(c for c in examples.iter("testcase") if c.find("failure") is not None)
+    assert bad.get("name") == example.name and "outcome: expected" in bad.find(
+        "failure").get("message")
+
+
+def test_min_coverage_threshold(work: Path, tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    result = run_cli(work, "check", "--policies", "policies", "--min-coverage", "100",
+                     "--format", "junit", "--output", str(report))
+    covered = json.loads(run_cli(work, "check", "--policies", "policies", "--format",
+                                 "json").stdout)["coverage"]
+    if covered >= 100:
+        assert result.returncode == 0
+        return
+    assert result.returncode == 1
+    assert "FAIL coverage" in result.stdout  # the text summary still goes to the log
+    suite = next(s for s in ET.parse(report).getroot() if s.get("name") == "gatekeeper.coverage")
+    assert suite.get("failures") == "1"
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "check", "--policies", "nowhere")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == "error: --policies nowhere: not a directory"
+    help_text = run_cli(tmp_path, "check", "--help").stdout
+    assert "Exit codes: 0 every step passed, 1 findings" in help_text
