@@ -10,7 +10,6 @@ package gatekeeper
 import rego.v1
 
 import data.gatekeeper.alternatives
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
@@ -49,7 +48,7 @@ _sorted(index) := [index[k] | some k in sort(object.keys(index))]
 
 _consequence_list := _sorted({k: c |
 	some c in _consequences
-	k := concat("|", [util.severity_rank[c.severity], c.id, c.rule])
+	k := concat("|", [data.gatekeeper.lib.util.severity_rank[c.severity], c.id, c.rule])
 })
 
 # A denial grants nothing, so it carries no conditions.
@@ -62,14 +61,14 @@ _escalation_list := _sorted({k: e | some e in _escalations; k := concat("|", [e.
 # Outcome: the most restrictive one asked for; consequences alone mean allow_with_consequences.
 _levels contains i if {
 	some o in _outcomes
-	util.outcome_order[i] == o.outcome
+	data.gatekeeper.lib.util.outcome_order[i] == o.outcome
 }
 
 _levels contains 1 if count(_consequences) > 0
 
 _levels contains 0
 
-_outcome := util.outcome_order[util.max_of(_levels)]
+_outcome := data.gatekeeper.lib.util.outcome_order[util.max_of(_levels)]
 
 _roles := sort({r | some a in _approvals; some r in a.roles}) if count(_approvals) > 0
 
@@ -93,7 +92,7 @@ _alternatives_reason contains {"rule": "gatekeeper.alternatives.ranked", "code":
 	purpose := input.request.purpose
 	message := sprintf(
 		"%d alternatives fulfil %s; ranked for priority %s and involvement %s.",
-		[n, purpose, context.preferences.priority, context.preferences.involvement],
+		[n, purpose, data.gatekeeper.lib.context.preferences.priority, data.gatekeeper.lib.context.preferences.involvement],
 	)
 }
 
@@ -111,11 +110,11 @@ _offer := "No alternative fulfils this purpose; the contact named below can help
 	count(_alternative_list) == 1
 } else := sprintf("%d alternatives are offered, ranked for you.", [count(_alternative_list)])
 
-_what := sprintf("%s on %s", [context.access_level.title, context.environment_title])
+_what := sprintf("%s on %s", [data.gatekeeper.lib.context.access_level.title, data.gatekeeper.lib.context.environment_title])
 
 _summary := text if {
 	_outcome == "allow"
-	ends := times.format(context.end_ns)
+	ends := times.format(data.gatekeeper.lib.context.end_ns)
 	text := sprintf("%s is granted until %s.", [_what, ends])
 }
 

@@ -13,12 +13,40 @@ package gatekeeper.alternatives
 
 import rego.v1
 
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.util
 
-_rule := "gatekeeper.alternatives.ranked"
+# Speed: look-ups by a boolean or a text instead of helper functions keep this cheap; every
+# figure is computed once per alternative, and once per query where it does not depend on it.
 
-_prefs := context.preferences
+_prefs := data.gatekeeper.lib.context.preferences
+
+# Hours an alternative that needs MSP staff waits for support hours.
+_staff_wait := data.gatekeeper.lib.context.support_wait_hours if {
+	not data.gatekeeper.lib.context.emergency
+	not data.gatekeeper.lib.context.support_open
+} else := 0
+
+# Hours until the change freeze ends, for an alternative that changes the system.
+_freeze_wait := data.gatekeeper.lib.context.freeze_wait_hours if {
+	not data.gatekeeper.lib.context.emergency
+	data.gatekeeper.lib.context.blocking_freeze
+} else := 0
+
+_waits := {true: _staff_wait, false: 0}
+
+_freeze_waits := {true: _freeze_wait, false: 0}
+
+# Weights of speed and completeness points: the customer's priority counts three times.
+_weights := w if {
+	table := {"speed": [3, 1], "completeness": [1, 3]}
+	w := table[_prefs.priority]
+}
+
+# Look-up tables for branch-free choices. Indexed one level per expression: regorus takes a
+# slow path for a literal indexed directly and for a rule indexed twice with a non-text key.
+_involvement_points := {true: 15, false: 0}
+
+_downtime_points := {true: 30, false: 0}
 
 # METADATA
 # title: Ids of catalogue alternatives that fulfil the purpose
@@ -30,120 +58,99 @@ candidate_ids contains id if {
 	alt.access != input.request.access
 }
 
-_support_wait(alt) := context.support_wait_hours if {
-	alt.needs_msp_staff
-	not context.emergency
-	not context.support_open
-} else := 0
-
-_after_freeze(alt, lead) := util.max_of([lead, context.freeze_wait_hours]) if {
-	alt.changes_system
-	not context.emergency
-	context.blocking_freeze
-} else := lead
-
-_lead(alt) := _after_freeze(alt, alt.lead_time_hours + _support_wait(alt))
-
-_speed_points(lead) := 24 - util.min_of([lead, 24])
-
-_completeness_points(alt) := alt.completeness * 8
-
-_involvement_points(alt) := 15 if alt.involvement == _prefs.involvement else := 0
-
-_downtime_points(alt) := 30 if alt.downtime_hours <= _prefs.tolerated_downtime_hours else := 0
-
-_weighted(alt, lead) := (3 * _speed_points(lead)) + _completeness_points(alt) if {
-	_prefs.priority == "speed"
-} else := _speed_points(lead) + (3 * _completeness_points(alt))
-
 # METADATA
 # title: Score of an alternative for this customer (higher is better)
 # custom:
 #   code: GK-ALT-002
-score(alt, lead) := round((_weighted(alt, lead) + _involvement_points(alt)) + _downtime_points(alt))
-
-# Sort keys are zero-padded text: some engines sort numbers as text.
-_scored[id] := {"lead": lead, "score": s, "key": key} if {
-	candidate_ids[id]
-	alt := data.catalog.alternatives[id]
-	lead := _lead(alt)
-	s := score(alt, lead)
-	inverted := 999999 - s
-	key := sprintf("%06d|%s", [inverted, id])
+score(alt, lead) := round((weighted + involvement) + downtime) if {
+	capped := {true: 24, false: lead}
+	speed := 24 - capped[lead > 24]
+	weighted := (_weights[0] * speed) + (_weights[1] * (alt.completeness * 8))
+	involvement := _involvement_points[alt.involvement == _prefs.involvement]
+	downtime := _downtime_points[alt.downtime_hours <= _prefs.tolerated_downtime_hours]
 }
 
-_order := sort([s.key | some s in _scored])
+# Keyed by zero-padded text (best score first, then id): some engines sort numbers as text.
+_by_key[key] := {"id": id, "alt": alt, "lead": lead, "score": s, "reasons": reasons} if {
+	some id in candidate_ids
+	alt := data.catalog.alternatives[id]
+	support_wait := _waits[alt.needs_msp_staff]
+	freeze_wait := _freeze_waits[alt.changes_system]
+	waited := alt.lead_time_hours + support_wait
+	longer := {true: freeze_wait, false: waited}
+	lead := longer[freeze_wait > waited]
+	s := score(alt, lead)
+	key := sprintf("%06d|%s", [999999 - s, id])
+	wait_texts := _wait_texts[support_wait > 0]
+	reasons := sprintf("%s%s, %s; %s", [
+		_priority_text(alt, lead), wait_texts[freeze_wait > 0],
+		_downtime_text(alt), _involvement_texts[alt.involvement],
+	])
+}
 
 _coverage := {"1": "part", "2": "most", "3": "all"}
 
-_speed_text(0) := "you prefer speed and it can be in place at once"
-
-_speed_text(lead) := sprintf("you prefer speed and it can be in place in %s", [util.hours_text(lead)]) if lead != 0
-
-_priority_text(alt, lead) := _speed_text(lead) if {
+_priority_text(alt, lead) := "you prefer speed and it can be in place at once" if {
 	_prefs.priority == "speed"
-} else := text if {
-	level := format_int(alt.completeness, 10)
-	text := sprintf("you prefer completeness and it covers %s of the need", [_coverage[level]])
-}
+	lead == 0
+} else := sprintf("you prefer speed and it can be in place in %s", [util.hours_text(lead)]) if {
+	_prefs.priority == "speed"
+} else := sprintf("you prefer completeness and it covers %s of the need", [_coverage[format_int(alt.completeness, 10)]])
 
 _downtime_text(alt) := "with no downtime" if {
 	alt.downtime_hours == 0
-} else := text if {
+} else := sprintf("with %s of downtime, within the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(_prefs.tolerated_downtime_hours)]) if {
 	alt.downtime_hours <= _prefs.tolerated_downtime_hours
-	text := sprintf("with %s of downtime, within the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(_prefs.tolerated_downtime_hours)])
 } else := sprintf("with %s of downtime, more than the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(_prefs.tolerated_downtime_hours)])
 
-_involvement_text(alt) := "the MSP does the work, as you prefer to delegate" if {
-	alt.involvement == "delegate"
-	_prefs.involvement == "delegate"
-} else := "you stay hands-on, as you prefer to be involved in detail" if {
-	alt.involvement == "detail"
-	_prefs.involvement == "detail"
-} else := "it needs your hands-on involvement, though you prefer to delegate" if {
-	alt.involvement == "detail"
-} else := "the MSP does the work, so you see less detail than you prefer"
-
-_wait_text(alt) := " (it waits for support hours)" if {
-	_support_wait(alt) > 0
-} else := " (it waits for the change freeze to end)" if {
-	_after_freeze(alt, 0) > 0
-} else := ""
-
-_why(alt, lead, rank) := text if {
-	p := _priority_text(alt, lead)
-	d := _downtime_text(alt)
-	i := _involvement_text(alt)
-	w := _wait_text(alt)
-	text := sprintf("Rank %d for you: %s%s, %s; %s.", [rank, p, w, d, i])
+# Texts by the alternative's involvement, for the customer's preferred involvement.
+_involvement_texts := texts if {
+	table := {
+		"delegate": {
+			"delegate": "the MSP does the work, as you prefer to delegate",
+			"detail": "it needs your hands-on involvement, though you prefer to delegate",
+		},
+		"detail": {
+			"delegate": "the MSP does the work, so you see less detail than you prefer",
+			"detail": "you stay hands-on, as you prefer to be involved in detail",
+		},
+	}
+	texts := table[_prefs.involvement]
 }
 
-_entry(id, rank) := {
-	"id": id,
-	"title": alt.title,
-	"summary": alt.summary,
-	"fulfils": alt.fulfils,
-	"access": alt.access,
-	"lead_time_hours": s.lead,
-	"downtime_hours": alt.downtime_hours,
-	"completeness": alt.completeness,
-	"involvement": alt.involvement,
-	"conditions": object.get(alt, "conditions", []),
-	"score": s.score,
-	"rank": rank,
-	"why": _why(alt, s.lead, rank),
-	"rule": _rule,
-} if {
-	alt := data.catalog.alternatives[id]
-	s := _scored[id]
+# By "waits for support hours", then "waits for the change freeze".
+_wait_texts := {
+	true: {true: " (it waits for support hours)", false: " (it waits for support hours)"},
+	false: {true: " (it waits for the change freeze to end)", false: ""},
 }
+
+_order := sort([key | _by_key[key]])
 
 # METADATA
 # title: Alternatives ranked for the customer's preferences, best first
 # custom:
 #   code: GK-ALT-003
-ranked := [_entry(_id_of_key[key], i + 1) | some i; key := _order[i]]
+ranked := [{
+	"id": e.id,
+	"title": e.alt.title,
+	"summary": e.alt.summary,
+	"fulfils": e.alt.fulfils,
+	"access": e.alt.access,
+	"lead_time_hours": e.lead,
+	"downtime_hours": e.alt.downtime_hours,
+	"completeness": e.alt.completeness,
+	"involvement": e.alt.involvement,
+	"conditions": object.get(e.alt, "conditions", []),
+	"score": e.score,
+	"rank": i + 1,
+	"why": sprintf("Rank %d for you: %s.", [i + 1, e.reasons]),
+	"rule": "gatekeeper.alternatives.ranked",
+} |
+	# One generator only: array comprehensions with several generators are not ordered alike
+	# on every engine.
+	some i
+	key := _order[i]
 
-# One generator only: array comprehensions with several generators are not ordered alike on
-# every engine.
-_id_of_key := {s.key: id | some id in candidate_ids; s := _scored[id]}
+	# A separate look-up: regopy 1.5.2 yields nothing for _by_key[_order[i]].
+	e := _by_key[key]
+]

@@ -10,7 +10,6 @@ import rego.v1
 
 import data.gatekeeper.lib.support_hours
 import data.gatekeeper.lib.times
-import data.gatekeeper.lib.util
 
 # METADATA
 # title: The request
@@ -103,7 +102,9 @@ start := times.format(start_ns)
 # title: Granted duration, capped at the access level's maximum
 # custom:
 #   code: GK-CTX-014
-duration_hours := util.min_of([input.request.duration_hours, access_level.max_duration_hours])
+duration_hours := access_level.max_duration_hours if duration_capped
+
+else := input.request.duration_hours
 
 # METADATA
 # title: The requested duration exceeds the access level's maximum
@@ -155,52 +156,65 @@ waits_for_support if {
 # title: When the grant starts (ns) - the requested start, or when support opens
 # custom:
 #   code: GK-CTX-026
-grant_start_ns := support_hours.next_open(customer.support_hours, customer.timezone, start_ns) if waits_for_support
+grant_start_ns := _next_open if waits_for_support
 
 else := start_ns
+
+# Computed once: several rules need it.
+_next_open := support_hours.next_open(customer.support_hours, customer.timezone, start_ns)
 
 # METADATA
 # title: Hours from the start until support opens
 # custom:
 #   code: GK-CTX-020
-support_wait_hours := support_hours.wait_hours(customer.support_hours, customer.timezone, start_ns)
+support_wait_hours := times.hours_between(start_ns, _next_open)
 
 # METADATA
 # title: When support opens, as an RFC 3339 UTC timestamp
 # custom:
 #   code: GK-CTX-021
-support_opens_at := times.format(support_hours.next_open(customer.support_hours, customer.timezone, start_ns))
+support_opens_at := times.format(_next_open)
+
+# Change freezes of the environment with their times parsed once.
+_freezes := [{"freeze": f, "start_ns": times.parse_ns(f.start), "end_ns": times.parse_ns(f.end)} |
+	some f in object.get(environment, "change_freezes", [])
+]
+
+_active contains p if {
+	some p in _freezes
+	p.start_ns < end_ns
+	p.end_ns > start_ns
+}
 
 # METADATA
 # title: Change freezes of the environment that overlap the requested window
 # custom:
 #   code: GK-CTX-022
-active_freezes contains f if {
-	some f in object.get(environment, "change_freezes", [])
-	times.parse_ns(f.start) < end_ns
-	times.parse_ns(f.end) > start_ns
+active_freezes := {p.freeze | some p in _active}
+
+# The overlapping freeze that ends last (ties by id).
+_blocking := p if {
+	some p in _active
+	every q in _active {
+		_ends_no_later(q, p)
+	}
+}
+
+_ends_no_later(q, p) if q.end_ns < p.end_ns
+
+_ends_no_later(q, p) if {
+	q.end_ns == p.end_ns
+	q.freeze.id <= p.freeze.id
 }
 
 # METADATA
 # title: The overlapping freeze that ends last (ties by id)
 # custom:
 #   code: GK-CTX-023
-blocking_freeze := f if {
-	some f in active_freezes
-	every g in active_freezes {
-		_ends_no_later(g, f)
-	}
-}
-
-_ends_no_later(g, f) if times.parse_ns(g.end) < times.parse_ns(f.end)
-
-_ends_no_later(g, f) if {
-	times.parse_ns(g.end) == times.parse_ns(f.end)
-	g.id <= f.id
-}
+blocking_freeze := _blocking.freeze
 
 # METADATA
 # title: Hours from the start until the blocking freeze ends
 # custom:
 #   code: GK-CTX-024
-freeze_wait_hours := times.hours_between(start_ns, times.parse_ns(blocking_freeze.end))
+freeze_wait_hours := times.hours_between(start_ns, _blocking.end_ns)

@@ -48,15 +48,20 @@ _local_time_on_day(tz, t, minutes) := corrected if {
 
 _shift(ns, diff) := ns + ((diff * 60) * 1000000000) if abs(diff) <= 120
 
-_shift(ns, diff) := ns if abs(diff) > 120
+else := ns
 
-_openings(hours, tz, ns) := {o |
+# The first opening after ns within a week. Openings of consecutive days lie about a day
+# apart, so the list (one generator, days in order) is ascending and its head is the earliest.
+_first_opening(hours, tz, ns) := openings[0] if {
 	noon := _local_noon(tz, ns)
-	some d in numbers.range(0, 7)
-	t := noon + (d * times.day_ns)
-	_weekday(tz, t) in hours.days
-	o := _local_time_on_day(tz, t, times.minutes_of(hours.open))
-	o > ns
+	opening := times.minutes_of(hours.open)
+	openings := [o |
+		some d in numbers.range(0, 7)
+		t := noon + (d * times.day_ns)
+		_weekday(tz, t) in hours.days
+		o := _local_time_on_day(tz, t, opening)
+		o > ns
+	]
 }
 
 # METADATA
@@ -65,7 +70,7 @@ _openings(hours, tz, ns) := {o |
 #   code: GK-LIB-SUP-002
 next_open(hours, tz, ns) := ns if open_at(hours, tz, ns)
 
-next_open(hours, tz, ns) := util.min_of(_openings(hours, tz, ns)) if not open_at(hours, tz, ns)
+else := _first_opening(hours, tz, ns)
 
 # METADATA
 # title: Hours to wait from ns until support is open (0 when open)

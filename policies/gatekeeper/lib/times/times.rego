@@ -25,13 +25,9 @@ day_ns := 86400000000000
 # description: A trailing "Z" is rewritten as "+00:00" first.
 # custom:
 #   code: GK-LIB-TIME-003
-parse_ns(ts) := time.parse_rfc3339_ns(_utc) if {
+parse_ns(ts) := time.parse_rfc3339_ns(concat("", [trim_suffix(ts, "Z"), "+00:00"])) if {
 	endswith(ts, "Z")
-	_bare := trim_suffix(ts, "Z")
-	_utc := concat("", [_bare, "+00:00"])
-}
-
-parse_ns(ts) := time.parse_rfc3339_ns(ts) if not endswith(ts, "Z")
+} else := time.parse_rfc3339_ns(ts)
 
 # METADATA
 # title: Format nanoseconds as an RFC 3339 UTC timestamp with whole seconds
@@ -64,9 +60,6 @@ minutes_of(hhmm) := (_number(parts[0]) * 60) + _number(parts[1]) if {
 }
 
 # Leading zeros are stripped first: not every engine parses "08" as a number.
-_number(digits) := to_number(trimmed) if {
-	trimmed := trim_left(digits, "0")
-	trimmed != ""
-}
-
-_number(digits) := 0 if trim_left(digits, "0") == ""
+_number(digits) := to_number(trim_left(digits, "0")) if {
+	trim_left(digits, "0") != ""
+} else := 0

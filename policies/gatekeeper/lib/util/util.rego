@@ -46,29 +46,25 @@ outcome_order := ["allow", "allow_with_consequences", "needs_approval", "deny"]
 # title: A number as text with at most two decimals and no trailing zeros
 # description: |
 #   Engines print floats differently with %v (99.9 may come out as 99.90000000000001), so
-#   numbers in messages are printed from whole parts. Built with sprintf only, so the text is
-#   safe to embed in another sprintf on every engine.
+#   numbers in messages are printed from whole parts. Built with sprintf and trim_right only
+#   (not concat or format_int), so the text is safe to embed in another sprintf on every
+#   engine. "12.50" loses its trailing zero, "12.00" its zeros and then its point.
 # custom:
 #   code: GK-LIB-UTIL-005
-num(x) := sprintf("%s%s", [_sign(x), _digits(round(abs(x) * 100))])
+num(x) := sprintf("%d", [round(x)]) if {
+	# Whole numbers take the short way; negative ones do not (regorus prints "%d" of -5 as "--5").
+	x >= 0
+	x == round(x)
+} else := trim_right(trim_right(_hundredths(x), "0"), ".")
 
-_sign(x) := "-" if round(x * 100) < 0
-
-_sign(x) := "" if round(x * 100) >= 0
-
-# c is the number in hundredths. No "%" operator: one engine gets big remainders wrong.
-_digits(c) := text if {
+# "12.34", "12.30" or "12.00": no "%" operator, one engine gets big remainders wrong.
+_hundredths(x) := text if {
+	c := round(abs(x) * 100)
 	whole := floor(c / 100)
-	cents := c - (whole * 100)
-	tenths := floor(cents / 10)
-	text := _join(whole, cents, tenths, cents - (tenths * 10))
+	text := sprintf("%s%d.%02d", [_sign[round(x * 100) < 0], whole, c - (whole * 100)])
 }
 
-_join(whole, 0, _, _) := sprintf("%d", [whole])
-
-_join(whole, cents, tenths, 0) := sprintf("%d.%d", [whole, tenths]) if cents != 0
-
-_join(whole, _, tenths, last) := sprintf("%d.%d%d", [whole, tenths, last]) if last != 0
+_sign := {true: "-", false: ""}
 
 # METADATA
 # title: A number of hours in words ("1 hour", "2.5 hours")
@@ -76,4 +72,4 @@ _join(whole, _, tenths, last) := sprintf("%d.%d%d", [whole, tenths, last]) if la
 #   code: GK-LIB-UTIL-006
 hours_text(h) := "1 hour" if h == 1
 
-hours_text(h) := sprintf("%s hours", [num(h)]) if h != 1
+else := sprintf("%s hours", [num(h)])

@@ -9,37 +9,31 @@ package gatekeeper.rules.break_glass
 
 import rego.v1
 
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.times
 
-_rule := "gatekeeper.rules.break_glass.consequences"
-
-_requested if input.request.access == "break_glass"
-
-_emergency_use if {
-	_requested
-	context.msp_staff
-	context.emergency
+# The entry point evaluates every rule of every rules package, so each rule here starts from
+# _use, which is undefined (after one comparison) unless break-glass is requested.
+_use := "emergency" if {
+	input.request.access == "break_glass"
+	data.gatekeeper.lib.context.msp_staff
+	data.gatekeeper.lib.context.emergency
+} else := "non_emergency" if {
+	input.request.access == "break_glass"
+	data.gatekeeper.lib.context.msp_staff
+} else := "forbidden" if {
+	input.request.access == "break_glass"
 }
 
-_non_emergency_use if {
-	_requested
-	context.msp_staff
-	not context.emergency
+_by_use := {
+	"emergency": {
+		"outcome": "allow_with_consequences", "code": "GK-BG-001",
+		"text": "emergency use by MSP staff: granted, reviewed afterwards",
+	},
+	"non_emergency": {"outcome": "needs_approval", "code": "GK-BG-002", "text": "no emergency: needs approval"},
+	"forbidden": {"outcome": "deny", "code": "GK-BG-003", "text": "requester is not MSP staff: not available"},
 }
 
-_forbidden if {
-	_requested
-	not context.msp_staff
-}
-
-_contacts := context.customer.contacts
-
-_review_due := times.format(times.add_hours(context.end_ns, 24))
-
-_ticket_text := sprintf("ticket %s", [input.request.ticket]) if is_string(input.request.ticket)
-
-else := "no ticket given"
+_review_due := times.format(times.add_hours(data.gatekeeper.lib.context.end_ns, 24)) if _use == "emergency"
 
 # METADATA
 # title: Break-glass use is reviewed afterwards
@@ -52,12 +46,12 @@ consequences contains {
 	"title": "post-incident review",
 	"summary": summary,
 	"review_due": _review_due,
-	"rule": _rule,
+	"rule": "gatekeeper.rules.break_glass.consequences",
 } if {
-	_emergency_use
+	_use == "emergency"
 	summary := sprintf(
 		"Every action is recorded; a post-incident review by %s checks them and whether the environment must be re-secured, due %s.",
-		[_contacts.service_manager.name, _review_due],
+		[data.gatekeeper.lib.context.customer.contacts.service_manager.name, _review_due],
 	)
 }
 
@@ -72,7 +66,7 @@ consequences contains {
 	"title": "break-glass without an emergency",
 	"summary": "Break-glass access is meant for emergencies; without one, an approver must agree. A scoped or supervised alternative usually serves the need.",
 	"rule": "gatekeeper.rules.break_glass.consequences",
-} if _non_emergency_use
+} if _use == "non_emergency"
 
 # METADATA
 # title: Break-glass is not available to this requester
@@ -87,8 +81,8 @@ consequences contains {
 	"contact": {"role": "service_manager", "name": sm.name, "email": sm.email},
 	"rule": "gatekeeper.rules.break_glass.consequences",
 } if {
-	_forbidden
-	sm := _contacts.service_manager
+	_use == "forbidden"
+	sm := data.gatekeeper.lib.context.customer.contacts.service_manager
 	summary := sprintf(
 		"Break-glass access is only for the MSP's on-call engineers. For an emergency, raise an incident so they act at once, or contact %s (%s).",
 		[sm.name, sm.email],
@@ -106,7 +100,7 @@ conditions contains {
 	"mandatory": true,
 	"rule": "gatekeeper.rules.break_glass.conditions",
 } if {
-	_emergency_use
+	_use == "emergency"
 	summary := sprintf("A post-incident review of every action taken is mandatory, due %s.", [_review_due])
 }
 
@@ -120,50 +114,39 @@ escalations contains {
 	"reason": reason,
 	"rule": "gatekeeper.rules.break_glass.escalations",
 } if {
-	_emergency_use
+	_use == "emergency"
+	ticket_text := _ticket_text(object.get(input.request, "ticket", null))
+	who := data.gatekeeper.lib.context.requester
+	reason := sprintf("Break-glass access to %s/%s by %s (%s).", [input.request.customer, input.request.environment, who, ticket_text])
 	some role in ["security", "service_manager"]
-	c := _contacts[role]
+	c := data.gatekeeper.lib.context.customer.contacts[role]
 	id := concat("", [role, "_contact"])
-	who := context.requester
-	reason := sprintf("Break-glass access to %s/%s by %s (%s).", [input.request.customer, input.request.environment, who, _ticket_text])
 }
+
+_ticket_text(ticket) := sprintf("ticket %s", [ticket]) if is_string(ticket)
+
+else := "no ticket given"
 
 # METADATA
 # title: Outcome of a break-glass request
 # custom:
 #   code: GK-BG-006
-outcomes contains {"outcome": "allow_with_consequences", "rule": "gatekeeper.rules.break_glass.outcomes"} if _emergency_use
-
-outcomes contains {"outcome": "needs_approval", "rule": "gatekeeper.rules.break_glass.outcomes"} if _non_emergency_use
-
-outcomes contains {"outcome": "deny", "rule": "gatekeeper.rules.break_glass.outcomes"} if _forbidden
+outcomes contains {"outcome": _by_use[_use].outcome, "rule": "gatekeeper.rules.break_glass.outcomes"} if _use
 
 # METADATA
 # title: An approver signs off break-glass outside an emergency
 # custom:
 #   code: GK-BG-007
 approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules.break_glass.approvals"} if {
-	_non_emergency_use
+	_use == "non_emergency"
 }
-
-_reason_code := "GK-BG-001" if _emergency_use
-
-_reason_code := "GK-BG-002" if _non_emergency_use
-
-_reason_code := "GK-BG-003" if _forbidden
-
-_reason_text := "emergency use by MSP staff: granted, reviewed afterwards" if _emergency_use
-
-_reason_text := "no emergency: needs approval" if _non_emergency_use
-
-_reason_text := "requester is not MSP staff: not available" if _forbidden
 
 # METADATA
 # title: Why break-glass rules apply
 # custom:
 #   code: GK-BG-001
-reasons contains {"rule": _rule, "code": _reason_code, "message": message} if {
-	_requested
-	role := object.get(context.identity, "role", "unknown")
-	message := sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, _reason_text])
+reasons contains {"rule": "gatekeeper.rules.break_glass.consequences", "code": how.code, "message": message} if {
+	how := _by_use[_use]
+	role := object.get(data.gatekeeper.lib.context.identity, "role", "unknown")
+	message := sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, how.text])
 }

@@ -8,18 +8,15 @@ package gatekeeper.rules.change_freeze
 
 import rego.v1
 
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.util
 
-_rule := "gatekeeper.rules.change_freeze.consequences"
-
 _frozen if {
-	context.access_level.changes_system
-	not context.emergency
-	context.blocking_freeze
+	data.gatekeeper.lib.context.access_level.changes_system
+	not data.gatekeeper.lib.context.emergency
+	data.gatekeeper.lib.context.blocking_freeze
 }
 
-_freeze := context.blocking_freeze
+_freeze := data.gatekeeper.lib.context.blocking_freeze if _frozen
 
 # METADATA
 # title: The requested window falls in a change freeze
@@ -32,15 +29,15 @@ consequences contains {
 	"title": sprintf("change freeze until %s", [_freeze.end]),
 	"summary": summary,
 	"freeze": _freeze.id,
-	"lead_time_hours": context.freeze_wait_hours,
+	"lead_time_hours": data.gatekeeper.lib.context.freeze_wait_hours,
 	"earliest_start": _freeze.end,
-	"rule": _rule,
+	"rule": "gatekeeper.rules.change_freeze.consequences",
 } if {
 	_frozen
-	env_title := context.environment_title
+	env_title := data.gatekeeper.lib.context.environment_title
 	summary := sprintf(
 		"%s is in the change freeze \"%s\" (%s) until %s: changes wait %s unless an approver grants an exception.",
-		[env_title, _freeze.title, _freeze.reason, _freeze.end, util.hours_text(context.freeze_wait_hours)],
+		[env_title, _freeze.title, _freeze.reason, _freeze.end, util.hours_text(data.gatekeeper.lib.context.freeze_wait_hours)],
 	)
 }
 
@@ -74,7 +71,7 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 # title: Why the change freeze applies
 # custom:
 #   code: GK-CHG-001
-reasons contains {"rule": _rule, "code": "GK-CHG-001", "message": message} if {
+reasons contains {"rule": "gatekeeper.rules.change_freeze.consequences", "code": "GK-CHG-001", "message": message} if {
 	_frozen
-	message := sprintf("Window %s overlaps freeze %s (%s to %s).", [context.start, _freeze.id, _freeze.start, _freeze.end])
+	message := sprintf("Window %s overlaps freeze %s (%s to %s).", [data.gatekeeper.lib.context.start, _freeze.id, _freeze.start, _freeze.end])
 }

@@ -7,15 +7,12 @@ package gatekeeper.rules.data_protection
 
 import rego.v1
 
-import data.gatekeeper.lib.context
-
-_rule := "gatekeeper.rules.data_protection.consequences"
 
 _exports_data if input.request.access == "data_export"
 
 _exports_data if input.request.purpose == "data_export"
 
-_security := context.customer.contacts.security
+_security := data.gatekeeper.lib.context.customer.contacts.security if _exports_data
 
 # METADATA
 # title: Customer data leaves the managed environment
@@ -27,10 +24,10 @@ consequences contains {
 	"severity": "high",
 	"title": "customer data leaves the managed environment",
 	"summary": summary,
-	"rule": _rule,
+	"rule": "gatekeeper.rules.data_protection.consequences",
 } if {
 	_exports_data
-	env_title := context.environment_title
+	env_title := data.gatekeeper.lib.context.environment_title
 	summary := sprintf(
 		"Exporting data from %s takes customer data out of the managed environment: an MSP approver must agree and %s (security contact) is told at once.",
 		[env_title, _security.name],
@@ -48,7 +45,7 @@ escalations contains {
 	"rule": "gatekeeper.rules.data_protection.escalations",
 } if {
 	_exports_data
-	who := context.requester
+	who := data.gatekeeper.lib.context.requester
 	reason := sprintf("%s asked to export data from %s/%s.", [who, input.request.customer, input.request.environment])
 }
 
@@ -70,7 +67,7 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 # title: Why data protection applies
 # custom:
 #   code: GK-SEC-001
-reasons contains {"rule": _rule, "code": "GK-SEC-001", "message": message} if {
+reasons contains {"rule": "gatekeeper.rules.data_protection.consequences", "code": "GK-SEC-001", "message": message} if {
 	_exports_data
 	message := sprintf("Data export (%s for %s) needs approval; security contact %s is escalated to.", [input.request.access, input.request.purpose, _security.email])
 }

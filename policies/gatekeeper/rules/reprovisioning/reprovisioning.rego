@@ -9,24 +9,29 @@ package gatekeeper.rules.reprovisioning
 
 import rego.v1
 
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.util
 
-_rule := "gatekeeper.rules.reprovisioning.consequences"
+# The entry point evaluates every rule of every rules package: each rule here is guarded by
+# _downtime, undefined unless the access breaks the baseline, and every number is printed once.
+_downtime := data.gatekeeper.lib.context.downtime_hours if data.gatekeeper.lib.context.breaks_baseline
 
-_tolerated := context.preferences.tolerated_downtime_hours
+_tolerated := data.gatekeeper.lib.context.preferences.tolerated_downtime_hours if _downtime
 
-_severity := "critical" if context.downtime_hours > _tolerated
-
-_severity := "high" if context.downtime_hours <= _tolerated
-
-_tolerance_text := sprintf("more than the %s you tolerate", [util.hours_text(_tolerated)]) if {
-	context.downtime_hours > _tolerated
+_texts := {
+	"downtime": util.hours_text(_downtime),
+	"hours": util.num(_downtime),
+	"tolerance": sprintf("more than the %s you tolerate", [util.hours_text(_tolerated)]),
+	"severity": "critical",
+} if {
+	_downtime > _tolerated
+} else := {
+	"downtime": util.hours_text(_downtime),
+	"hours": util.num(_downtime),
+	"tolerance": sprintf("within the %s you tolerate", [util.hours_text(_tolerated)]),
+	"severity": "high",
 }
 
-_tolerance_text := sprintf("within the %s you tolerate", [util.hours_text(_tolerated)]) if {
-	context.downtime_hours <= _tolerated
-}
+_approval := data.gatekeeper.lib.context.tier.approval if _downtime
 
 # METADATA
 # title: Re-provisioning downtime
@@ -36,20 +41,19 @@ _tolerance_text := sprintf("within the %s you tolerate", [util.hours_text(_toler
 consequences contains {
 	"id": "reprovisioning_downtime",
 	"kind": "downtime",
-	"severity": _severity,
-	"title": sprintf("%s h re-provisioning downtime", [util.num(context.downtime_hours)]),
+	"severity": _texts.severity,
+	"title": sprintf("%s h re-provisioning downtime", [_texts.hours]),
 	"summary": summary,
-	"downtime_hours": context.downtime_hours,
+	"downtime_hours": _downtime,
 	"tolerated_downtime_hours": _tolerated,
 	"environment": input.request.environment,
-	"rule": _rule,
+	"rule": "gatekeeper.rules.reprovisioning.consequences",
 } if {
-	context.breaks_baseline
-	access_title := context.access_level.title
-	env_title := context.environment_title
+	access_title := data.gatekeeper.lib.context.access_level.title
+	env_title := data.gatekeeper.lib.context.environment_title
 	summary := sprintf(
 		"%s breaks the managed baseline of %s: afterwards the MSP must re-provision and re-secure it, about %s of downtime (%s).",
-		[access_title, env_title, util.hours_text(context.downtime_hours), _tolerance_text],
+		[access_title, env_title, _texts.downtime, _texts.tolerance],
 	)
 }
 
@@ -60,14 +64,13 @@ consequences contains {
 conditions contains {
 	"id": "reprovision_after_grant",
 	"summary": summary,
-	"downtime_hours": context.downtime_hours,
+	"downtime_hours": _downtime,
 	"rule": "gatekeeper.rules.reprovisioning.conditions",
 } if {
-	context.breaks_baseline
-	env_title := context.environment_title
+	env_title := data.gatekeeper.lib.context.environment_title
 	summary := sprintf(
 		"When the grant ends, the MSP re-provisions %s from its managed baseline (about %s of downtime).",
-		[env_title, util.hours_text(context.downtime_hours)],
+		[env_title, _texts.downtime],
 	)
 }
 
@@ -75,34 +78,28 @@ conditions contains {
 # title: Outcome for breaking the baseline, from the SLA tier
 # custom:
 #   code: GK-RPV-003
-outcomes contains {"outcome": context.tier.approval.outcome, "rule": "gatekeeper.rules.reprovisioning.outcomes"} if {
-	context.breaks_baseline
-}
+outcomes contains {"outcome": _approval.outcome, "rule": "gatekeeper.rules.reprovisioning.outcomes"}
 
 # METADATA
 # title: Approvers the SLA tier requires for breaking the baseline
 # custom:
 #   code: GK-RPV-004
 approvals contains {
-	"roles": context.tier.approval.roles,
-	"count": context.tier.approval.count,
+	"roles": _approval.roles,
+	"count": _approval.count,
 	"rule": "gatekeeper.rules.reprovisioning.approvals",
 } if {
-	context.breaks_baseline
-	context.tier.approval.outcome == "needs_approval"
+	_approval.outcome == "needs_approval"
 }
 
 # METADATA
 # title: Why re-provisioning applies
 # custom:
 #   code: GK-RPV-001
-reasons contains {"rule": _rule, "code": "GK-RPV-001", "message": message} if {
-	context.breaks_baseline
-	level := input.request.access
-	env := input.request.environment
-	tier_title := context.tier.title
+reasons contains {"rule": "gatekeeper.rules.reprovisioning.consequences", "code": "GK-RPV-001", "message": message} if {
+	tier_title := data.gatekeeper.lib.context.tier.title
 	message := sprintf(
 		"%s breaks the managed baseline of %s; re-provisioning takes %s h; the %s tier sets the outcome %s.",
-		[level, env, util.num(context.downtime_hours), tier_title, context.tier.approval.outcome],
+		[input.request.access, input.request.environment, _texts.hours, tier_title, _approval.outcome],
 	)
 }

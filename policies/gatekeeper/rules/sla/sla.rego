@@ -8,38 +8,41 @@ package gatekeeper.rules.sla
 
 import rego.v1
 
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.sla
 import data.gatekeeper.lib.util
 
-_rule := "gatekeeper.rules.sla.consequences"
+# The entry point evaluates every rule of every rules package: each rule here is guarded by
+# the downtime, and every number is printed once.
+_downtime := data.gatekeeper.lib.context.downtime_hours
 
-_figures := sla.figures(context.tier, context.downtime_hours, object.get(context.customer, "monthly_fee", 0))
+_figures := sla.figures(
+	data.gatekeeper.lib.context.tier, _downtime,
+	object.get(data.gatekeeper.lib.context.customer, "monthly_fee", 0),
+) if {
+	_downtime > 0
+}
 
-_currency := object.get(context.customer, "currency", "")
+_currency := object.get(data.gatekeeper.lib.context.customer, "currency", "") if _downtime > 0
 
-_severity := "high" if _figures.sla_breached
+_texts := {
+	"consumed": util.num(_figures.sla_minutes_consumed),
+	"budget": util.num(_figures.sla_budget_minutes),
+	"credit": util.num(_figures.credit_percent),
+}
 
-_severity := "medium" if not _figures.sla_breached
-
-_budget_text := sprintf("exceed it by %s minutes", [util.num(0 - _figures.sla_budget_remaining_minutes)]) if {
+_verdict := {
+	"severity": "high", "title": "SLA budget exceeded",
+	"budget_text": sprintf("exceed it by %s minutes", [util.num(0 - _figures.sla_budget_remaining_minutes)]),
+} if {
 	_figures.sla_breached
+} else := {
+	"severity": "medium", "title": "SLA budget used",
+	"budget_text": sprintf("leave %s minutes of it", [util.num(_figures.sla_budget_remaining_minutes)]),
 }
 
-_budget_text := sprintf("leave %s minutes of it", [util.num(_figures.sla_budget_remaining_minutes)]) if {
-	not _figures.sla_breached
-}
-
-_credit_text := "no service credit" if _figures.credit_percent == 0
-
-_credit_text := text if {
-	_figures.credit_percent > 0
-	text := sprintf("a %s%% service credit (%s %s)", [util.num(_figures.credit_percent), _currency, util.num(_figures.credit_amount)])
-}
-
-_title := "SLA budget exceeded" if _figures.sla_breached
-
-_title := "SLA budget used" if not _figures.sla_breached
+_credit_text := "no service credit" if {
+	_figures.credit_percent == 0
+} else := sprintf("a %s%% service credit (%s %s)", [_texts.credit, _currency, util.num(_figures.credit_amount)])
 
 # METADATA
 # title: SLA minutes consumed by the downtime
@@ -49,20 +52,19 @@ _title := "SLA budget used" if not _figures.sla_breached
 consequences contains object.union(_figures, {
 	"id": "sla_budget",
 	"kind": "sla",
-	"severity": _severity,
-	"title": _title,
+	"severity": _verdict.severity,
+	"title": _verdict.title,
 	"summary": summary,
-	"tier": context.customer.tier,
-	"downtime_hours": context.downtime_hours,
+	"tier": data.gatekeeper.lib.context.customer.tier,
+	"downtime_hours": _downtime,
 	"currency": _currency,
-	"rule": _rule,
+	"rule": "gatekeeper.rules.sla.consequences",
 }) if {
-	context.downtime_hours > 0
-	tier_title := context.tier.title
+	tier_title := data.gatekeeper.lib.context.tier.title
 	summary := sprintf(
 		"%s minutes of downtime use the %s SLA budget of %s minutes a month and %s: uptime this month falls to %s%% against a %s%% target, %s.",
 		[
-			util.num(_figures.sla_minutes_consumed), tier_title, util.num(_figures.sla_budget_minutes), _budget_text,
+			_texts.consumed, tier_title, _texts.budget, _verdict.budget_text,
 			util.num(_figures.resulting_uptime_percent), util.num(_figures.uptime_target_percent), _credit_text,
 		],
 	)
@@ -72,10 +74,9 @@ consequences contains object.union(_figures, {
 # title: Why the SLA budget is affected
 # custom:
 #   code: GK-SLA-001
-reasons contains {"rule": _rule, "code": "GK-SLA-001", "message": message} if {
-	context.downtime_hours > 0
+reasons contains {"rule": "gatekeeper.rules.sla.consequences", "code": "GK-SLA-001", "message": message} if {
 	message := sprintf(
 		"%s of %s SLA minutes consumed (breached: %v), credit %s%%.",
-		[util.num(_figures.sla_minutes_consumed), util.num(_figures.sla_budget_minutes), _figures.sla_breached, util.num(_figures.credit_percent)],
+		[_texts.consumed, _texts.budget, _figures.sla_breached, _texts.credit],
 	)
 }

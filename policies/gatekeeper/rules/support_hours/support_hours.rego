@@ -8,15 +8,15 @@ package gatekeeper.rules.support_hours
 
 import rego.v1
 
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.support_hours
 import data.gatekeeper.lib.util
 
-_rule := "gatekeeper.rules.support_hours.consequences"
+# The entry point evaluates every rule of every rules package, so the helpers are guarded too.
+_waits if data.gatekeeper.lib.context.waits_for_support
 
-_waits if context.waits_for_support
-
-_hours_text := support_hours.describe(context.customer.support_hours, context.customer.timezone)
+_hours_text := support_hours.describe(data.gatekeeper.lib.context.customer.support_hours, data.gatekeeper.lib.context.customer.timezone) if {
+	_waits
+}
 
 # METADATA
 # title: Waiting for support hours
@@ -26,20 +26,20 @@ consequences contains {
 	"id": "outside_support_hours",
 	"kind": "lead_time",
 	"severity": "medium",
-	"title": sprintf("%s h until support opens", [util.num(context.support_wait_hours)]),
+	"title": sprintf("%s h until support opens", [util.num(data.gatekeeper.lib.context.support_wait_hours)]),
 	"summary": summary,
-	"lead_time_hours": context.support_wait_hours,
-	"earliest_start": context.support_opens_at,
-	"rule": _rule,
+	"lead_time_hours": data.gatekeeper.lib.context.support_wait_hours,
+	"earliest_start": data.gatekeeper.lib.context.support_opens_at,
+	"rule": "gatekeeper.rules.support_hours.consequences",
 } if {
 	_waits
-	name := context.customer.name
-	wait := util.hours_text(context.support_wait_hours)
+	name := data.gatekeeper.lib.context.customer.name
+	wait := util.hours_text(data.gatekeeper.lib.context.support_wait_hours)
 
 	# concat, not sprintf: _hours_text is built by concat, which one engine quotes in sprintf.
 	summary := concat("", [
 		name, " has support ", _hours_text, "; an MSP engineer can set this up when support opens at ",
-		context.support_opens_at, ", in ", wait, ". Self-service alternatives can start sooner.",
+		data.gatekeeper.lib.context.support_opens_at, ", in ", wait, ". Self-service alternatives can start sooner.",
 	])
 }
 
@@ -50,11 +50,11 @@ consequences contains {
 conditions contains {
 	"id": "starts_when_support_opens",
 	"summary": summary,
-	"earliest_start": context.support_opens_at,
+	"earliest_start": data.gatekeeper.lib.context.support_opens_at,
 	"rule": "gatekeeper.rules.support_hours.conditions",
 } if {
 	_waits
-	summary := sprintf("The grant starts at %s, when support opens.", [context.support_opens_at])
+	summary := sprintf("The grant starts at %s, when support opens.", [data.gatekeeper.lib.context.support_opens_at])
 }
 
 # METADATA
@@ -67,10 +67,10 @@ outcomes contains {"outcome": "allow_with_consequences", "rule": "gatekeeper.rul
 # title: Why support hours apply
 # custom:
 #   code: GK-SUP-001
-reasons contains {"rule": _rule, "code": "GK-SUP-001", "message": message} if {
+reasons contains {"rule": "gatekeeper.rules.support_hours.consequences", "code": "GK-SUP-001", "message": message} if {
 	_waits
 	message := concat("", [
-		"Requested start ", context.start, " is outside support hours (", _hours_text,
-		"); support opens ", context.support_opens_at, ".",
+		"Requested start ", data.gatekeeper.lib.context.start, " is outside support hours (", _hours_text,
+		"); support opens ", data.gatekeeper.lib.context.support_opens_at, ".",
 	])
 }

@@ -7,22 +7,19 @@ package gatekeeper.rules.time_box
 
 import rego.v1
 
-import data.gatekeeper.lib.context
 import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
-_rule := "gatekeeper.rules.time_box.conditions"
+_starts_at := times.format(data.gatekeeper.lib.context.grant_start_ns)
 
-_starts_at := times.format(context.grant_start_ns)
-
-_ends_at := times.format(context.end_ns)
+_ends_at := times.format(data.gatekeeper.lib.context.end_ns)
 
 _cap_text := text if {
-	context.duration_capped
+	data.gatekeeper.lib.context.duration_capped
 	text := sprintf(" (capped from the %s hours requested)", [util.num(input.request.duration_hours)])
 }
 
-_cap_text := "" if not context.duration_capped
+else := ""
 
 # METADATA
 # title: The grant ends automatically
@@ -33,12 +30,12 @@ conditions contains {
 	"summary": summary,
 	"starts_at": _starts_at,
 	"ends_at": _ends_at,
-	"duration_hours": context.duration_hours,
-	"rule": _rule,
+	"duration_hours": data.gatekeeper.lib.context.duration_hours,
+	"rule": "gatekeeper.rules.time_box.conditions",
 } if {
 	summary := sprintf(
 		"Access runs from %s and ends automatically at %s, after %s%s.",
-		[_starts_at, _ends_at, util.hours_text(context.duration_hours), _cap_text],
+		[_starts_at, _ends_at, util.hours_text(data.gatekeeper.lib.context.duration_hours), _cap_text],
 	)
 }
 
@@ -46,7 +43,7 @@ conditions contains {
 # title: Why the grant is time-boxed
 # custom:
 #   code: GK-TB-001
-reasons contains {"rule": _rule, "code": "GK-TB-001", "message": message} if {
-	max_hours := context.access_level.max_duration_hours
-	message := sprintf("Time box of %s h ending %s (at most %s h for %s).", [util.num(context.duration_hours), _ends_at, util.num(max_hours), input.request.access])
+reasons contains {"rule": "gatekeeper.rules.time_box.conditions", "code": "GK-TB-001", "message": message} if {
+	max_hours := data.gatekeeper.lib.context.access_level.max_duration_hours
+	message := sprintf("Time box of %s h ending %s (at most %s h for %s).", [util.num(data.gatekeeper.lib.context.duration_hours), _ends_at, util.num(max_hours), input.request.access])
 }
