@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Local development: plain-HTTP cookies and the built-in secret key are allowed (GATEKEEPER_DEV).
 run: $(STAMP)
-	$(BIN)/gatekeeper serve
+	GATEKEEPER_DEV=1 $(BIN)/gatekeeper serve
 
 test: $(STAMP)
 	$(BIN)/gatekeeper check --min-coverage 90

@@ -47,9 +47,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         log_json = log_json.lower() in ("1", "true", "yes")
     logging_setup.configure_logging(log_json, str(app.config["LOG_LEVEL"]))
 
+    from gatekeeper import web
     from gatekeeper.api import init_app as init_api
     from gatekeeper.service import wiring
+    from gatekeeper.web import auth as web_auth
 
     wiring.init_app(app)
     init_api(app)
+    web.init_app(app)
+    web_auth.init_app(app)
     return app

@@ -1,4 +1,9 @@
-"""structlog configured once: readable lines on a terminal, JSON lines otherwise; secrets redacted."""
+"""structlog configured once: readable lines in a terminal, JSON lines otherwise; no secrets.
+
+Secrets are redacted by key name (password, token, cookie, authorization ...) and by shape
+in any string (bearer credentials, Gatekeeper tokens, key=value pairs, cookie headers, URL
+passwords), in structlog events and in stdlib log records alike.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +21,52 @@ _SECRET_KEY = re.compile(
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 REDACTED = "[redacted]"
+# (pattern, replacement) applied to every string after the bearer rule
+_SHAPES = (
+    (re.compile(r"\bgk_[A-Za-z0-9_-]{8,}"), REDACTED),  # a Gatekeeper API token anywhere
+    (re.compile(r"(?i)\b((?:set-)?cookie\s*[:=]\s*)[^\r\n]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)\b((?:__Host-)?gatekeeper(?:_session)?=)[^;\s,'\"]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)\b((?:password|passwd|pwd|token|access_token|secret|api[_-]?key|"
+                r"csrf_token|session)=)[^&\s;,'\"]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+@"), rf"\1{REDACTED}@"),
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every secret-shaped part replaced by ``[redacted]``."""
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    for pattern, replacement in _SHAPES:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def redact(value: Any) -> Any:
     """Return ``value`` with every secret-looking key or bearer string replaced."""
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping) or (hasattr(value, "items") and hasattr(value, "keys")):
         return {
             k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else redact(v))
             for k, v in value.items()
         }
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [redact(v) for v in value]
     if isinstance(value, str):
-        return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", value)
-    return value
+        return redact_text(value)
+    if isinstance(value, bytes):
+        return redact_text(value.decode("utf-8", "replace"))
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact_text(str(value))  # anything else is rendered as text: redact that text
 
 
 def _redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     return {k: (REDACTED if _SECRET_KEY.search(k) else redact(v)) for k, v in event.items()}
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats stdlib records (werkzeug, gunicorn, libraries), then redacts the text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
 
 
 def configure_logging(json_lines: bool | None = None, level: str = "INFO") -> None:
@@ -49,13 +82,15 @@ def configure_logging(json_lines: bool | None = None, level: str = "INFO") -> No
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter("%(message)s"))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,  # before redaction: tracebacks too
             _redact_processor,
-            structlog.processors.format_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

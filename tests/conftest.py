@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from gatekeeper.app import create_app
+from gatekeeper.service.wiring import services
 from tests.ledger_fixtures import db_url, ledger, pg_url, sqlite_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +44,49 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     yield app
 
 
+def issue_token(app: Flask, role: str = "engineer", customer: str | None = None,
+                name: str | None = None) -> str:
+    """A bearer token of ``role`` created in ``app``'s database."""
+    name = name or f"test-{role}-{customer or 'msp'}-{uuid.uuid4().hex[:8]}"
+    return services(app).identity.create_token(name, role, customer).token
+
+
+def bearer(app: Flask, role: str = "engineer", customer: str | None = None) -> dict[str, str]:
+    """Authorization headers of a fresh token of ``role`` (and ``customer``)."""
+    return {"Authorization": f"Bearer {issue_token(app, role, customer)}"}
+
+
+def authed_client(app: Flask, role: str = "engineer", customer: str | None = None
+                  ) -> FlaskClient:
+    """A test client that sends a bearer token of ``role`` with every request."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(app, role, customer)}"
+    return client
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """Sends an engineer's bearer token unless a request sets its own Authorization."""
+    return authed_client(app)
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> FlaskClient:
+    """A test client without credentials."""
     return app.test_client()
+
+
+@pytest.fixture
+def auth_headers(app: Flask) -> Callable[..., dict[str, str]]:
+    """``auth_headers(role, org)``: Authorization headers of a token, one per role and org."""
+    made: dict[tuple[str, str | None], dict[str, str]] = {}
+
+    def make(role: str = "engineer", org: str | None = None) -> dict[str, str]:
+        if (role, org) not in made:
+            made[role, org] = bearer(app, role, org)
+        return made[role, org]
+
+    return make
 
 
 @pytest.fixture

@@ -43,8 +43,10 @@ def ledger_app(db_url: str, tmp_path: Any) -> Iterator[Flask]:
     db = Database(db_url)
     upgrade(db)
     db.dispose()
+    # AUTH off: the X-Test-Principal hook names the caller (real credentials are tested in
+    # tests/test_auth*.py and tests/test_authz_matrix.py)
     app = create_app({"TESTING": True, "POLICIES": str(POLICIES), "DATABASE_URL": db_url,
-                      "INSTANCE_PATH": str(tmp_path / "instance")})
+                      "INSTANCE_PATH": str(tmp_path / "instance"), "AUTH": "off"})
     app.before_request(_as_principal)
     yield app
     services(app).ledger.close()
@@ -219,7 +221,7 @@ def test_bad_bodies_are_problems(ledger_app: Flask, api: FlaskClient) -> None:
 def test_an_unreachable_database_is_503_and_nothing_is_acknowledged(tmp_path: Any) -> None:
     app = create_app({"TESTING": True, "POLICIES": str(POLICIES),
                       "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-                      "INSTANCE_PATH": str(tmp_path)})
+                      "INSTANCE_PATH": str(tmp_path), "AUTH": "off"})
     client = app.test_client()
     response = client.post(BASE, json=load_example("read_only")["request"],
                            headers={"Idempotency-Key": "k"})

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from gatekeeper.app import create_app
-from tests.conftest import POLICIES, load_example
+from tests.conftest import POLICIES, authed_client, load_example
 
 BROKEN_DECISION = """package gatekeeper
 
@@ -57,7 +57,7 @@ def test_readyz_fails_without_a_bundle(tmp_path: Path) -> None:
     assert response.status_code == 503
     detail = response.get_json()["detail"]
     assert "gatekeeper/decision.rego:6" in detail and "expecting expression" in detail
-    decided = app.test_client().post("/v1/decisions", json=load_example("full_admin")["request"])
+    decided = authed_client(app).post("/v1/decisions", json=load_example("full_admin")["request"])
     assert decided.status_code == 503
     assert decided.mimetype == "application/problem+json"
 
@@ -66,7 +66,7 @@ def test_engine_error_fails_closed(tmp_path: Path) -> None:
     app = create_app({"TESTING": True, "POLICIES": str(_bundle_with(tmp_path, BROKEN_DECISION)),
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"})
     body = dict(load_example("full_admin")["request"], systems=[])
-    response = app.test_client().post("/v1/decisions", json=body)
+    response = authed_client(app).post("/v1/decisions", json=body)
     assert response.status_code == 503
     problem = response.get_json()
     assert problem["code"] == "engine_error"
@@ -76,7 +76,7 @@ def test_engine_error_fails_closed(tmp_path: Path) -> None:
 def test_flat_denial_is_a_policy_error(tmp_path: Path) -> None:
     app = create_app({"TESTING": True, "POLICIES": str(_bundle_with(tmp_path, FLAT_DENIAL)),
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"})
-    response = app.test_client().post("/v1/decisions", json=load_example("full_admin")["request"])
+    response = authed_client(app).post("/v1/decisions", json=load_example("full_admin")["request"])
     assert response.status_code == 503
     assert response.get_json()["code"] == "policy_error"
     assert "no alternative" in response.get_json()["detail"]

@@ -1,18 +1,22 @@
-"""Who is calling. Until credentials exist (issue 4) every caller is the local engineer."""
+"""Who is calling: the principal the guard in ``gatekeeper.api.auth`` put on ``g``."""
 
 from __future__ import annotations
 
 from flask import Flask, g
 
-from gatekeeper.domain import Principal
-from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
+from gatekeeper.domain import AuthenticationError, Principal
 
 
 def current_principal() -> Principal:
-    """The authenticated caller of this request."""
+    """The authenticated caller of this request; never a default identity (fails closed)."""
     principal = g.get("principal")
-    return principal if isinstance(principal, Principal) else ANONYMOUS_ENGINEER
+    if isinstance(principal, Principal):
+        return principal
+    raise AuthenticationError("this request carries no credentials", reason="missing")
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to register yet; the authentication module will set ``g.principal``."""
+    """Authentication, the access table and CSRF protection for every door."""
+    from gatekeeper.api import auth
+
+    auth.init_app(app)

@@ -9,6 +9,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from gatekeeper.domain import (
+    AuthenticationError,
     BundleError,
     ConflictError,
     EngineError,
@@ -17,6 +18,7 @@ from gatekeeper.domain import (
     MalformedBodyError,
     NotFoundError,
     PolicyError,
+    TooManyAttemptsError,
     UnavailableError,
     ValidationError,
 )
@@ -27,6 +29,8 @@ PROBLEM_TYPE = "https://gatekeeper.example/problems/"
 STATUS_BY_ERROR: dict[type[GatekeeperError], int] = {
     MalformedBodyError: 400,
     ValidationError: 422,
+    AuthenticationError: 401,
+    TooManyAttemptsError: 429,
     ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
@@ -63,7 +67,14 @@ def render_error(exc: GatekeeperError) -> Response:
         extra["state"] = exc.state
     if isinstance(exc, EngineError | PolicyError | BundleError):
         log.error("request_failed_closed", code=exc.code, detail=exc.detail, path=request.path)
-    return problem(status, exc.code, exc.title, exc.detail, **extra)
+    response = problem(status, exc.code, exc.title, exc.detail, **extra)
+    if isinstance(exc, AuthenticationError):
+        from gatekeeper.api.auth import www_authenticate
+
+        response.headers["WWW-Authenticate"] = www_authenticate(exc)
+    if isinstance(exc, TooManyAttemptsError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _http_error(exc: HTTPException) -> Response:

@@ -29,9 +29,12 @@ def _register() -> None:
         policytest,
         requests,
         serve,
+        tokens,
+        users,
     )
 
-    for module in (serve, evaluate, policytest, database, requests, check, impact):
+    for module in (serve, evaluate, policytest, database, requests, check, impact, tokens,
+                   users):
         module.register(cli)
 
 

@@ -15,7 +15,9 @@ from gatekeeper.domain.decision import (
     Reason,
 )
 from gatekeeper.domain.errors import (
+    AuthenticationError,
     BundleError,
+    ConfigurationError,
     ConflictError,
     EngineError,
     FieldError,
@@ -24,6 +26,7 @@ from gatekeeper.domain.errors import (
     MalformedBodyError,
     NotFoundError,
     PolicyError,
+    TooManyAttemptsError,
     UnavailableError,
     ValidationError,
 )
@@ -37,8 +40,10 @@ __all__ = [
     "AccessRequest",
     "Alternative",
     "Approval",
+    "AuthenticationError",
     "BundleError",
     "Condition",
+    "ConfigurationError",
     "ConflictError",
     "Consequence",
     "Decision",
@@ -53,6 +58,7 @@ __all__ = [
     "PolicyRef",
     "Principal",
     "Reason",
+    "TooManyAttemptsError",
     "UnavailableError",
     "ValidationError",
 ]

@@ -84,6 +84,35 @@ class NotFoundError(GatekeeperError):
     title = "Not found"
 
 
+class AuthenticationError(GatekeeperError):
+    """No credential, or one that is malformed, unknown, expired or revoked (401)."""
+
+    code = "unauthenticated"
+    title = "Authentication required"
+
+    def __init__(self, detail: str, reason: str = "missing") -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class TooManyAttemptsError(GatekeeperError):
+    """Sign-in is paused after repeated failures; ``retry_after`` is in seconds (429)."""
+
+    code = "too_many_attempts"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class ConfigurationError(GatekeeperError):
+    """The service is configured unsafely or inconsistently and refuses to start."""
+
+    code = "misconfigured"
+    title = "The service is misconfigured"
+
+
 class ForbiddenError(GatekeeperError):
     """The caller is known but may not do this (e.g. approve their own request)."""
 

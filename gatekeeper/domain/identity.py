@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("customer", "engineer", "approver", "admin", "ci")
+# Who may act through every door (API and web alike), so the doors never disagree.
+SUBMITTER_ROLES = ("customer", "engineer", "admin")  # submit, accept, choose, withdraw
+DECIDER_ROLES = ("approver", "admin")  # approve, reject
+REVOKER_ROLES = ("customer", "engineer", "admin")  # revoke (a customer gives access back)
 
 
 @dataclass(frozen=True)

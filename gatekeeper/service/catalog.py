@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gatekeeper.domain import FieldError, Principal, ValidationError
+from gatekeeper.domain import FieldError, ForbiddenError, Principal, ValidationError
 from gatekeeper.engine.base import PolicyBundle
 
 CUSTOMER_ROLES = ("customer",)
@@ -32,7 +32,7 @@ def build_catalog(bundle: PolicyBundle, principal: Principal) -> dict[str, Any]:
         environments = [
             {
                 "id": eid,
-                "name": env.get("name", eid),
+                "name": env.get("title") or env.get("name", eid),
                 "criticality": env.get("criticality"),
                 "systems": env.get("systems", []),
             }
@@ -56,7 +56,13 @@ def build_catalog(bundle: PolicyBundle, principal: Principal) -> dict[str, Any]:
 
 
 def check_known(bundle: PolicyBundle, principal: Principal, request: Any) -> None:
-    """Reject ids the bundle does not know (or the caller may not see) naming each field."""
+    """Reject ids the bundle does not know (or the caller may not see) naming each field.
+
+    A customer credential asking for another organisation is refused outright (403).
+    """
+    if principal.role in CUSTOMER_ROLES and request.customer != principal.organisation:
+        raise ForbiddenError(f"this credential may only request for its own organisation "
+                             f"({principal.organisation})")
     catalog = bundle.data.get("catalog", {}) or {}
     errors: list[FieldError] = []
     customers = visible_customers(bundle.data, principal)

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatekeeper.ledger import Ledger, default_url, open_ledger
+from gatekeeper.ledger.identity_sql import SqlIdentityStore
 from gatekeeper.service.decisions import DecisionService
+from gatekeeper.service.identity import IdentityService
 from gatekeeper.service.policy_store import PolicyStore
 from gatekeeper.service.requests import RequestService
 
@@ -21,6 +23,7 @@ class Services:
     decisions: DecisionService
     ledger: Ledger
     requests: RequestService
+    identity: IdentityService
 
 
 def build_services(config: Any, instance_path: str = "instance") -> Services:
@@ -34,8 +37,10 @@ def build_services(config: Any, instance_path: str = "instance") -> Services:
     decisions = DecisionService(store)
     # An embedded SQLite database is migrated on start; PostgreSQL by `gatekeeper db upgrade`.
     ledger = open_ledger(config.get("DATABASE_URL") or default_url(instance_path))
+    identity = IdentityService(SqlIdentityStore(ledger.db),
+                               session_hours=float(config.get("SESSION_HOURS", 8)))
     return Services(store=store, decisions=decisions, ledger=ledger,
-                    requests=RequestService(decisions, ledger))
+                    requests=RequestService(decisions, ledger), identity=identity)
 
 
 def init_app(app: Any) -> None:
@@ -43,4 +48,4 @@ def init_app(app: Any) -> None:
 
 
 def services(app: Any) -> Services:
-    return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return app.extensions[EXTENSION]

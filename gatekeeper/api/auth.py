@@ -1,0 +1,209 @@
+"""Who is asking, and may they: one guard before every view of every door.
+
+The JSON door (/v1) accepts bearer API tokens only, so it needs no CSRF protection. The web
+pages accept a session cookie, or a single-sign-on header set by a trusted proxy when the
+operator configures one; their forms are CSRF-protected. The access table decides which
+role may call which endpoint, and denies any endpoint it does not know.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
+
+from gatekeeper.api.access_rules import rule_for
+from gatekeeper.domain import (
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    Principal,
+)
+from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
+from gatekeeper.service.wiring import services
+
+log = structlog.get_logger(__name__)
+
+API_PACKAGE = "gatekeeper.api"
+SESSION_KEY = "gk_sid"
+REALM = "gatekeeper"
+csrf = CSRFProtect()
+
+
+def flag(value: Any) -> bool:
+    """A config switch that may come from the environment as a string."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def auth_enabled(app: Flask) -> bool:
+    return str(app.config.get("AUTH", "on")).strip().lower() not in ("off", "0", "false", "no")
+
+
+def development(app: Flask) -> bool:
+    return flag(app.config.get("DEV")) or flag(app.config.get("TESTING"))
+
+
+def is_api(app: Flask, endpoint: str) -> bool:
+    """Endpoints of blueprints defined under gatekeeper.api belong to the JSON door."""
+    blueprint = app.blueprints.get(endpoint.rpartition(".")[0])
+    return blueprint is not None and blueprint.import_name.startswith(API_PACKAGE + ".")
+
+
+def www_authenticate(exc: AuthenticationError | None = None) -> str:
+    """The RFC 6750 challenge; names ``invalid_token`` when a token was presented."""
+    challenge = f'Bearer realm="{REALM}"'
+    if exc is not None and exc.reason in ("malformed", "unknown", "revoked", "expired"):
+        challenge += f', error="invalid_token", error_description="{exc.detail}"'
+    return challenge
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthenticationError("use 'Authorization: Bearer <token>'", reason="malformed")
+    return value.strip()
+
+
+def _sso_principal(app: Flask) -> Principal | None:
+    header = app.config.get("SSO_HEADER")
+    subject = request.headers.get(header) if header else None
+    if not subject:
+        return None
+
+    def optional(name: str) -> str | None:
+        configured = app.config.get(name)
+        return request.headers.get(configured) if configured else None
+
+    return services(app).identity.sso_principal(
+        subject, optional("SSO_ROLE_HEADER"), optional("SSO_ORG_HEADER"))
+
+
+def _session_principal(app: Flask) -> Principal | None:
+    session_id = session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
+        return None
+    principal = services(app).identity.principal_for_session(session_id)
+    if principal is None:
+        session.pop(SESSION_KEY, None)
+    return principal
+
+
+def authenticate(app: Flask, api: bool) -> Principal | None:
+    """The caller of this request, None without credentials; bad tokens raise 401."""
+    if api:
+        token = _bearer()
+        return services(app).identity.authenticate_token(token) if token else None
+    return _sso_principal(app) or _session_principal(app)
+
+
+def _sign_in_redirect() -> ResponseReturnValue:
+    target = url_for("auth.sign_in")
+    if request.method == "GET":
+        target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
+    return redirect(target, code=303)
+
+
+def _guard() -> ResponseReturnValue | None:
+    """Authenticate, check the access table, then CSRF on web forms; runs before each view."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # no such route: 404 or 405 follows
+    if not auth_enabled(app):
+        g.principal = ANONYMOUS_ENGINEER
+        return None
+    api = is_api(app, endpoint)
+    rule = rule_for(endpoint, app.view_functions.get(endpoint))
+    if rule.public:
+        if not api:  # public pages still show who is signed in
+            with contextlib.suppress(AuthenticationError, ForbiddenError):
+                _remember(authenticate(app, api=False))
+            _check_csrf(app)
+        return None
+    try:
+        principal = authenticate(app, api)
+    except AuthenticationError:
+        if api:
+            raise
+        principal = None
+    if principal is None:
+        if api:
+            raise AuthenticationError("this endpoint needs a bearer token", reason="missing")
+        return _sign_in_redirect()
+    _remember(principal)
+    if not rule.known:
+        log.error("access_rule_missing", endpoint=endpoint)
+        raise ForbiddenError("this endpoint has no access rule, so it is closed")
+    if not rule.allows(principal.role):
+        log.warning("access_denied", endpoint=endpoint, role=principal.role,
+                    subject=principal.subject, method=request.method)
+        raise ForbiddenError(f"the role {principal.role} may not use this endpoint")
+    if not api:
+        _check_csrf(app)
+    return None
+
+
+def _check_csrf(app: Flask) -> None:
+    """Every state-changing web request carries the form's CSRF token (400 otherwise)."""
+    if flag(app.config.get("WTF_CSRF_ENABLED", True)):
+        csrf.protect(apply_exemptions=True)
+
+
+def _remember(principal: Principal | None) -> None:
+    if principal is not None:
+        g.principal = principal
+        structlog.contextvars.bind_contextvars(subject=principal.subject, role=principal.role)
+
+
+def _forget(_: BaseException | None) -> None:
+    structlog.contextvars.unbind_contextvars("subject", "role")
+
+
+def configure(app: Flask) -> None:
+    """Session cookie flags and start-up refusals; a dev key or auth=off need DEV/TESTING."""
+    dev = development(app)
+    secret = str(app.config.get("SECRET_KEY") or "")
+    if not dev and secret in ("", "dev"):
+        raise ConfigurationError("set GATEKEEPER_SECRET_KEY to a long random value "
+                                 "(the built-in development key is refused outside "
+                                 "GATEKEEPER_DEV=1)")
+    if not dev and len(secret) < 32:
+        log.warning("secret_key_short", length=len(secret), advice="use 32 or more characters")
+    if not auth_enabled(app):
+        if not dev:
+            raise ConfigurationError("GATEKEEPER_AUTH=off is for local development only: "
+                                     "set GATEKEEPER_DEV=1 as well")
+        log.warning("authentication_disabled",
+                    detail="GATEKEEPER_AUTH=off: EVERY caller is the local engineer; "
+                           "never expose this service")
+    hours = float(app.config.get("SESSION_HOURS", 8))
+    secure = not flag(app.config.get("DEV"))
+    app.config.update(
+        # __Host- cookies are only accepted over HTTPS, for this host, on every path
+        SESSION_COOKIE_NAME="__Host-gatekeeper" if secure else "gatekeeper_session",
+        SESSION_COOKIE_DOMAIN=None,
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
+        WTF_CSRF_CHECK_DEFAULT=False,  # the guard runs CSRF on web endpoints only
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Install the guard (first of all before-request hooks) and CSRF protection."""
+    configure(app)
+    csrf.init_app(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, _guard)
+    app.teardown_request(_forget)

@@ -1,0 +1,74 @@
+"""The browser door: the customer self-service form and the engineers' approval console.
+
+Server-rendered Jinja templates, one stylesheet, no JavaScript. The views parse forms, call
+the service layer and render what it answers; what is decided lives in ``policies/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, redirect, url_for
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from gatekeeper.domain import Principal
+from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
+from gatekeeper.service.lifecycle import MSP_ROLES
+
+bp = Blueprint(
+    "web",
+    __name__,
+    static_folder="static",
+    static_url_path="/static/web",
+    template_folder="templates",
+)
+
+
+def auth_off() -> bool:
+    """``GATEKEEPER_AUTH=off``: every caller is the local engineer (development only)."""
+    return str(current_app.config.get("AUTH", "on")).lower() in ("off", "0", "false", "no")
+
+
+def signed_in() -> Principal | None:
+    """The principal of this request when someone is signed in, else None."""
+    principal = g.get("principal")
+    if isinstance(principal, Principal):
+        return principal
+    return ANONYMOUS_ENGINEER if auth_off() else None
+
+
+def url_if(endpoint: str, **values: Any) -> str | None:
+    """``url_for`` that answers None when the endpoint is not registered (yet)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"viewer": signed_in(), "msp_roles": MSP_ROLES, "url_if": url_if}
+
+
+@bp.route("/")
+def index() -> Response:
+    """Send each role to its door: customers to their requests, MSP staff to the queue."""
+    who = signed_in()
+    if who is None:
+        target = url_if("auth.sign_in") or url_for("customer.my_requests")
+    elif who.role in MSP_ROLES:
+        target = url_for("console.queue")
+    else:
+        target = url_for("customer.my_requests")
+    return redirect(target)
+
+
+def init_app(app: Flask) -> None:
+    """Register the web blueprints and the template helpers."""
+    from gatekeeper.web import console, customer, present
+
+    app.register_blueprint(bp)
+    app.register_blueprint(customer.bp)
+    app.register_blueprint(console.bp)
+    present.init_app(app)

@@ -1,0 +1,213 @@
+"""The customer pages through the Flask test client: form, answer page, actions, my requests."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gatekeeper.api.auth import SESSION_KEY
+from gatekeeper.service.wiring import services
+from gatekeeper.web.forms import justification_problem
+from tests.conftest import example_files, load_example
+
+pytest.register_assert_rewrite("tests.web_fixtures")
+from tests.web_fixtures import (  # noqa: E402
+    ALICE,
+    ANN,
+    BOB,
+    CAROL,
+    ED,
+    Browser,
+    form_of,
+    submit,
+    text,
+)
+
+pytest_plugins = ["tests.web_fixtures"]  # the web_app and browser fixtures
+
+
+def test_form_offers_only_the_customers_own_environments_with_labelled_fields(
+    browser: Browser,
+) -> None:
+    response = browser.as_(ALICE).get("/requests/new")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="acme/production"' in html and 'value="acme/staging"' in html
+    assert "globex" not in html and "Bakkerij" not in html
+    ids = set(re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html))
+    labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
+    assert ids and ids <= labelled, f"controls without a label: {ids - labelled}"
+    assert "cdn" not in html.lower() and "<script" not in html
+
+
+@pytest.mark.parametrize("reason", ["", ".", "asap", "need it now!", "urgent", "see ticket"])
+def test_a_throwaway_justification_is_refused_next_to_the_field_keeping_the_values(
+    browser: Browser, reason: str
+) -> None:
+    response = browser.as_(ALICE).post(
+        "/requests/new", data=form_of("full_admin_software_install", justification=reason))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = html.index('id="field-justification"')
+    error = html.index('id="justification-error-1"')
+    assert html.index("Why is it needed?") < error < field
+    assert 'aria-describedby="justification-hint justification-error-1"' in html
+    assert "install the new ERP client on the application servers</textarea>" in html
+    assert 'value="full_admin" checked' in html
+    assert services(browser.app).requests.search(ALICE, {}).items == ()
+
+
+def test_every_example_justification_is_accepted() -> None:
+    for path in example_files():
+        reason = load_example(path.stem)["request"]["justification"]
+        if path.stem.startswith("08_"):
+            continue  # "urgent" on its own is the throw-away example
+        assert justification_problem(reason) is None, reason
+
+
+def test_missing_fields_are_each_named_at_their_field(browser: Browser) -> None:
+    response = browser.as_(ALICE).post("/requests/new", data={"urgency": "normal"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name in ("environment", "purpose", "need", "access", "duration_hours", "justification"):
+        assert f'id="{name}-error-1"' in html, name
+    assert "Please check 6 things" in html
+
+
+def test_systems_of_another_environment_are_refused(browser: Browser) -> None:
+    form = form_of("full_admin_software_install", systems=["acme/staging/stg-app-01"])
+    response = browser.as_(ALICE).post("/requests/new", data=form)
+    assert response.status_code == 422
+    assert "stg-app-01 belongs to Staging" in text(response)
+
+
+def test_start_is_read_in_the_customers_timezone(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install", start="2026-12-02T10:00")
+    record = services(browser.app).requests.get(request_id, ALICE)
+    assert record.request["start"] == "2026-12-02T09:00:00Z"  # Amsterdam is UTC+1 in December
+    assert "Wed 02 Dec 2026, 10:00 (CET, Europe/Amsterdam)" in text(
+        browser.get(f"/requests/{request_id}"))
+
+
+def test_the_answer_shows_figures_ranked_alternatives_and_actions(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    page = text(browser.as_(ALICE).get(f"/requests/{request_id}"))
+    assert "Waiting for an MSP approver" in page
+    assert "24 h re-provisioning downtime" in page and "Downtime 24 hours" in page
+    assert "Downtime you tolerate 2 hours" in page
+    assert "SLA budget left exceeded by 1,397 min" in page and "Service credit 25 %" in page
+    ranked = [page.index(t) for t in ("Packaged deployment from the software portal",
+                                      "Supervised session with an MSP engineer",
+                                      "MSP standard change", "Time-boxed admin on named servers")]
+    assert ranked == sorted(ranked)
+    assert "Why it ranks here: Rank 1 for you" in page
+    assert page.count("Choose this instead") == 4 and "Withdraw the request" in page
+    assert "Accept and go ahead" not in page  # needs approval: nothing to accept
+
+
+def test_choosing_an_alternative_shows_the_new_state_and_the_follow_up(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    response = browser.as_(ALICE).post(f"/requests/{request_id}/choose",
+                                       data={"alternative": "software_portal"})
+    assert response.status_code == 303
+    page = text(browser.get(response.headers["Location"]))
+    assert "You chose “Packaged deployment from the software portal” instead" in page
+    assert "Replaced by an alternative" in page and "Choose this instead" not in page
+    follow = services(browser.app).requests.get(request_id, ALICE).follow_up_ids[0]
+    assert f'href="/requests/{follow}"' in browser.get(f"/requests/{request_id}").get_data(
+        as_text=True)
+    assert "carries the alternative you chose" in text(browser.get(f"/requests/{follow}"))
+
+
+def test_a_stale_form_says_the_request_changed(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    browser.as_(ALICE).post(f"/requests/{request_id}/withdraw", data={})
+    response = browser.post(f"/requests/{request_id}/choose",
+                            data={"alternative": "software_portal"})
+    assert response.status_code == 303
+    page = text(browser.get(response.headers["Location"]))
+    assert "changed while you were looking at it, so nothing was done" in page
+    assert "It is now: withdrawn" in page
+
+
+def test_accepting_needs_every_consequence_ticked(browser: Browser) -> None:
+    request_id = submit(browser, CAROL, "globex_completeness_detail")
+    page = text(browser.as_(CAROL).get(f"/requests/{request_id}"))
+    assert "Your answer is needed" in page and "I understand and accept: SLA budget" in page
+    response = browser.post(f"/requests/{request_id}/accept",
+                            data={"consequences": ["reprovisioning_downtime"]})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="consequences-error-1"' in html and 'value="reprovisioning_downtime" checked' in html
+    response = browser.post(f"/requests/{request_id}/accept",
+                            data={"consequences": ["reprovisioning_downtime", "sla_budget"]})
+    page = text(browser.get(response.headers["Location"]))
+    assert "You accepted the consequences" in page and "Access granted" in page
+
+
+def test_a_customer_cannot_open_or_act_on_another_customers_request(browser: Browser) -> None:
+    request_id = submit(browser, CAROL, "data_export_globex")
+    response = browser.as_(ALICE).get(f"/requests/{request_id}")
+    assert response.status_code == 404 and "text/html" in response.content_type
+    assert "Request not found" in text(response)
+    assert browser.post(f"/requests/{request_id}/withdraw").status_code == 404
+    assert request_id not in browser.get("/requests").get_data(as_text=True)
+
+
+def test_only_the_requester_answers_a_colleague_sees_it(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    page = text(browser.as_(BOB).get(f"/requests/{request_id}"))
+    assert "Choose this instead" not in page and "Withdraw the request" not in page
+
+
+def test_my_requests_lists_status_and_filters(browser: Browser) -> None:
+    first = submit(browser, ALICE, "full_admin_software_install")
+    second = submit(browser, ALICE, "read_only_troubleshooting")
+    html = browser.as_(ALICE).get("/requests").get_data(as_text=True)
+    assert first in html and second in html
+    assert "Access granted" in html and "Waiting for an MSP approver" in html
+    open_only = browser.get("/requests?show=open").get_data(as_text=True)
+    assert first in open_only and second not in open_only
+
+
+def test_the_same_form_sent_twice_records_one_request(browser: Browser) -> None:
+    form = form_of("full_admin_software_install", idempotency_key="form-123")
+    one = browser.as_(ALICE).post("/requests/new", data=form)
+    two = browser.post("/requests/new", data=form)
+    assert one.headers["Location"] == two.headers["Location"]
+    assert len(services(browser.app).requests.search(ALICE, {}).items) == 1
+
+
+def test_root_sends_each_role_to_its_door(browser: Browser) -> None:
+    assert browser.as_(ALICE).get("/").headers["Location"].endswith("/requests")
+    assert browser.as_(ANN).get("/").headers["Location"].endswith("/console")
+    assert browser.as_(ED).get("/").headers["Location"].endswith("/console")
+
+
+def test_an_ended_session_sends_the_user_to_sign_in_and_back(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    identity = services(browser.app).identity
+    with browser.client.session_transaction() as session:
+        identity.sign_out(session[SESSION_KEY])  # the session ends (as when it expires)
+    response = browser.get(f"/requests/{request_id}")
+    assert response.status_code == 303
+    target = response.headers["Location"]
+    assert target.startswith("/sign-in?next=") and request_id in target
+    identity.set_password(ALICE.subject, "another long password!")
+    back = browser.post("/sign-in", data={"username": ALICE.subject,
+                                         "password": "another long password!",
+                                         "next": f"/requests/{request_id}"})
+    assert back.status_code == 303 and back.headers["Location"] == f"/requests/{request_id}"
+    assert "24 h re-provisioning downtime" in text(browser.get(back.headers["Location"]))
+
+
+def test_a_form_without_a_valid_csrf_token_is_an_html_page_not_a_crash(
+    browser: Browser,
+) -> None:
+    browser.as_(ALICE)
+    browser.app.config["WTF_CSRF_ENABLED"] = True
+    response = browser.post("/requests/new", data=form_of("full_admin_software_install"))
+    assert response.status_code == 400 and "text/html" in response.content_type
+    assert "This form has expired" in text(response)
+    assert services(browser.app).requests.search(ALICE, {}).items == ()
