@@ -22,8 +22,8 @@ from gatekeeper.domain import (
     UnavailableError,
     ValidationError,
 )
-from gatekeeper.ledger import RequestRecord
 from gatekeeper.service.catalog import build_catalog, visible_customers
+from gatekeeper.service.requests import RequestRecord
 from gatekeeper.service.wiring import Services, services
 from gatekeeper.web.auth import login_required
 from gatekeeper.web.present import state_label

@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from gatekeeper.domain import NotFoundError, ValidationError
 from gatekeeper.domain.identity import SUBMITTER_ROLES
-from gatekeeper.ledger import RequestRecord
 from gatekeeper.service.lifecycle import MSP_ROLES, OPEN_STATES, STATES
 from gatekeeper.service.representation import request_to_dict
+from gatekeeper.service.requests import RequestRecord
 from gatekeeper.web import forms
 from gatekeeper.web.common import (
     act,
