@@ -25,6 +25,7 @@ EXAMPLE = ROOT / "examples" / "requests"
 
 LUA = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
 wrk.body = [[%s]]
 """
 
@@ -66,9 +67,11 @@ def parse_wrk(out: str) -> dict[str, float]:
     }
 
 
-def run_wrk(url: str, body: str, seconds: int, connections: int) -> dict[str, float]:
+def run_wrk(
+    url: str, body: str, seconds: int, connections: int, token: str = ""
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(LUA % body)
+        f.write(LUA % (token, body))
     subprocess.run(["wrk", "-t1", "-c4", "-d2s", "-s", f.name, url], capture_output=True)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name, url],
@@ -83,10 +86,21 @@ def http_bench(args: argparse.Namespace, body: str) -> None:
         print("wrk not found (apt-get install wrk): skipping the HTTP part")
         return
     bin_dir = Path(sys.executable).parent
-    env = dict(os.environ, GATEKEEPER_LOG_LEVEL="WARNING", GATEKEEPER_LOG_JSON="1")
+    env = dict(
+        os.environ,
+        GATEKEEPER_LOG_LEVEL="WARNING",
+        GATEKEEPER_LOG_JSON="1",
+        GATEKEEPER_ENGINE=args.engine,
+        GATEKEEPER_SECRET_KEY="bench-" + os.urandom(16).hex(),
+    )
     results = {}
     with tempfile.TemporaryDirectory() as inst:
         env["GATEKEEPER_INSTANCE_PATH"] = inst
+        token = subprocess.run(
+            [str(bin_dir / "gatekeeper"), "tokens", "create", "--role", "engineer",
+             "--name", "bench"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout.strip()
         servers = {
             "echo": (
                 [str(bin_dir / "gunicorn"), "-k", "gthread", "-w", str(args.workers),
@@ -109,8 +123,8 @@ def http_bench(args: argparse.Namespace, body: str) -> None:
             try:
                 wait_up(port)
                 url = f"http://127.0.0.1:{port}{path}"
-                saturated = run_wrk(url, body, args.seconds, args.connections)
-                light = run_wrk(url, body, args.seconds, args.latency_connections)
+                saturated = run_wrk(url, body, args.seconds, args.connections, token)
+                light = run_wrk(url, body, args.seconds, args.latency_connections, token)
                 results[name] = {
                     "rps": saturated["rps"],
                     "p50_ms": light["p50_ms"],
@@ -122,7 +136,8 @@ def http_bench(args: argparse.Namespace, body: str) -> None:
                 proc.terminate()
                 proc.wait(10)
     echo, dec = results["echo"], results["decisions"]
-    print(f"\nHTTP ({args.workers} workers x {args.threads} threads, {args.seconds}s a run): "
+    print(f"\nHTTP, engine {args.engine} ({args.workers} workers x {args.threads} threads, "
+          f"{args.seconds}s a run): "
           f"throughput at {args.connections} connections (saturated), "
           f"latency at {args.latency_connections} connection(s)")
     print(f"{'':12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'sat p99':>10}{'non-2xx':>10}")
@@ -152,7 +167,7 @@ def engine_bench(iterations: int) -> None:
         inputs.append(build_input(request, principal, parse_timestamp(doc["now"])))
     print(f"\nEngine alone ({len(inputs)} example requests, {iterations} evaluations each)")
     base = None
-    for name in ("regorus", "regopy"):
+    for name in ("regorus", "regorus-rvm", "regopy"):
         engine = create_engine(name, bundle)
         for item in inputs:
             engine.evaluate(item)
@@ -165,7 +180,7 @@ def engine_bench(iterations: int) -> None:
         p50 = statistics.median(samples)
         p99 = statistics.quantiles(samples, n=100)[98]
         base = base or p50
-        print(f"{name:10} p50 {p50:.3f} ms  p99 {p99:.3f} ms  ({p50 / base:.1f}x regorus)")
+        print(f"{name:12} p50 {p50:.3f} ms  p99 {p99:.3f} ms  ({p50 / base:.2f}x regorus)")
 
 
 def main() -> None:
@@ -176,10 +191,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--engine", default=os.environ.get("GATEKEEPER_ENGINE", "regorus"),
+                        help="engine the HTTP part serves decisions with")
+    parser.add_argument("--skip-engines", action="store_true", help="HTTP part only")
     args = parser.parse_args()
     example = next(p for p in sorted(EXAMPLE.glob("*.json")) if "full_admin" in p.name)
     body = json.dumps(json.loads(example.read_text())["request"])
-    engine_bench(args.iterations)
+    if not args.skip_engines:
+        engine_bench(args.iterations)
     http_bench(args, body)
 
 

@@ -27,10 +27,10 @@ def test_eval_prints_a_readable_answer() -> None:
     assert "why:" in result.stdout
 
 
-def test_eval_json_from_stdin_on_both_engines() -> None:
+def test_eval_json_from_stdin_on_every_engine() -> None:
     example = load_example("full_admin")
     outcomes = set()
-    for engine in ("regorus", "regopy"):
+    for engine in ("regorus-rvm", "regorus", "regopy"):
         result = gatekeeper("eval", "-", "--json", "--engine", engine, stdin=json.dumps(example))
         assert result.returncode == 0, result.stderr
         decision = json.loads(result.stdout)

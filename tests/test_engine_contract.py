@@ -137,8 +137,11 @@ def test_answers_correctly_from_eight_threads(engine: Engine) -> None:
         assert all(pool.map(run, cases))
 
 
-def test_discarded_engine_never_drops_state_on_a_foreign_thread(basic: PolicyBundle) -> None:
-    """regorus engines must die on the thread that made them; nothing may be raised."""
+@pytest.mark.parametrize("name", ["regorus", "regorus-rvm"])
+def test_discarded_engine_never_drops_state_on_a_foreign_thread(
+    basic: PolicyBundle, name: str
+) -> None:
+    """regorus engines and VMs must die on the thread that made them; nothing may be raised."""
     raised: list[str] = []
     previous = sys.unraisablehook
     sys.unraisablehook = lambda info: raised.append(str(info.exc_value))
@@ -146,7 +149,7 @@ def test_discarded_engine_never_drops_state_on_a_foreign_thread(basic: PolicyBun
         with ThreadPoolExecutor(max_workers=4) as pool:
 
             def use_once() -> None:
-                engine = create_engine("regorus", basic)
+                engine = create_engine(name, basic)
                 list(pool.map(lambda _: engine.evaluate(ask("acme", "read_only")), range(16)))
 
             use_once()
@@ -193,8 +196,9 @@ def test_example_decisions_agree_and_match(example: Path, real_engines: dict[str
     assert problems == [], "\n".join(problems)
 
 
-def test_thread_local_engines_are_built_per_thread(basic: PolicyBundle) -> None:
-    engine = create_engine("regorus", basic)
+@pytest.mark.parametrize("name", ["regorus", "regorus-rvm"])
+def test_thread_local_engines_are_built_per_thread(basic: PolicyBundle, name: str) -> None:
+    engine = create_engine(name, basic)
     names: list[str] = []
 
     def worker() -> None:

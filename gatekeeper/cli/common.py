@@ -39,7 +39,7 @@ def engine_option(f: Any) -> Any:
         envvar="GATEKEEPER_ENGINE",
         default="regorus",
         show_default=True,
-        help="Rego engine: regorus or regopy.",
+        help="Rego engine: regorus (interpreter), regorus-rvm (compiled, faster) or regopy.",
     )(f)
 
 

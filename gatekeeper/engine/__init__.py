@@ -18,12 +18,14 @@ from gatekeeper.engine.base import DECISION_PATH, Engine, PolicyBundle
 from gatekeeper.engine.bundle import load_bundle
 from gatekeeper.engine.regopy_engine import RegopyEngine
 from gatekeeper.engine.regorus_engine import RegorusEngine
+from gatekeeper.engine.rvm_engine import RvmEngine
 
 DEFAULT_ENGINE = "regorus"
 
 ENGINES: dict[str, Callable[[PolicyBundle], Engine]] = {
     "regorus": RegorusEngine,
     "regopy": RegopyEngine,
+    "regorus-rvm": RvmEngine,
 }
 
 

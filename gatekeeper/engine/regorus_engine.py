@@ -1,4 +1,4 @@
-"""The default embedded engine: regorus (Rust) in-process, one compiled engine per thread.
+"""The reference embedded engine: regorus (Rust) interpreter in-process, one per thread.
 
 A ``regorus.Engine`` may only be used -- and dropped -- on the thread that created it, so
 engines live in a module-level thread-local map keyed by the owning ``RegorusEngine``;

@@ -15,48 +15,49 @@ import data.gatekeeper.lib.util
 
 _consequences contains c if {
 	some name
-	c := data.gatekeeper.rules[name].consequences[_]
+	c = data.gatekeeper.rules[name].consequences[_]
 }
 
 _conditions contains c if {
 	some name
-	c := data.gatekeeper.rules[name].conditions[_]
+	c = data.gatekeeper.rules[name].conditions[_]
 }
 
 _escalations contains e if {
 	some name
-	e := data.gatekeeper.rules[name].escalations[_]
+	e = data.gatekeeper.rules[name].escalations[_]
 }
 
 _outcomes contains o if {
 	some name
-	o := data.gatekeeper.rules[name].outcomes[_]
+	o = data.gatekeeper.rules[name].outcomes[_]
 }
 
 _approvals contains a if {
 	some name
-	a := data.gatekeeper.rules[name].approvals[_]
+	a = data.gatekeeper.rules[name].approvals[_]
 }
 
 _rule_reasons contains r if {
 	some name
-	r := data.gatekeeper.rules[name].reasons[_]
+	r = data.gatekeeper.rules[name].reasons[_]
 }
 
 # Sorting: every element gets a unique text key; lists follow the sorted keys.
-_sorted(index) := [index[k] | some k in sort(object.keys(index))]
+# `some v in [...]` binds v: see "regorus RVM" and regopy in docs/policy-contract.md.
+_sorted(index) := [v | some k in sort(object.keys(index)); some v in [index[k]]]
 
 _consequence_list := _sorted({k: c |
 	some c in _consequences
-	k := concat("|", [data.gatekeeper.lib.util.severity_rank[c.severity], c.id, c.rule])
+	k = concat("|", [data.gatekeeper.lib.util.severity_rank[c.severity], c.id, c.rule])
 })
 
 # A denial grants nothing, so it carries no conditions.
 _condition_list := [] if {
 	_outcome == "deny"
-} else := _sorted({k: c | some c in _conditions; k := concat("|", [c.id, c.rule])})
+} else := _sorted({k: c | some c in _conditions; k = concat("|", [c.id, c.rule])})
 
-_escalation_list := _sorted({k: e | some e in _escalations; k := concat("|", [e.id, e.rule])})
+_escalation_list := _sorted({k: e | some e in _escalations; k = concat("|", [e.id, e.rule])})
 
 # Outcome: the most restrictive one asked for; consequences alone mean allow_with_consequences.
 _levels contains i if {
@@ -74,7 +75,7 @@ _roles := sort({r | some a in _approvals; some r in a.roles}) if count(_approval
 
 else := ["approver"]
 
-_approver_count := util.max_of({a.count | some a in _approvals}) if count(_approvals) > 0
+_approver_count := util.max_of({n | some a in _approvals; n = a.count}) if count(_approvals) > 0
 
 else := 1
 
@@ -88,9 +89,9 @@ else := alternatives.ranked
 
 _alternatives_reason contains {"rule": "gatekeeper.alternatives.ranked", "code": "GK-ALT-003", "message": message} if {
 	_outcome != "allow"
-	n := count(_alternative_list)
-	purpose := input.request.purpose
-	message := sprintf(
+	n = count(_alternative_list)
+	purpose = input.request.purpose
+	message = sprintf(
 		"%d alternatives fulfil %s; ranked for priority %s and involvement %s.",
 		[n, purpose, data.gatekeeper.lib.context.preferences.priority, data.gatekeeper.lib.context.preferences.involvement],
 	)
@@ -98,11 +99,11 @@ _alternatives_reason contains {"rule": "gatekeeper.alternatives.ranked", "code":
 
 _reason_list := _sorted({k: r |
 	some r in _rule_reasons | _alternatives_reason
-	k := concat("|", [r.rule, r.code, r.message])
+	k = concat("|", [r.rule, r.code, r.message])
 })
 
 # Summary: one plain-language sentence.
-_headline := concat("; ", [object.get(c, "title", c.id) | some c in _consequence_list])
+_headline := concat("; ", [t | some c in _consequence_list; t = object.get(c, "title", c.id)])
 
 _offer := "No alternative fulfils this purpose; the contact named below can help." if {
 	count(_alternative_list) == 0
@@ -114,8 +115,8 @@ _what := sprintf("%s on %s", [data.gatekeeper.lib.context.access_level.title, da
 
 _summary := text if {
 	_outcome == "allow"
-	ends := times.format(data.gatekeeper.lib.context.end_ns)
-	text := sprintf("%s is granted until %s.", [_what, ends])
+	ends = times.format(data.gatekeeper.lib.context.end_ns)
+	text = sprintf("%s is granted until %s.", [_what, ends])
 }
 
 # concat, not sprintf: one engine quotes strings built by concat inside sprintf.

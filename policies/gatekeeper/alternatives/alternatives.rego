@@ -39,7 +39,7 @@ _freeze_waits := {true: _freeze_wait, false: 0}
 # Weights of speed and completeness points: the customer's priority counts three times.
 _weights := w if {
 	table := {"speed": [3, 1], "completeness": [1, 3]}
-	w := table[_prefs.priority]
+	w = table[_prefs.priority]
 }
 
 # Look-up tables for branch-free choices. Indexed one level per expression: regorus takes a
@@ -53,7 +53,7 @@ _downtime_points := {true: 30, false: 0}
 # custom:
 #   code: GK-ALT-001
 candidate_ids contains id if {
-	alt := data.catalog.alternatives[id]
+	alt = data.catalog.alternatives[id]
 	input.request.purpose in alt.fulfils
 	alt.access != input.request.access
 }
@@ -63,26 +63,26 @@ candidate_ids contains id if {
 # custom:
 #   code: GK-ALT-002
 score(alt, lead) := round((weighted + involvement) + downtime) if {
-	capped := {true: 24, false: lead}
-	speed := 24 - capped[lead > 24]
-	weighted := (_weights[0] * speed) + (_weights[1] * (alt.completeness * 8))
-	involvement := _involvement_points[alt.involvement == _prefs.involvement]
-	downtime := _downtime_points[alt.downtime_hours <= _prefs.tolerated_downtime_hours]
+	capped = {true: 24, false: lead}
+	speed = 24 - capped[lead > 24]
+	weighted = (_weights[0] * speed) + (_weights[1] * (alt.completeness * 8))
+	involvement = _involvement_points[alt.involvement == _prefs.involvement]
+	downtime = _downtime_points[alt.downtime_hours <= _prefs.tolerated_downtime_hours]
 }
 
 # Keyed by zero-padded text (best score first, then id): some engines sort numbers as text.
 _by_key[key] := {"id": id, "alt": alt, "lead": lead, "score": s, "reasons": reasons} if {
 	some id in candidate_ids
-	alt := data.catalog.alternatives[id]
-	support_wait := _waits[alt.needs_msp_staff]
-	freeze_wait := _freeze_waits[alt.changes_system]
-	waited := alt.lead_time_hours + support_wait
-	longer := {true: freeze_wait, false: waited}
-	lead := longer[freeze_wait > waited]
-	s := score(alt, lead)
-	key := sprintf("%06d|%s", [999999 - s, id])
-	wait_texts := _wait_texts[support_wait > 0]
-	reasons := sprintf("%s%s, %s; %s", [
+	alt = data.catalog.alternatives[id]
+	support_wait = _waits[alt.needs_msp_staff]
+	freeze_wait = _freeze_waits[alt.changes_system]
+	waited = alt.lead_time_hours + support_wait
+	longer = {true: freeze_wait, false: waited}
+	lead = longer[freeze_wait > waited]
+	s = score(alt, lead)
+	key = sprintf("%06d|%s", [999999 - s, id])
+	wait_texts = _wait_texts[support_wait > 0]
+	reasons = sprintf("%s%s, %s; %s", [
 		_priority_text(alt, lead), wait_texts[freeze_wait > 0],
 		_downtime_text(alt), _involvement_texts[alt.involvement],
 	])
@@ -115,7 +115,7 @@ _involvement_texts := texts if {
 			"detail": "you stay hands-on, as you prefer to be involved in detail",
 		},
 	}
-	texts := table[_prefs.involvement]
+	texts = table[_prefs.involvement]
 }
 
 # By "waits for support hours", then "waits for the change freeze".
@@ -130,27 +130,30 @@ _order := sort([key | _by_key[key]])
 # title: Alternatives ranked for the customer's preferences, best first
 # custom:
 #   code: GK-ALT-003
-ranked := [{
-	"id": e.id,
-	"title": e.alt.title,
-	"summary": e.alt.summary,
-	"fulfils": e.alt.fulfils,
-	"access": e.alt.access,
-	"lead_time_hours": e.lead,
-	"downtime_hours": e.alt.downtime_hours,
-	"completeness": e.alt.completeness,
-	"involvement": e.alt.involvement,
-	"conditions": object.get(e.alt, "conditions", []),
-	"score": e.score,
-	"rank": i + 1,
-	"why": sprintf("Rank %d for you: %s.", [i + 1, e.reasons]),
-	"rule": "gatekeeper.alternatives.ranked",
-} |
+ranked := [alt |
 	# One generator only: array comprehensions with several generators are not ordered alike
 	# on every engine.
 	some i
-	key := _order[i]
+	key = _order[i]
 
 	# A separate look-up: regopy 1.5.2 yields nothing for _by_key[_order[i]].
-	e := _by_key[key]
+	e = _by_key[key]
+
+	# Built in the body, not the head: see "regorus RVM" in docs/policy-contract.md.
+	alt = {
+		"id": e.id,
+		"title": e.alt.title,
+		"summary": e.alt.summary,
+		"fulfils": e.alt.fulfils,
+		"access": e.alt.access,
+		"lead_time_hours": e.lead,
+		"downtime_hours": e.alt.downtime_hours,
+		"completeness": e.alt.completeness,
+		"involvement": e.alt.involvement,
+		"conditions": object.get(e.alt, "conditions", []),
+		"score": e.score,
+		"rank": i + 1,
+		"why": sprintf("Rank %d for you: %s.", [i + 1, e.reasons]),
+		"rule": "gatekeeper.alternatives.ranked",
+	}
 ]

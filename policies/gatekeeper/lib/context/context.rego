@@ -176,8 +176,9 @@ support_wait_hours := times.hours_between(start_ns, _next_open)
 support_opens_at := times.format(_next_open)
 
 # Change freezes of the environment with their times parsed once.
-_freezes := [{"freeze": f, "start_ns": times.parse_ns(f.start), "end_ns": times.parse_ns(f.end)} |
+_freezes := [p |
 	some f in object.get(environment, "change_freezes", [])
+	p = {"freeze": f, "start_ns": times.parse_ns(f.start), "end_ns": times.parse_ns(f.end)}
 ]
 
 _active contains p if {
@@ -190,7 +191,7 @@ _active contains p if {
 # title: Change freezes of the environment that overlap the requested window
 # custom:
 #   code: GK-CTX-022
-active_freezes := {p.freeze | some p in _active}
+active_freezes := {f | some p in _active; f = p.freeze}
 
 # The overlapping freeze that ends last (ties by id).
 _blocking := p if {

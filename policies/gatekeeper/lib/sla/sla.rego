@@ -32,7 +32,7 @@ uptime_percent(consumed) := ((month_minutes - consumed) * 100) / month_minutes
 # custom:
 #   code: GK-LIB-SLA-004
 credit_percent(tier, uptime) := util.max_of(steps) if {
-	steps := [s.credit_percent | some s in tier.credit_schedule; uptime < s.below_percent]
+	steps = [c | some s in tier.credit_schedule; uptime < s.below_percent; c = s.credit_percent]
 	count(steps) > 0
 }
 
@@ -56,8 +56,8 @@ figures(tier, downtime_hours, monthly_fee) := {
 	"credit_percent": credit,
 	"credit_amount": round(monthly_fee * credit) / 100,
 } if {
-	budget := tier.monthly_downtime_budget_minutes
-	consumed := minutes_consumed(downtime_hours)
-	uptime := uptime_percent(consumed)
-	credit := credit_percent(tier, uptime)
+	budget = tier.monthly_downtime_budget_minutes
+	consumed = minutes_consumed(downtime_hours)
+	uptime = uptime_percent(consumed)
+	credit = credit_percent(tier, uptime)
 }

@@ -20,8 +20,8 @@ open_at(hours, _, _) if hours.mode == "24x7"
 open_at(hours, tz, ns) if {
 	hours.mode == "business_hours"
 	_weekday(tz, ns) in hours.days
-	c := time.clock([ns, tz])
-	m := (c[0] * 60) + c[1]
+	c = time.clock([ns, tz])
+	m = (c[0] * 60) + c[1]
 	m >= times.minutes_of(hours.open)
 	m < times.minutes_of(hours.close)
 }
@@ -31,19 +31,19 @@ _weekday(tz, ns) := lower(time.weekday([ns, tz]))
 # Local noon of the day `ns` falls on; stepping whole days from noon never skips or repeats a
 # local date across a daylight-saving change.
 _local_noon(tz, ns) := (ns - (secs * 1000000000)) + (12 * times.hour_ns) if {
-	c := time.clock([ns, tz])
-	secs := ((c[0] * 3600) + (c[1] * 60)) + c[2]
+	c = time.clock([ns, tz])
+	secs = ((c[0] * 3600) + (c[1] * 60)) + c[2]
 }
 
 # The moment `minutes` after local midnight on the local day of `t`, corrected once when a
 # daylight-saving change lies between that time and `t`.
 _local_time_on_day(tz, t, minutes) := corrected if {
-	c := time.clock([t, tz])
-	secs := ((c[0] * 3600) + (c[1] * 60)) + c[2]
-	approx := (t - (secs * 1000000000)) + ((minutes * 60) * 1000000000)
-	a := time.clock([approx, tz])
-	diff := minutes - ((a[0] * 60) + a[1])
-	corrected := _shift(approx, diff)
+	c = time.clock([t, tz])
+	secs = ((c[0] * 3600) + (c[1] * 60)) + c[2]
+	approx = (t - (secs * 1000000000)) + ((minutes * 60) * 1000000000)
+	a = time.clock([approx, tz])
+	diff = minutes - ((a[0] * 60) + a[1])
+	corrected = _shift(approx, diff)
 }
 
 _shift(ns, diff) := ns + ((diff * 60) * 1000000000) if abs(diff) <= 120
@@ -53,13 +53,13 @@ else := ns
 # The first opening after ns within a week. Openings of consecutive days lie about a day
 # apart, so the list (one generator, days in order) is ascending and its head is the earliest.
 _first_opening(hours, tz, ns) := openings[0] if {
-	noon := _local_noon(tz, ns)
-	opening := times.minutes_of(hours.open)
-	openings := [o |
+	noon = _local_noon(tz, ns)
+	opening = times.minutes_of(hours.open)
+	openings = [o |
 		some d in numbers.range(0, 7)
-		t := noon + (d * times.day_ns)
+		some t in [noon + (d * times.day_ns)] # binds t; see docs/policy-contract.md
 		_weekday(tz, t) in hours.days
-		o := _local_time_on_day(tz, t, opening)
+		some o in [_local_time_on_day(tz, t, opening)]
 		o > ns
 	]
 }
@@ -86,8 +86,8 @@ describe(hours, _) := "around the clock (24x7)" if hours.mode == "24x7"
 
 describe(hours, tz) := text if {
 	hours.mode == "business_hours"
-	days := _days_text(hours.days)
-	text := concat("", [days, " ", hours.open, "-", hours.close, " (", tz, ")"])
+	days = _days_text(hours.days)
+	text = concat("", [days, " ", hours.open, "-", hours.close, " (", tz, ")"])
 }
 
 _week := ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -98,10 +98,10 @@ _positions(days) := {i | some day in days; _week[i] == day}
 
 # "Monday to Friday" for a run of consecutive days, else the days listed in week order.
 _days_text(days) := text if {
-	pos := _positions(days)
+	pos = _positions(days)
 	count(pos) > 2
-	first := util.min_of(pos)
-	last := util.max_of(pos)
+	first = util.min_of(pos)
+	last = util.max_of(pos)
 	count(pos) == (last - first) + 1
-	text := concat(" to ", [_titled(_week[first]), _titled(_week[last])])
-} else := concat(", ", [_titled(day) | some day in _week; day in days])
+	text = concat(" to ", [_titled(_week[first]), _titled(_week[last])])
+} else := concat(", ", [t | some day in _week; day in days; t = _titled(day)])

@@ -34,9 +34,9 @@ parse_ns(ts) := time.parse_rfc3339_ns(concat("", [trim_suffix(ts, "Z"), "+00:00"
 # custom:
 #   code: GK-LIB-TIME-004
 format(ns) := text if {
-	d := time.date(ns)
-	c := time.clock(ns)
-	text := sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", [d[0], d[1], d[2], c[0], c[1], c[2]])
+	d = time.date(ns)
+	c = time.clock(ns)
+	text = sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", [d[0], d[1], d[2], c[0], c[1], c[2]])
 }
 
 # METADATA
@@ -56,7 +56,7 @@ hours_between(a, b) := ceil(((b - a) / hour_ns) * 10) / 10
 # custom:
 #   code: GK-LIB-TIME-007
 minutes_of(hhmm) := (_number(parts[0]) * 60) + _number(parts[1]) if {
-	parts := split(hhmm, ":")
+	parts = split(hhmm, ":")
 }
 
 # Leading zeros are stripped first: not every engine parses "08" as a number.

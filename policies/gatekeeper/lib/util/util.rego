@@ -59,9 +59,9 @@ num(x) := sprintf("%d", [round(x)]) if {
 
 # "12.34", "12.30" or "12.00": no "%" operator, one engine gets big remainders wrong.
 _hundredths(x) := text if {
-	c := round(abs(x) * 100)
-	whole := floor(c / 100)
-	text := sprintf("%s%d.%02d", [_sign[round(x * 100) < 0], whole, c - (whole * 100)])
+	c = round(abs(x) * 100)
+	whole = floor(c / 100)
+	text = sprintf("%s%d.%02d", [_sign[round(x * 100) < 0], whole, c - (whole * 100)])
 }
 
 _sign := {true: "-", false: ""}

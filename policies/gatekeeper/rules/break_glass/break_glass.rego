@@ -39,20 +39,21 @@ _review_due := times.format(times.add_hours(data.gatekeeper.lib.context.end_ns, 
 # title: Break-glass use is reviewed afterwards
 # custom:
 #   code: GK-BG-001
-consequences contains {
-	"id": "break_glass_review",
-	"kind": "review",
-	"severity": "high",
-	"title": "post-incident review",
-	"summary": summary,
-	"review_due": _review_due,
-	"rule": "gatekeeper.rules.break_glass.consequences",
-} if {
+consequences contains c if {
 	_use == "emergency"
-	summary := sprintf(
+	summary = sprintf(
 		"Every action is recorded; a post-incident review by %s checks them and whether the environment must be re-secured, due %s.",
 		[data.gatekeeper.lib.context.customer.contacts.service_manager.name, _review_due],
 	)
+	c = {
+		"id": "break_glass_review",
+		"kind": "review",
+		"severity": "high",
+		"title": "post-incident review",
+		"summary": summary,
+		"review_due": _review_due,
+		"rule": "gatekeeper.rules.break_glass.consequences",
+	}
 }
 
 # METADATA
@@ -72,55 +73,58 @@ consequences contains {
 # title: Break-glass is not available to this requester
 # custom:
 #   code: GK-BG-003
-consequences contains {
-	"id": "break_glass_contact",
-	"kind": "contact",
-	"severity": "high",
-	"title": "break-glass is for MSP on-call staff",
-	"summary": summary,
-	"contact": {"role": "service_manager", "name": sm.name, "email": sm.email},
-	"rule": "gatekeeper.rules.break_glass.consequences",
-} if {
+consequences contains c if {
 	_use == "forbidden"
-	sm := data.gatekeeper.lib.context.customer.contacts.service_manager
-	summary := sprintf(
+	sm = data.gatekeeper.lib.context.customer.contacts.service_manager
+	summary = sprintf(
 		"Break-glass access is only for the MSP's on-call engineers. For an emergency, raise an incident so they act at once, or contact %s (%s).",
 		[sm.name, sm.email],
 	)
+	c = {
+		"id": "break_glass_contact",
+		"kind": "contact",
+		"severity": "high",
+		"title": "break-glass is for MSP on-call staff",
+		"summary": summary,
+		"contact": {"role": "service_manager", "name": sm.name, "email": sm.email},
+		"rule": "gatekeeper.rules.break_glass.consequences",
+	}
 }
 
 # METADATA
 # title: Mandatory review after break-glass use
 # custom:
 #   code: GK-BG-004
-conditions contains {
-	"id": "after_review",
-	"summary": summary,
-	"review_due": _review_due,
-	"mandatory": true,
-	"rule": "gatekeeper.rules.break_glass.conditions",
-} if {
+conditions contains c if {
 	_use == "emergency"
-	summary := sprintf("A post-incident review of every action taken is mandatory, due %s.", [_review_due])
+	summary = sprintf("A post-incident review of every action taken is mandatory, due %s.", [_review_due])
+	c = {
+		"id": "after_review",
+		"summary": summary,
+		"review_due": _review_due,
+		"mandatory": true,
+		"rule": "gatekeeper.rules.break_glass.conditions",
+	}
 }
 
 # METADATA
 # title: Security contact and service manager are told of break-glass use
 # custom:
 #   code: GK-BG-005
-escalations contains {
-	"id": id,
-	"contact": {"role": role, "name": c.name, "email": c.email},
-	"reason": reason,
-	"rule": "gatekeeper.rules.break_glass.escalations",
-} if {
+escalations contains e if {
 	_use == "emergency"
-	ticket_text := _ticket_text(object.get(input.request, "ticket", null))
-	who := data.gatekeeper.lib.context.requester
-	reason := sprintf("Break-glass access to %s/%s by %s (%s).", [input.request.customer, input.request.environment, who, ticket_text])
+	ticket_text = _ticket_text(object.get(input.request, "ticket", null))
+	who = data.gatekeeper.lib.context.requester
+	reason = sprintf("Break-glass access to %s/%s by %s (%s).", [input.request.customer, input.request.environment, who, ticket_text])
 	some role in ["security", "service_manager"]
-	c := data.gatekeeper.lib.context.customer.contacts[role]
-	id := concat("", [role, "_contact"])
+	c = data.gatekeeper.lib.context.customer.contacts[role]
+	id = concat("", [role, "_contact"])
+	e = {
+		"id": id,
+		"contact": {"role": role, "name": c.name, "email": c.email},
+		"reason": reason,
+		"rule": "gatekeeper.rules.break_glass.escalations",
+	}
 }
 
 _ticket_text(ticket) := sprintf("ticket %s", [ticket]) if is_string(ticket)
@@ -131,7 +135,10 @@ else := "no ticket given"
 # title: Outcome of a break-glass request
 # custom:
 #   code: GK-BG-006
-outcomes contains {"outcome": _by_use[_use].outcome, "rule": "gatekeeper.rules.break_glass.outcomes"} if _use
+outcomes contains o if {
+	_use
+	o = {"outcome": _by_use[_use].outcome, "rule": "gatekeeper.rules.break_glass.outcomes"}
+}
 
 # METADATA
 # title: An approver signs off break-glass outside an emergency
@@ -145,8 +152,9 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 # title: Why break-glass rules apply
 # custom:
 #   code: GK-BG-001
-reasons contains {"rule": "gatekeeper.rules.break_glass.consequences", "code": how.code, "message": message} if {
-	how := _by_use[_use]
-	role := object.get(data.gatekeeper.lib.context.identity, "role", "unknown")
-	message := sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, how.text])
+reasons contains r if {
+	how = _by_use[_use]
+	role = object.get(data.gatekeeper.lib.context.identity, "role", "unknown")
+	message = sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, how.text])
+	r = {"rule": "gatekeeper.rules.break_glass.consequences", "code": how.code, "message": message}
 }

@@ -22,37 +22,39 @@ _freeze := data.gatekeeper.lib.context.blocking_freeze if _frozen
 # title: The requested window falls in a change freeze
 # custom:
 #   code: GK-CHG-001
-consequences contains {
-	"id": "change_freeze",
-	"kind": "lead_time",
-	"severity": "high",
-	"title": sprintf("change freeze until %s", [_freeze.end]),
-	"summary": summary,
-	"freeze": _freeze.id,
-	"lead_time_hours": data.gatekeeper.lib.context.freeze_wait_hours,
-	"earliest_start": _freeze.end,
-	"rule": "gatekeeper.rules.change_freeze.consequences",
-} if {
+consequences contains c if {
 	_frozen
-	env_title := data.gatekeeper.lib.context.environment_title
-	summary := sprintf(
+	env_title = data.gatekeeper.lib.context.environment_title
+	summary = sprintf(
 		"%s is in the change freeze \"%s\" (%s) until %s: changes wait %s unless an approver grants an exception.",
 		[env_title, _freeze.title, _freeze.reason, _freeze.end, util.hours_text(data.gatekeeper.lib.context.freeze_wait_hours)],
 	)
+	c = {
+		"id": "change_freeze",
+		"kind": "lead_time",
+		"severity": "high",
+		"title": sprintf("change freeze until %s", [_freeze.end]),
+		"summary": summary,
+		"freeze": _freeze.id,
+		"lead_time_hours": data.gatekeeper.lib.context.freeze_wait_hours,
+		"earliest_start": _freeze.end,
+		"rule": "gatekeeper.rules.change_freeze.consequences",
+	}
 }
 
 # METADATA
 # title: Wait for the freeze to end, or start with an approved exception
 # custom:
 #   code: GK-CHG-002
-conditions contains {
-	"id": "after_change_freeze",
-	"summary": summary,
-	"earliest_start": _freeze.end,
-	"rule": "gatekeeper.rules.change_freeze.conditions",
-} if {
+conditions contains c if {
 	_frozen
-	summary := sprintf("Without an approved exception the grant starts at %s, when the freeze ends.", [_freeze.end])
+	summary = sprintf("Without an approved exception the grant starts at %s, when the freeze ends.", [_freeze.end])
+	c = {
+		"id": "after_change_freeze",
+		"summary": summary,
+		"earliest_start": _freeze.end,
+		"rule": "gatekeeper.rules.change_freeze.conditions",
+	}
 }
 
 # METADATA
@@ -73,5 +75,5 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 #   code: GK-CHG-001
 reasons contains {"rule": "gatekeeper.rules.change_freeze.consequences", "code": "GK-CHG-001", "message": message} if {
 	_frozen
-	message := sprintf("Window %s overlaps freeze %s (%s to %s).", [data.gatekeeper.lib.context.start, _freeze.id, _freeze.start, _freeze.end])
+	message = sprintf("Window %s overlaps freeze %s (%s to %s).", [data.gatekeeper.lib.context.start, _freeze.id, _freeze.start, _freeze.end])
 }

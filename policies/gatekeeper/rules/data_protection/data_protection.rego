@@ -27,8 +27,8 @@ consequences contains {
 	"rule": "gatekeeper.rules.data_protection.consequences",
 } if {
 	_exports_data
-	env_title := data.gatekeeper.lib.context.environment_title
-	summary := sprintf(
+	env_title = data.gatekeeper.lib.context.environment_title
+	summary = sprintf(
 		"Exporting data from %s takes customer data out of the managed environment: an MSP approver must agree and %s (security contact) is told at once.",
 		[env_title, _security.name],
 	)
@@ -38,15 +38,16 @@ consequences contains {
 # title: The customer's security contact is told
 # custom:
 #   code: GK-SEC-002
-escalations contains {
-	"id": "security_contact",
-	"contact": {"role": "security", "name": _security.name, "email": _security.email},
-	"reason": reason,
-	"rule": "gatekeeper.rules.data_protection.escalations",
-} if {
+escalations contains e if {
 	_exports_data
-	who := data.gatekeeper.lib.context.requester
-	reason := sprintf("%s asked to export data from %s/%s.", [who, input.request.customer, input.request.environment])
+	who = data.gatekeeper.lib.context.requester
+	reason = sprintf("%s asked to export data from %s/%s.", [who, input.request.customer, input.request.environment])
+	e = {
+		"id": "security_contact",
+		"contact": {"role": "security", "name": _security.name, "email": _security.email},
+		"reason": reason,
+		"rule": "gatekeeper.rules.data_protection.escalations",
+	}
 }
 
 # METADATA
@@ -69,5 +70,5 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 #   code: GK-SEC-001
 reasons contains {"rule": "gatekeeper.rules.data_protection.consequences", "code": "GK-SEC-001", "message": message} if {
 	_exports_data
-	message := sprintf("Data export (%s for %s) needs approval; security contact %s is escalated to.", [input.request.access, input.request.purpose, _security.email])
+	message = sprintf("Data export (%s for %s) needs approval; security contact %s is escalated to.", [input.request.access, input.request.purpose, _security.email])
 }

@@ -49,25 +49,26 @@ _credit_text := "no service credit" if {
 # description: The downtime is counted against the tier's monthly downtime budget.
 # custom:
 #   code: GK-SLA-001
-consequences contains object.union(_figures, {
-	"id": "sla_budget",
-	"kind": "sla",
-	"severity": _verdict.severity,
-	"title": _verdict.title,
-	"summary": summary,
-	"tier": data.gatekeeper.lib.context.customer.tier,
-	"downtime_hours": _downtime,
-	"currency": _currency,
-	"rule": "gatekeeper.rules.sla.consequences",
-}) if {
-	tier_title := data.gatekeeper.lib.context.tier.title
-	summary := sprintf(
+consequences contains c if {
+	tier_title = data.gatekeeper.lib.context.tier.title
+	summary = sprintf(
 		"%s minutes of downtime use the %s SLA budget of %s minutes a month and %s: uptime this month falls to %s%% against a %s%% target, %s.",
 		[
 			_texts.consumed, tier_title, _texts.budget, _verdict.budget_text,
 			util.num(_figures.resulting_uptime_percent), util.num(_figures.uptime_target_percent), _credit_text,
 		],
 	)
+	c = object.union(_figures, {
+		"id": "sla_budget",
+		"kind": "sla",
+		"severity": _verdict.severity,
+		"title": _verdict.title,
+		"summary": summary,
+		"tier": data.gatekeeper.lib.context.customer.tier,
+		"downtime_hours": _downtime,
+		"currency": _currency,
+		"rule": "gatekeeper.rules.sla.consequences",
+	})
 }
 
 # METADATA
@@ -75,7 +76,7 @@ consequences contains object.union(_figures, {
 # custom:
 #   code: GK-SLA-001
 reasons contains {"rule": "gatekeeper.rules.sla.consequences", "code": "GK-SLA-001", "message": message} if {
-	message := sprintf(
+	message = sprintf(
 		"%s of %s SLA minutes consumed (breached: %v), credit %s%%.",
 		[_texts.consumed, _texts.budget, _figures.sla_breached, _texts.credit],
 	)

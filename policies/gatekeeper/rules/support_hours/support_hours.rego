@@ -22,39 +22,41 @@ _hours_text := support_hours.describe(data.gatekeeper.lib.context.customer.suppo
 # title: Waiting for support hours
 # custom:
 #   code: GK-SUP-001
-consequences contains {
-	"id": "outside_support_hours",
-	"kind": "lead_time",
-	"severity": "medium",
-	"title": sprintf("%s h until support opens", [util.num(data.gatekeeper.lib.context.support_wait_hours)]),
-	"summary": summary,
-	"lead_time_hours": data.gatekeeper.lib.context.support_wait_hours,
-	"earliest_start": data.gatekeeper.lib.context.support_opens_at,
-	"rule": "gatekeeper.rules.support_hours.consequences",
-} if {
+consequences contains c if {
 	_waits
-	name := data.gatekeeper.lib.context.customer.name
-	wait := util.hours_text(data.gatekeeper.lib.context.support_wait_hours)
+	name = data.gatekeeper.lib.context.customer.name
+	wait = util.hours_text(data.gatekeeper.lib.context.support_wait_hours)
 
 	# concat, not sprintf: _hours_text is built by concat, which one engine quotes in sprintf.
-	summary := concat("", [
+	summary = concat("", [
 		name, " has support ", _hours_text, "; an MSP engineer can set this up when support opens at ",
 		data.gatekeeper.lib.context.support_opens_at, ", in ", wait, ". Self-service alternatives can start sooner.",
 	])
+	c = {
+		"id": "outside_support_hours",
+		"kind": "lead_time",
+		"severity": "medium",
+		"title": sprintf("%s h until support opens", [util.num(data.gatekeeper.lib.context.support_wait_hours)]),
+		"summary": summary,
+		"lead_time_hours": data.gatekeeper.lib.context.support_wait_hours,
+		"earliest_start": data.gatekeeper.lib.context.support_opens_at,
+		"rule": "gatekeeper.rules.support_hours.consequences",
+	}
 }
 
 # METADATA
 # title: The grant starts when support opens
 # custom:
 #   code: GK-SUP-002
-conditions contains {
-	"id": "starts_when_support_opens",
-	"summary": summary,
-	"earliest_start": data.gatekeeper.lib.context.support_opens_at,
-	"rule": "gatekeeper.rules.support_hours.conditions",
-} if {
+conditions contains c if {
 	_waits
-	summary := sprintf("The grant starts at %s, when support opens.", [data.gatekeeper.lib.context.support_opens_at])
+	summary = sprintf("The grant starts at %s, when support opens.", [data.gatekeeper.lib.context.support_opens_at])
+	c = {
+		"id": "starts_when_support_opens",
+		"summary": summary,
+		"earliest_start": data.gatekeeper.lib.context.support_opens_at,
+		"rule": "gatekeeper.rules.support_hours.conditions",
+	}
 }
 
 # METADATA
@@ -69,7 +71,7 @@ outcomes contains {"outcome": "allow_with_consequences", "rule": "gatekeeper.rul
 #   code: GK-SUP-001
 reasons contains {"rule": "gatekeeper.rules.support_hours.consequences", "code": "GK-SUP-001", "message": message} if {
 	_waits
-	message := concat("", [
+	message = concat("", [
 		"Requested start ", data.gatekeeper.lib.context.start, " is outside support hours (", _hours_text,
 		"); support opens ", data.gatekeeper.lib.context.support_opens_at, ".",
 	])
