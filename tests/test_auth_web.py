@@ -96,6 +96,17 @@ def test_pages_redirect_to_sign_in_and_back(web: Flask) -> None:
     assert response.headers["Location"] == "/sign-in?next=/requests?state%3Dgranted"
 
 
+def test_a_form_posted_after_the_session_ended_returns_to_its_page(web: Flask) -> None:
+    client = web.test_client()
+    response = client.post("/requests/abc/accept", data={},
+                           headers={"Referer": "http://localhost/requests/abc"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/sign-in?next=/requests/abc"
+    foreign = client.post("/requests/abc/accept", data={},
+                          headers={"Referer": "https://evil.example/phish"})
+    assert foreign.headers["Location"] == "/sign-in"
+
+
 def test_failures_do_not_reveal_whether_the_account_exists(web: Flask) -> None:
     wrong = sign_in(web.test_client(), "alice@acme.example", "not the password")
     unknown = sign_in(web.test_client(), "nobody@acme.example", "not the password")

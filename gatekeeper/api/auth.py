@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from flask import Flask, current_app, g, redirect, request, session, url_for
@@ -107,10 +108,14 @@ def authenticate(app: Flask, api: bool) -> Principal | None:
 
 
 def _sign_in_redirect() -> ResponseReturnValue:
-    target = url_for("auth.sign_in")
-    if request.method == "GET":
-        target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
-    return redirect(target, code=303)
+    """To sign-in and back: to this page, or after a form post, to the page the form was on."""
+    back: str | None = request.full_path.rstrip("?")
+    if request.method != "GET":
+        referrer = urlsplit(request.referrer or "")
+        same_site = referrer.netloc in ("", request.host)
+        back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        back = back if same_site and back.startswith("/") else None
+    return redirect(url_for("auth.sign_in", next=back), code=303)
 
 
 def _guard() -> ResponseReturnValue | None:
