@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -42,6 +43,10 @@ from gatekeeper.ledger.models import AccessRequestRow, EventRow, IdempotencyKeyR
 EXAMPLE = ROOT / "examples" / "requests" / "02_read_only_troubleshooting_acme.json"
 
 
+SECRET_KEY = secrets.token_urlsafe(32)
+CREDENTIAL = {"token": ""}  # an engineer's API token, created for each run
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,7 +63,8 @@ class Server:
     def start(self) -> float:
         started = time.monotonic()
         env = {**os.environ, "GATEKEEPER_DATABASE_URL": self.url,
-               "GATEKEEPER_INSTANCE_PATH": str(self.log.parent), "GATEKEEPER_LOG_LEVEL": "WARNING"}
+               "GATEKEEPER_INSTANCE_PATH": str(self.log.parent), "GATEKEEPER_LOG_LEVEL": "WARNING",
+               "GATEKEEPER_SECRET_KEY": SECRET_KEY}
         gatekeeper = Path(sys.executable).parent / "gatekeeper"
         command = [str(gatekeeper)] if gatekeeper.exists() else [sys.executable, "-m",
                                                                   "gatekeeper"]
@@ -110,7 +116,8 @@ def submit(port: int, key: str, body: dict[str, Any], tally: Tally, deadline: fl
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("POST", "/v1/access-requests", payload,
-                         {"Content-Type": "application/json", "Idempotency-Key": key})
+                         {"Content-Type": "application/json", "Idempotency-Key": key,
+                          "Authorization": f"Bearer {CREDENTIAL['token']}"})
             response = conn.getresponse()
             data = response.read()
             if response.status == 201:
@@ -174,10 +181,13 @@ def drop_schema(base: str, schema: str) -> None:
 
 
 def run_once(label: str, url: str, args: argparse.Namespace, workdir: Path) -> bool:
-    if not url.startswith("sqlite"):
-        env = {**os.environ, "GATEKEEPER_DATABASE_URL": url}
-        subprocess.run([sys.executable, "-m", "gatekeeper", "db", "upgrade"], cwd=ROOT,
-                       env=env, check=True, capture_output=True)
+    env = {**os.environ, "GATEKEEPER_DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "gatekeeper", "db", "upgrade"], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    CREDENTIAL["token"] = subprocess.run(
+        [sys.executable, "-m", "gatekeeper", "tokens", "create", "--role", "engineer",
+         "--name", f"crash-{uuid.uuid4().hex[:8]}"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip()
     server = Server(url, free_port(), args.workers, workdir / f"{label}-server.log")
     server.start()
     run = f"crash-{uuid.uuid4().hex[:8]}"
