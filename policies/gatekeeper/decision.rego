@@ -13,34 +13,38 @@ import data.gatekeeper.alternatives
 import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
+# Every rules package, looked up once: regorus-rvm evaluates the packages again for every
+# `data.gatekeeper.rules[name]` look-up, so the six sets below all read this one value.
+_rules := data.gatekeeper.rules
+
 _consequences contains c if {
 	some name
-	c = data.gatekeeper.rules[name].consequences[_]
+	c = _rules[name].consequences[_]
 }
 
 _conditions contains c if {
 	some name
-	c = data.gatekeeper.rules[name].conditions[_]
+	c = _rules[name].conditions[_]
 }
 
 _escalations contains e if {
 	some name
-	e = data.gatekeeper.rules[name].escalations[_]
+	e = _rules[name].escalations[_]
 }
 
 _outcomes contains o if {
 	some name
-	o = data.gatekeeper.rules[name].outcomes[_]
+	o = _rules[name].outcomes[_]
 }
 
 _approvals contains a if {
 	some name
-	a = data.gatekeeper.rules[name].approvals[_]
+	a = _rules[name].approvals[_]
 }
 
 _rule_reasons contains r if {
 	some name
-	r = data.gatekeeper.rules[name].reasons[_]
+	r = _rules[name].reasons[_]
 }
 
 # Sorting: every element gets a unique text key; lists follow the sorted keys.
