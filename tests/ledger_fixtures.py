@@ -84,13 +84,22 @@ _CONSEQUENCES = [
     {"id": "sla_budget", "kind": "sla", "severity": "high", "summary": "SLA exceeded",
      "rule": "test.consequences"},
 ]
+_NO_APPROVAL = {"required": False, "roles": [], "count": 0}
 _ALTERNATIVES = [
     {"id": "software_portal", "title": "Software portal", "summary": "deployed for you",
      "lead_time_hours": 0, "downtime_hours": 0, "rank": 1, "why": "fast",
-     "rule": "test.alternatives", "access": "none", "needs_msp_staff": False},
+     "rule": "test.alternatives", "access": "none", "approval": _NO_APPROVAL},
     {"id": "msp_standard_change", "title": "Standard change", "summary": "MSP does it",
      "lead_time_hours": 8, "downtime_hours": 0, "rank": 2, "why": "complete",
-     "rule": "test.alternatives", "access": "none", "needs_msp_staff": True},
+     "rule": "test.alternatives", "access": "none", "approval": _NO_APPROVAL},
+    {"id": "scoped_admin_named_servers", "title": "Scoped admin", "summary": "named servers",
+     "lead_time_hours": 1, "downtime_hours": 0, "rank": 3, "why": "hands-on",
+     "rule": "test.alternatives", "access": "scoped_admin",
+     "approval": {"required": True, "roles": ["approver"], "count": 1}},
+    # a policy answer from before alternatives carried `approval`: the ledger fails safe
+    {"id": "legacy_alternative", "title": "Legacy", "summary": "no approval given",
+     "lead_time_hours": 0, "downtime_hours": 0, "rank": 4, "why": "old policy",
+     "rule": "test.alternatives", "access": "none", "needs_msp_staff": False},
 ]
 # access level -> (outcome, approval) of the canned decision
 _CANNED: dict[str, tuple[str, dict[str, Any]]] = {

@@ -193,8 +193,26 @@ def test_choose_an_alternative_creates_the_follow_up(ledger_app: Flask,
     follow = doc["follow_up"]
     assert doc["state"] == "fulfilled_by_alternative" and doc["follow_up_ids"] == [follow["id"]]
     assert follow["parent_id"] == body["id"] and follow["alternative_id"] == "software_portal"
-    assert follow["state"] == "granted"
+    assert follow["state"] == "granted"  # the policy: the portal needs no approval
+    assert follow["decision"]["approval"] == {"required": False, "roles": [], "count": 0}
     assert chosen.headers["Link"] == f'<{BASE}/{follow["id"]}>; rel="related"'
+
+
+def test_a_follow_up_waits_for_the_approver_the_policy_names(ledger_app: Flask,
+                                                             api: FlaskClient) -> None:
+    example = load_example("full_admin")
+    body = submit(ledger_app, api, "full_admin").get_json()
+    offered = {a["id"]: a["approval"] for a in body["decision"]["alternatives"]}
+    assert offered["scoped_admin_named_servers"] == {"required": True, "roles": ["approver"],
+                                                     "count": 1}
+    chosen = api.post(f"{BASE}/{body['id']}/choose",
+                      json={"alternative": "scoped_admin_named_servers"}, headers=who(example))
+    assert chosen.status_code == 200, chosen.get_data(as_text=True)
+    follow = chosen.get_json()["follow_up"]
+    assert follow["state"] == "awaiting_approval"
+    assert follow["decision"]["outcome"] == "needs_approval"
+    assert follow["decision"]["approval"] == {"required": True, "roles": ["approver"],
+                                              "count": 1}
 
 
 def test_withdraw_takes_no_body_and_closes(ledger_app: Flask, api: FlaskClient) -> None:

@@ -124,14 +124,35 @@ def test_choosing_an_alternative_links_a_follow_up(service: RequestService) -> N
     assert original.events[-1].details == {"alternative_id": "software_portal",
                                            "follow_up_id": follow.id}
     assert follow.parent_id == rid and follow.alternative_id == "software_portal"
-    assert follow.state == "granted"  # needs no MSP staff
+    assert follow.state == "granted"  # the policy says it needs no approval
+    assert follow.approvals_needed == 0 and follow.decision["outcome"] == "allow"
     assert follow.request["access"] == "none"
     assert follow.decision["alternative"]["id"] == "software_portal"
     staffed = submit(service)
     _, follow2 = service.choose(staffed, REQUESTER, {"alternative": "msp_standard_change"})
-    assert follow2.state == "awaiting_approval" and follow2.approvals_needed == 1
+    assert follow2.state == "granted"  # MSP work as a standard change: no approval either
     assert follow2.request["start"] == "2026-11-23T18:00:00Z"  # 8 h lead time
-    assert service.approve(follow2.id, ENGINEER, {}).state == "granted"
+
+
+def test_a_follow_up_waits_for_the_approval_the_policy_names(service: RequestService) -> None:
+    rid = submit(service)
+    _, follow = service.choose(rid, REQUESTER, {"alternative": "scoped_admin_named_servers"})
+    assert follow.state == "awaiting_approval" and follow.approvals_needed == 1
+    assert follow.request["access"] == "scoped_admin"
+    assert follow.decision["outcome"] == "needs_approval"
+    assert follow.decision["approval"] == {"required": True, "roles": ["approver"], "count": 1}
+    with pytest.raises(ForbiddenError):  # the policy named approvers, not engineers
+        service.approve(follow.id, ENGINEER, {})
+    assert service.approve(follow.id, APPROVER, {}).state == "granted"
+
+
+def test_a_follow_up_without_an_approval_from_the_policy_fails_safe(
+        service: RequestService) -> None:
+    rid = submit(service)
+    _, follow = service.choose(rid, REQUESTER, {"alternative": "legacy_alternative"})
+    assert follow.state == "awaiting_approval" and follow.approvals_needed == 1
+    assert follow.decision["approval"] == {"required": True, "roles": ["approver"], "count": 1}
+    assert service.approve(follow.id, APPROVER, {}).state == "granted"
 
 
 def test_choose_names_an_alternative_the_decision_lacks(service: RequestService) -> None:

@@ -117,7 +117,19 @@ def test_choosing_an_alternative_shows_the_new_state_and_the_follow_up(browser: 
     follow = services(browser.app).requests.get(request_id, ALICE).follow_up_ids[0]
     assert f'href="/requests/{follow}"' in browser.get(f"/requests/{request_id}").get_data(
         as_text=True)
-    assert "carries the alternative you chose" in text(browser.get(f"/requests/{follow}"))
+    follow_page = text(browser.get(f"/requests/{follow}"))
+    assert "carries the alternative you chose" in follow_page
+    assert "Access granted" in follow_page  # the policy: the portal needs no approval
+
+
+def test_an_alternative_that_needs_approval_waits_for_an_approver(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    response = browser.as_(ALICE).post(f"/requests/{request_id}/choose",
+                                       data={"alternative": "scoped_admin_named_servers"})
+    assert response.status_code == 303
+    follow = services(browser.app).requests.get(request_id, ALICE).follow_up_ids[0]
+    assert services(browser.app).requests.get(follow, ALICE).state == "awaiting_approval"
+    assert "Waiting for an MSP approver" in text(browser.get(f"/requests/{follow}"))
 
 
 def test_a_stale_form_says_the_request_changed(browser: Browser) -> None:

@@ -6,6 +6,7 @@ module only says which step may follow which, and reads the decision the policy 
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -205,27 +206,36 @@ def narrow(record: RequestRecord, duration: Any, systems: Any) -> dict[str, Any]
     return grant
 
 
+def follow_up_approval(parent: RequestRecord, approval: Any) -> tuple[int, list[str]]:
+    """(approvals needed, roles) for a follow-up, from the alternative's ``approval``.
+
+    Only the policy's answer counts; anything but an explicit ``"required": false`` needs at
+    least one approver, of the roles named, else of the parent decision's roles.
+    """
+    parent_roles = list(parent.decision.get("approval", {}).get("roles") or ["approver"])
+    if not isinstance(approval, Mapping):
+        return 1, parent_roles
+    if approval.get("required") is False:
+        return 0, []
+    count = approval.get("count")
+    needed = 1
+    if isinstance(count, (int, float)) and not isinstance(count, bool):
+        needed = max(1, math.ceil(count))
+    return needed, list(approval.get("roles") or parent_roles)
+
+
 def follow_up(
     parent: RequestRecord, alternative: Mapping[str, Any], principal: Principal, now: datetime
 ) -> RequestRecord:
     """The linked request that carries a chosen alternative.
 
     It keeps the original need and records the alternative; it is not evaluated again (the
-    policy offered the alternative in the parent's decision, under the same revision). It
-    waits for an MSP approver or engineer when the alternative says so (``approval``,
-    ``requires_approval`` or ``needs_msp_staff``), else it is granted at once; the
+    policy offered the alternative in the parent's decision, under the same revision). Who must
+    sign it off is the policy's answer, the alternative's ``approval``; without one (a policy
+    that predates it) it fails safe: one approver of the parent decision's roles. The
     alternative's ``access`` (``none``: the MSP does the work) and ``lead_time_hours`` apply.
     """
-    raw_approval = alternative.get("approval")
-    if isinstance(raw_approval, Mapping):
-        needed = int(raw_approval.get("count") or 1) if raw_approval.get("required") else 0
-        roles = list(raw_approval.get("roles") or ["approver"])
-    else:
-        staffed = bool(alternative.get("needs_msp_staff"))
-        needed = 1 if alternative.get("requires_approval") or staffed else 0
-        roles = list(parent.decision.get("approval", {}).get("roles") or ["approver"])
-        if staffed and "engineer" not in roles:
-            roles.append("engineer")
+    needed, roles = follow_up_approval(parent, alternative.get("approval"))
     body = dict(parent.request)
     if isinstance(alternative.get("access"), str):
         body["access"] = alternative["access"]

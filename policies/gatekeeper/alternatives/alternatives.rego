@@ -9,6 +9,9 @@
 #   8 x completeness; the customer's priority counts three times. +15 when the involvement
 #   matches the customer's, +30 when the downtime is within what the customer tolerates.
 #   Ties are broken by id.
+#
+#   Each says who must sign off a follow-up request that takes it (`approval`, from the
+#   alternative's `approval` block in data.catalog): the ledger does not decide it.
 package gatekeeper.alternatives
 
 import rego.v1
@@ -70,10 +73,27 @@ score(alt, lead) := round((weighted + involvement) + downtime) if {
 	downtime = _downtime_points[alt.downtime_hours <= _prefs.tolerated_downtime_hours]
 }
 
+# METADATA
+# title: Who signs off a follow-up request that takes the alternative
+# description: |
+#   The catalogue's approval block in the decision's form: roles sorted, and no roles and a
+#   count of 0 when no approval is required (the schema allows nothing else then).
+# custom:
+#   code: GK-ALT-004
+approval_of[id] := a if {
+	some id in candidate_ids
+	spec = data.catalog.alternatives[id].approval
+	required = spec.required
+	roles = sort(object.get(spec, "roles", []))
+	n = object.get(spec, "count", 0)
+	a = {"required": required, "roles": roles, "count": n}
+}
+
 # Keyed by zero-padded text (best score first, then id): some engines sort numbers as text.
-_by_key[key] := {"id": id, "alt": alt, "lead": lead, "score": s, "reasons": reasons} if {
+_by_key[key] := {"id": id, "alt": alt, "lead": lead, "score": s, "reasons": reasons, "approval": approval} if {
 	some id in candidate_ids
 	alt = data.catalog.alternatives[id]
+	approval = approval_of[id]
 	support_wait = _waits[alt.needs_msp_staff]
 	freeze_wait = _freeze_waits[alt.changes_system]
 	waited = alt.lead_time_hours + support_wait
@@ -151,6 +171,7 @@ ranked := [alt |
 		"completeness": e.alt.completeness,
 		"involvement": e.alt.involvement,
 		"conditions": object.get(e.alt, "conditions", []),
+		"approval": e.approval,
 		"score": e.score,
 		"rank": i + 1,
 		"why": sprintf("Rank %d for you: %s.", [i + 1, e.reasons]),

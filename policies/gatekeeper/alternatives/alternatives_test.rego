@@ -44,11 +44,58 @@ test_whole_entry_of_the_top_alternative if {
 		"completeness": 1,
 		"involvement": "delegate",
 		"conditions": ["the software is in the portal catalogue (new packages can be requested)"],
+		"approval": {"required": false, "roles": [], "count": 0},
 		"score": 125,
 		"rank": 1,
 		"why": "Rank 1 for you: you prefer speed and it can be in place at once, with no downtime; the MSP does the work, as you prefer to delegate.",
 		"rule": "gatekeeper.alternatives.ranked",
 	} with input as _input({})
+}
+
+test_whole_entry_of_an_alternative_that_needs_an_approver if {
+	alternatives.ranked[3] == {
+		"id": "scoped_admin_named_servers",
+		"title": "Time-boxed admin on named servers",
+		"summary": "Administrator rights on the servers you name, for a few hours, recorded; the rest of the environment stays managed.",
+		"fulfils": ["software_install", "configuration_change", "troubleshooting"],
+		"access": "scoped_admin",
+		"lead_time_hours": 1,
+		"downtime_hours": 0,
+		"completeness": 2,
+		"involvement": "detail",
+		"conditions": ["name the servers", "the session is recorded and ends automatically"],
+		"approval": {"required": true, "roles": ["approver"], "count": 1},
+		"score": 115,
+		"rank": 4,
+		"why": "Rank 4 for you: you prefer speed and it can be in place in 1 hour, with no downtime; it needs your hands-on involvement, though you prefer to delegate.",
+		"rule": "gatekeeper.alternatives.ranked",
+	} with input as _input({})
+}
+
+test_approval_per_alternative_comes_from_the_catalogue if {
+	approvals := {a.id: a.approval | some a in alternatives.ranked} with input as _input({"access": "data_export", "purpose": "data_export"})
+	approvals == {
+		"msp_masked_extract": {"required": true, "roles": ["approver"], "count": 1},
+		"read_only_reporting": {"required": true, "roles": ["approver"], "count": 1},
+	}
+}
+
+test_approval_roles_are_sorted_and_no_approval_has_no_roles if {
+	alts := {
+		"strict": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": true, "roles": ["approver", "admin"], "count": 2}},
+		"open": {"title": "O", "summary": "o", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
+	}
+	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as alts
+	[[a.id, a.approval] | some a in ranked] == [
+		["open", {"required": false, "roles": [], "count": 0}],
+		["strict", {"required": true, "roles": ["admin", "approver"], "count": 2}],
+	]
+}
+
+test_an_alternative_without_an_approval_block_is_not_offered if {
+	bare := {"bare": {"title": "B", "summary": "b", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false}}
+	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as bare
+	ranked == []
 }
 
 test_the_requested_access_level_is_not_offered_back if {
@@ -74,8 +121,8 @@ test_staffed_alternatives_wait_for_support_hours if {
 
 test_equal_scores_tie_break_by_id if {
 	twins := {
-		"zulu": {"title": "Z", "summary": "z", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false},
-		"alpha": {"title": "A", "summary": "a", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false},
+		"zulu": {"title": "Z", "summary": "z", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
+		"alpha": {"title": "A", "summary": "a", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
 	}
 	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as twins
 	_ids(ranked) == ["alpha", "zulu"]
@@ -83,7 +130,7 @@ test_equal_scores_tie_break_by_id if {
 }
 
 test_downtime_beyond_tolerance_is_named_in_why if {
-	slow := {"slow": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 30, "downtime_hours": 4, "completeness": 3, "involvement": "detail", "needs_msp_staff": false, "changes_system": false}}
+	slow := {"slow": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 30, "downtime_hours": 4, "completeness": 3, "involvement": "detail", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}}}
 	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as slow
 	ranked[0].why == "Rank 1 for you: you prefer speed and it can be in place in 30 hours, with 4 hours of downtime, more than the 2 you tolerate; it needs your hands-on involvement, though you prefer to delegate."
 }
