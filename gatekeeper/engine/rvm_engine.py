@@ -132,7 +132,18 @@ class RvmEngine:
         """Value of ``path`` for ``input``; None when undefined; ``EngineError`` on failure."""
         if path not in COMPILED_PATHS:
             return self._interpreter.evaluate(input, path)
-        document = input_json(input)
+        raw = self.evaluate_text(input_json(input), path)
+        if raw is None:
+            # Undefined, an error the VM turned into undefined, or that very string: the
+            # interpreter answers exactly (and raises on the error).
+            return self._interpreter.evaluate(input, path)
+        return decode(raw, path)
+
+    def evaluate_text(self, document: str, path: str = DECISION_PATH) -> str | None:
+        """The VM's JSON text of ``path`` (one of ``COMPILED_PATHS``) for an input already
+        serialised by ``input_json``; None when the VM says undefined, where only
+        :meth:`evaluate` answers exactly. Lets a caller that evaluates one input on several
+        bundles serialise it once and compare answers as text."""
         vm = self._thread_vm()
         try:
             vm.set_input_json(document)
@@ -142,11 +153,12 @@ class RvmEngine:
                 raise
             self._forget_thread_vm()
             raise EngineError(f"evaluating {path} failed: {_problem(exc)}") from None
-        if raw == _UNDEFINED:
-            # Undefined, an error the VM turned into undefined, or that very string: the
-            # interpreter answers exactly (and raises on the error).
-            return self._interpreter.evaluate(input, path)
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise EngineError(f"evaluating {path} failed: bad JSON from the VM ({exc})") from None
+        return None if raw == _UNDEFINED else str(raw)
+
+
+def decode(raw: str, path: str = DECISION_PATH) -> Any:
+    """The value of the VM's JSON text; ``EngineError`` when it is not JSON."""
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise EngineError(f"evaluating {path} failed: bad JSON from the VM ({exc})") from None

@@ -28,6 +28,8 @@ class SideResult:
     outcome: str
     decision: Mapping[str, Any] | None = None
     problem: str | None = None
+    # The engine's JSON text of ``decision`` when it gave one: equal texts, equal decisions.
+    text: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,11 @@ from typing import Any
 import structlog
 
 from gatekeeper.domain import Decision, GatekeeperError, PolicyRef, Principal, ValidationError
+from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine import create_engine
 from gatekeeper.engine.base import DECISION_PATH, Engine, PolicyBundle
+from gatekeeper.engine.regorus_engine import input_json
+from gatekeeper.engine.rvm_engine import decode
 from gatekeeper.policyci.impact import Change, ImpactReport, SideResult, compare
 from gatekeeper.policyci.sources import Pending
 from gatekeeper.service.catalog import check_known
@@ -48,6 +51,9 @@ class SideEvaluator:
         self.bundle = bundle
         self.engine = engine
         self._known: dict[tuple[Any, ...], str | None] = {}
+        # Engines that answer with JSON text (regorus-rvm) take the input serialised once for
+        # both sides, and an answer equal to the other side's is recognised as text.
+        self._as_text: Callable[[str], str | None] | None = getattr(engine, "evaluate_text", None)
 
     def rejection(self, engine_input: dict[str, Any]) -> str | None:
         """Why the service would reject the ids before asking the policy (memoised)."""
@@ -64,20 +70,31 @@ class SideEvaluator:
                 self._known[key] = "; ".join(f"{e.field}: {e.problem}" for e in exc.errors)
         return self._known[key]
 
-    def answer(self, engine_input: dict[str, Any], same_as: SideResult | None = None
-               ) -> SideResult:
-        """The side's result; ``same_as`` skips re-checking an answer equal to one checked."""
+    def answer(self, engine_input: dict[str, Any], same_as: SideResult | None = None,
+               document: str | None = None) -> SideResult:
+        """The side's result; ``same_as`` skips re-checking an answer equal to one checked;
+        ``document`` is ``engine_input`` serialised by ``input_json``, when known."""
         problem = self.rejection(engine_input)
         if problem is not None:
             return SideResult("invalid", problem=problem)
+        text = None
         try:
-            raw = self.engine.evaluate(engine_input, DECISION_PATH)
+            if document is not None and self._as_text is not None:
+                text = self._as_text(document)
+            if text is None:
+                raw = self.engine.evaluate(engine_input, DECISION_PATH)
+            else:
+                if same_as is not None and same_as.decision is not None and (
+                    text == same_as.text
+                ):
+                    return same_as
+                raw = decode(text)
             if same_as is not None and same_as.decision is not None and raw == same_as.decision:
                 return same_as
             Decision.from_policy(raw, decision_id="", policy=_NO_POLICY)
         except GatekeeperError as exc:
             return SideResult("error", problem=f"{exc.code}: {exc.detail}")
-        return SideResult(raw["outcome"], decision=raw)
+        return SideResult(raw["outcome"], decision=raw, text=text)
 
 
 class PairEvaluator:
@@ -92,8 +109,12 @@ class PairEvaluator:
             if item.input is None:
                 out.skipped.append((item.label, item.problem or "not a valid request"))
                 continue
-            b = self.base.answer(item.input)
-            h = self.head.answer(item.input, same_as=b)
+            try:
+                document: str | None = input_json(item.input)
+            except EngineError:
+                document = None  # each side reports it as the engine would
+            b = self.base.answer(item.input, document=document)
+            h = self.head.answer(item.input, same_as=b, document=document)
             out.counts[(b.outcome, h.outcome)] += 1
             change = compare(item.label, item.input, b, h)
             if change is not None:

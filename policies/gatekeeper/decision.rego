@@ -17,34 +17,37 @@ import data.gatekeeper.lib.util
 # `data.gatekeeper.rules[name]` look-up, so the six sets below all read this one value.
 _rules := data.gatekeeper.rules
 
+# The packages as a list, built once: walking it is cheaper than a look-up per set.
+_packages := [p | some name; p = _rules[name]]
+
 _consequences contains c if {
-	some name
-	c = _rules[name].consequences[_]
+	some p in _packages
+	some c in p.consequences
 }
 
 _conditions contains c if {
-	some name
-	c = _rules[name].conditions[_]
+	some p in _packages
+	some c in p.conditions
 }
 
 _escalations contains e if {
-	some name
-	e = _rules[name].escalations[_]
+	some p in _packages
+	some e in p.escalations
 }
 
 _outcomes contains o if {
-	some name
-	o = _rules[name].outcomes[_]
+	some p in _packages
+	some o in p.outcomes
 }
 
 _approvals contains a if {
-	some name
-	a = _rules[name].approvals[_]
+	some p in _packages
+	some a in p.approvals
 }
 
 _rule_reasons contains r if {
-	some name
-	r = _rules[name].reasons[_]
+	some p in _packages
+	some r in p.reasons
 }
 
 # Sorting: every element gets a unique text key; lists follow the sorted keys.

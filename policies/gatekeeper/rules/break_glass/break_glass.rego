@@ -24,16 +24,21 @@ _use := "emergency" if {
 	input.request.access == "break_glass"
 }
 
-_by_use := {
-	"emergency": {
-		"outcome": "allow_with_consequences", "code": "GK-BG-001",
-		"text": "emergency use by MSP staff: granted, reviewed afterwards",
-	},
-	"non_emergency": {"outcome": "needs_approval", "code": "GK-BG-002", "text": "no emergency: needs approval"},
-	"forbidden": {"outcome": "deny", "code": "GK-BG-003", "text": "requester is not MSP staff: not available"},
+# Each rule costs even when it fails at once, so the helpers are functions, called only when
+# break-glass is requested.
+_by_use(use) := how if {
+	table := {
+		"emergency": {
+			"outcome": "allow_with_consequences", "code": "GK-BG-001",
+			"text": "emergency use by MSP staff: granted, reviewed afterwards",
+		},
+		"non_emergency": {"outcome": "needs_approval", "code": "GK-BG-002", "text": "no emergency: needs approval"},
+		"forbidden": {"outcome": "deny", "code": "GK-BG-003", "text": "requester is not MSP staff: not available"},
+	}
+	how = table[use]
 }
 
-_review_due := times.format(times.add_hours(data.gatekeeper.lib.context.end_ns, 24)) if _use == "emergency"
+_review_due(end_ns) := times.format(times.add_hours(end_ns, 24))
 
 # METADATA
 # title: Break-glass use is reviewed afterwards
@@ -41,9 +46,10 @@ _review_due := times.format(times.add_hours(data.gatekeeper.lib.context.end_ns, 
 #   code: GK-BG-001
 consequences contains c if {
 	_use == "emergency"
+	review_due = _review_due(data.gatekeeper.lib.context.end_ns)
 	summary = sprintf(
 		"Every action is recorded; a post-incident review by %s checks them and whether the environment must be re-secured, due %s.",
-		[data.gatekeeper.lib.context.customer.contacts.service_manager.name, _review_due],
+		[data.gatekeeper.lib.context.customer.contacts.service_manager.name, review_due],
 	)
 	c = {
 		"id": "break_glass_review",
@@ -51,7 +57,7 @@ consequences contains c if {
 		"severity": "high",
 		"title": "post-incident review",
 		"summary": summary,
-		"review_due": _review_due,
+		"review_due": review_due,
 		"rule": "gatekeeper.rules.break_glass.consequences",
 	}
 }
@@ -97,11 +103,12 @@ consequences contains c if {
 #   code: GK-BG-004
 conditions contains c if {
 	_use == "emergency"
-	summary = sprintf("A post-incident review of every action taken is mandatory, due %s.", [_review_due])
+	review_due = _review_due(data.gatekeeper.lib.context.end_ns)
+	summary = sprintf("A post-incident review of every action taken is mandatory, due %s.", [review_due])
 	c = {
 		"id": "after_review",
 		"summary": summary,
-		"review_due": _review_due,
+		"review_due": review_due,
 		"mandatory": true,
 		"rule": "gatekeeper.rules.break_glass.conditions",
 	}
@@ -136,8 +143,8 @@ else := "no ticket given"
 # custom:
 #   code: GK-BG-006
 outcomes contains o if {
-	_use
-	o = {"outcome": _by_use[_use].outcome, "rule": "gatekeeper.rules.break_glass.outcomes"}
+	how = _by_use(_use)
+	o = {"outcome": how.outcome, "rule": "gatekeeper.rules.break_glass.outcomes"}
 }
 
 # METADATA
@@ -153,7 +160,7 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 # custom:
 #   code: GK-BG-001
 reasons contains r if {
-	how = _by_use[_use]
+	how = _by_use(_use)
 	role = object.get(data.gatekeeper.lib.context.identity, "role", "unknown")
 	message = sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, how.text])
 	r = {"rule": "gatekeeper.rules.break_glass.consequences", "code": how.code, "message": message}

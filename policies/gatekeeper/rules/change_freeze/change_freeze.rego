@@ -10,36 +10,45 @@ import rego.v1
 
 import data.gatekeeper.lib.util
 
-_frozen if {
+# The entry point builds every rule of every rules package, and each rule costs even when it
+# fails at once: the package has one helper, _frozen, undefined unless a freeze holds the
+# access back. It holds the answers.
+_frozen := {"consequence": c, "condition": condition, "message": message} if {
 	data.gatekeeper.lib.context.access_level.changes_system
 	not data.gatekeeper.lib.context.emergency
-	data.gatekeeper.lib.context.blocking_freeze
+	freeze = data.gatekeeper.lib.context.blocking_freeze
+	wait_hours = data.gatekeeper.lib.context.freeze_wait_hours
+	summary = sprintf(
+		"%s is in the change freeze \"%s\" (%s) until %s: changes wait %s unless an approver grants an exception.",
+		[data.gatekeeper.lib.context.environment_title, freeze.title, freeze.reason, freeze.end, util.hours_text(wait_hours)],
+	)
+	c = {
+		"id": "change_freeze",
+		"kind": "lead_time",
+		"severity": "high",
+		"title": sprintf("change freeze until %s", [freeze.end]),
+		"summary": summary,
+		"freeze": freeze.id,
+		"lead_time_hours": wait_hours,
+		"earliest_start": freeze.end,
+		"rule": "gatekeeper.rules.change_freeze.consequences",
+	}
+	condition_summary = sprintf("Without an approved exception the grant starts at %s, when the freeze ends.", [freeze.end])
+	condition = {
+		"id": "after_change_freeze",
+		"summary": condition_summary,
+		"earliest_start": freeze.end,
+		"rule": "gatekeeper.rules.change_freeze.conditions",
+	}
+	message = sprintf("Window %s overlaps freeze %s (%s to %s).", [data.gatekeeper.lib.context.start, freeze.id, freeze.start, freeze.end])
 }
-
-_freeze := data.gatekeeper.lib.context.blocking_freeze if _frozen
 
 # METADATA
 # title: The requested window falls in a change freeze
 # custom:
 #   code: GK-CHG-001
 consequences contains c if {
-	_frozen
-	env_title = data.gatekeeper.lib.context.environment_title
-	summary = sprintf(
-		"%s is in the change freeze \"%s\" (%s) until %s: changes wait %s unless an approver grants an exception.",
-		[env_title, _freeze.title, _freeze.reason, _freeze.end, util.hours_text(data.gatekeeper.lib.context.freeze_wait_hours)],
-	)
-	c = {
-		"id": "change_freeze",
-		"kind": "lead_time",
-		"severity": "high",
-		"title": sprintf("change freeze until %s", [_freeze.end]),
-		"summary": summary,
-		"freeze": _freeze.id,
-		"lead_time_hours": data.gatekeeper.lib.context.freeze_wait_hours,
-		"earliest_start": _freeze.end,
-		"rule": "gatekeeper.rules.change_freeze.consequences",
-	}
+	c = _frozen.consequence
 }
 
 # METADATA
@@ -47,14 +56,7 @@ consequences contains c if {
 # custom:
 #   code: GK-CHG-002
 conditions contains c if {
-	_frozen
-	summary = sprintf("Without an approved exception the grant starts at %s, when the freeze ends.", [_freeze.end])
-	c = {
-		"id": "after_change_freeze",
-		"summary": summary,
-		"earliest_start": _freeze.end,
-		"rule": "gatekeeper.rules.change_freeze.conditions",
-	}
+	c = _frozen.condition
 }
 
 # METADATA
@@ -74,6 +76,5 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 # custom:
 #   code: GK-CHG-001
 reasons contains {"rule": "gatekeeper.rules.change_freeze.consequences", "code": "GK-CHG-001", "message": message} if {
-	_frozen
-	message = sprintf("Window %s overlaps freeze %s (%s to %s).", [data.gatekeeper.lib.context.start, _freeze.id, _freeze.start, _freeze.end])
+	message = _frozen.message
 }

@@ -11,27 +11,58 @@ import rego.v1
 
 import data.gatekeeper.lib.util
 
-# The entry point evaluates every rule of every rules package: each rule here is guarded by
-# _downtime, undefined unless the access breaks the baseline, and every number is printed once.
-_downtime := data.gatekeeper.lib.context.downtime_hours if data.gatekeeper.lib.context.breaks_baseline
-
-_tolerated := data.gatekeeper.lib.context.preferences.tolerated_downtime_hours if _downtime
-
-_texts := {
-	"downtime": util.hours_text(_downtime),
-	"hours": util.num(_downtime),
-	"tolerance": sprintf("more than the %s you tolerate", [util.hours_text(_tolerated)]),
-	"severity": "critical",
-} if {
-	_downtime > _tolerated
-} else := {
-	"downtime": util.hours_text(_downtime),
-	"hours": util.num(_downtime),
-	"tolerance": sprintf("within the %s you tolerate", [util.hours_text(_tolerated)]),
-	"severity": "high",
+# The entry point builds every rule of every rules package, and each rule costs even when it
+# fails at once: the package has one helper, _rpv, undefined (after one look-up) unless the
+# access breaks the baseline. It prints every number once and holds the answers.
+_rpv := {"consequence": c, "condition": condition, "approval": approval, "message": message} if {
+	data.gatekeeper.lib.context.breaks_baseline
+	downtime = data.gatekeeper.lib.context.downtime_hours
+	tolerated = data.gatekeeper.lib.context.preferences.tolerated_downtime_hours
+	approval = data.gatekeeper.lib.context.tier.approval
+	downtime_text = util.hours_text(downtime)
+	hours = util.num(downtime)
+	tolerance = _tolerance(downtime, tolerated)
+	env_title = data.gatekeeper.lib.context.environment_title
+	summary = sprintf(
+		"%s breaks the managed baseline of %s: afterwards the MSP must re-provision and re-secure it, about %s of downtime (%s).",
+		[data.gatekeeper.lib.context.access_level.title, env_title, downtime_text, tolerance.text],
+	)
+	c = {
+		"id": "reprovisioning_downtime",
+		"kind": "downtime",
+		"severity": tolerance.severity,
+		"title": sprintf("%s h re-provisioning downtime", [hours]),
+		"summary": summary,
+		"downtime_hours": downtime,
+		"tolerated_downtime_hours": tolerated,
+		"environment": input.request.environment,
+		"rule": "gatekeeper.rules.reprovisioning.consequences",
+	}
+	condition_summary = sprintf(
+		"When the grant ends, the MSP re-provisions %s from its managed baseline (about %s of downtime).",
+		[env_title, downtime_text],
+	)
+	condition = {
+		"id": "reprovision_after_grant",
+		"summary": condition_summary,
+		"downtime_hours": downtime,
+		"rule": "gatekeeper.rules.reprovisioning.conditions",
+	}
+	message = sprintf(
+		"%s breaks the managed baseline of %s; re-provisioning takes %s h; the %s tier sets the outcome %s.",
+		[input.request.access, input.request.environment, hours, data.gatekeeper.lib.context.tier.title, approval.outcome],
+	)
 }
 
-_approval := data.gatekeeper.lib.context.tier.approval if _downtime
+_tolerance(downtime, tolerated) := {
+	"severity": "critical",
+	"text": sprintf("more than the %s you tolerate", [util.hours_text(tolerated)]),
+} if {
+	downtime > tolerated
+} else := {
+	"severity": "high",
+	"text": sprintf("within the %s you tolerate", [util.hours_text(tolerated)]),
+}
 
 # METADATA
 # title: Re-provisioning downtime
@@ -39,23 +70,7 @@ _approval := data.gatekeeper.lib.context.tier.approval if _downtime
 # custom:
 #   code: GK-RPV-001
 consequences contains c if {
-	access_title = data.gatekeeper.lib.context.access_level.title
-	env_title = data.gatekeeper.lib.context.environment_title
-	summary = sprintf(
-		"%s breaks the managed baseline of %s: afterwards the MSP must re-provision and re-secure it, about %s of downtime (%s).",
-		[access_title, env_title, _texts.downtime, _texts.tolerance],
-	)
-	c = {
-		"id": "reprovisioning_downtime",
-		"kind": "downtime",
-		"severity": _texts.severity,
-		"title": sprintf("%s h re-provisioning downtime", [_texts.hours]),
-		"summary": summary,
-		"downtime_hours": _downtime,
-		"tolerated_downtime_hours": _tolerated,
-		"environment": input.request.environment,
-		"rule": "gatekeeper.rules.reprovisioning.consequences",
-	}
+	c = _rpv.consequence
 }
 
 # METADATA
@@ -63,17 +78,7 @@ consequences contains c if {
 # custom:
 #   code: GK-RPV-002
 conditions contains c if {
-	env_title = data.gatekeeper.lib.context.environment_title
-	summary = sprintf(
-		"When the grant ends, the MSP re-provisions %s from its managed baseline (about %s of downtime).",
-		[env_title, _texts.downtime],
-	)
-	c = {
-		"id": "reprovision_after_grant",
-		"summary": summary,
-		"downtime_hours": _downtime,
-		"rule": "gatekeeper.rules.reprovisioning.conditions",
-	}
+	c = _rpv.condition
 }
 
 # METADATA
@@ -81,7 +86,8 @@ conditions contains c if {
 # custom:
 #   code: GK-RPV-003
 outcomes contains o if {
-	o = {"outcome": _approval.outcome, "rule": "gatekeeper.rules.reprovisioning.outcomes"}
+	outcome = _rpv.approval.outcome
+	o = {"outcome": outcome, "rule": "gatekeeper.rules.reprovisioning.outcomes"}
 }
 
 # METADATA
@@ -89,10 +95,11 @@ outcomes contains o if {
 # custom:
 #   code: GK-RPV-004
 approvals contains a if {
-	_approval.outcome == "needs_approval"
+	approval = _rpv.approval
+	approval.outcome == "needs_approval"
 	a = {
-		"roles": _approval.roles,
-		"count": _approval.count,
+		"roles": approval.roles,
+		"count": approval.count,
 		"rule": "gatekeeper.rules.reprovisioning.approvals",
 	}
 }
@@ -102,9 +109,5 @@ approvals contains a if {
 # custom:
 #   code: GK-RPV-001
 reasons contains {"rule": "gatekeeper.rules.reprovisioning.consequences", "code": "GK-RPV-001", "message": message} if {
-	tier_title = data.gatekeeper.lib.context.tier.title
-	message = sprintf(
-		"%s breaks the managed baseline of %s; re-provisioning takes %s h; the %s tier sets the outcome %s.",
-		[input.request.access, input.request.environment, _texts.hours, tier_title, _approval.outcome],
-	)
+	message = _rpv.message
 }

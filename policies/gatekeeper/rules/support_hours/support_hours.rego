@@ -11,11 +11,43 @@ import rego.v1
 import data.gatekeeper.lib.support_hours
 import data.gatekeeper.lib.util
 
-# The entry point evaluates every rule of every rules package, so the helpers are guarded too.
-_waits if data.gatekeeper.lib.context.waits_for_support
+# The entry point builds every rule of every rules package, and each rule costs even when it
+# fails at once: the package has one helper, _wait, undefined unless the grant waits for
+# support hours. It holds the answers.
+_wait := {"consequence": c, "condition": condition, "message": message} if {
+	data.gatekeeper.lib.context.waits_for_support
+	customer = data.gatekeeper.lib.context.customer
+	hours_text = support_hours.describe(customer.support_hours, customer.timezone)
+	wait_hours = data.gatekeeper.lib.context.support_wait_hours
+	opens_at = data.gatekeeper.lib.context.support_opens_at
+	wait = util.hours_text(wait_hours)
 
-_hours_text := support_hours.describe(data.gatekeeper.lib.context.customer.support_hours, data.gatekeeper.lib.context.customer.timezone) if {
-	_waits
+	# concat, not sprintf: hours_text is built by concat, which one engine quotes in sprintf.
+	summary = concat("", [
+		customer.name, " has support ", hours_text, "; an MSP engineer can set this up when support opens at ",
+		opens_at, ", in ", wait, ". Self-service alternatives can start sooner.",
+	])
+	c = {
+		"id": "outside_support_hours",
+		"kind": "lead_time",
+		"severity": "medium",
+		"title": sprintf("%s h until support opens", [util.num(wait_hours)]),
+		"summary": summary,
+		"lead_time_hours": wait_hours,
+		"earliest_start": opens_at,
+		"rule": "gatekeeper.rules.support_hours.consequences",
+	}
+	condition_summary = sprintf("The grant starts at %s, when support opens.", [opens_at])
+	condition = {
+		"id": "starts_when_support_opens",
+		"summary": condition_summary,
+		"earliest_start": opens_at,
+		"rule": "gatekeeper.rules.support_hours.conditions",
+	}
+	message = concat("", [
+		"Requested start ", data.gatekeeper.lib.context.start, " is outside support hours (", hours_text,
+		"); support opens ", opens_at, ".",
+	])
 }
 
 # METADATA
@@ -23,25 +55,7 @@ _hours_text := support_hours.describe(data.gatekeeper.lib.context.customer.suppo
 # custom:
 #   code: GK-SUP-001
 consequences contains c if {
-	_waits
-	name = data.gatekeeper.lib.context.customer.name
-	wait = util.hours_text(data.gatekeeper.lib.context.support_wait_hours)
-
-	# concat, not sprintf: _hours_text is built by concat, which one engine quotes in sprintf.
-	summary = concat("", [
-		name, " has support ", _hours_text, "; an MSP engineer can set this up when support opens at ",
-		data.gatekeeper.lib.context.support_opens_at, ", in ", wait, ". Self-service alternatives can start sooner.",
-	])
-	c = {
-		"id": "outside_support_hours",
-		"kind": "lead_time",
-		"severity": "medium",
-		"title": sprintf("%s h until support opens", [util.num(data.gatekeeper.lib.context.support_wait_hours)]),
-		"summary": summary,
-		"lead_time_hours": data.gatekeeper.lib.context.support_wait_hours,
-		"earliest_start": data.gatekeeper.lib.context.support_opens_at,
-		"rule": "gatekeeper.rules.support_hours.consequences",
-	}
+	c = _wait.consequence
 }
 
 # METADATA
@@ -49,30 +63,19 @@ consequences contains c if {
 # custom:
 #   code: GK-SUP-002
 conditions contains c if {
-	_waits
-	summary = sprintf("The grant starts at %s, when support opens.", [data.gatekeeper.lib.context.support_opens_at])
-	c = {
-		"id": "starts_when_support_opens",
-		"summary": summary,
-		"earliest_start": data.gatekeeper.lib.context.support_opens_at,
-		"rule": "gatekeeper.rules.support_hours.conditions",
-	}
+	c = _wait.condition
 }
 
 # METADATA
 # title: Waiting for support is a consequence the requester can accept
 # custom:
 #   code: GK-SUP-003
-outcomes contains {"outcome": "allow_with_consequences", "rule": "gatekeeper.rules.support_hours.outcomes"} if _waits
+outcomes contains {"outcome": "allow_with_consequences", "rule": "gatekeeper.rules.support_hours.outcomes"} if _wait
 
 # METADATA
 # title: Why support hours apply
 # custom:
 #   code: GK-SUP-001
 reasons contains {"rule": "gatekeeper.rules.support_hours.consequences", "code": "GK-SUP-001", "message": message} if {
-	_waits
-	message = concat("", [
-		"Requested start ", data.gatekeeper.lib.context.start, " is outside support hours (", _hours_text,
-		"); support opens ", data.gatekeeper.lib.context.support_opens_at, ".",
-	])
+	message = _wait.message
 }

@@ -10,34 +10,38 @@ import rego.v1
 import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
-_starts_at := times.format(data.gatekeeper.lib.context.grant_start_ns)
-
-_ends_at := times.format(data.gatekeeper.lib.context.end_ns)
-
-_cap_text := text if {
-	data.gatekeeper.lib.context.duration_capped
-	text = sprintf(" (capped from the %s hours requested)", [util.num(input.request.duration_hours)])
+# The entry point builds every rule of every rules package, and each rule costs: the package
+# has one helper, _box, that formats every time and number once and holds both answers.
+_box := {"condition": c, "message": message} if {
+	starts_at = times.format(data.gatekeeper.lib.context.grant_start_ns)
+	ends_at = times.format(data.gatekeeper.lib.context.end_ns)
+	duration = data.gatekeeper.lib.context.duration_hours
+	summary = sprintf(
+		"Access runs from %s and ends automatically at %s, after %s%s.",
+		[starts_at, ends_at, util.hours_text(duration), _cap_text(input.request.duration_hours)],
+	)
+	c = {
+		"id": "time_box",
+		"summary": summary,
+		"starts_at": starts_at,
+		"ends_at": ends_at,
+		"duration_hours": duration,
+		"rule": "gatekeeper.rules.time_box.conditions",
+	}
+	max_hours = data.gatekeeper.lib.context.access_level.max_duration_hours
+	message = sprintf("Time box of %s h ending %s (at most %s h for %s).", [util.num(duration), ends_at, util.num(max_hours), input.request.access])
 }
 
-else := ""
+_cap_text(requested) := sprintf(" (capped from the %s hours requested)", [util.num(requested)]) if {
+	data.gatekeeper.lib.context.duration_capped
+} else := ""
 
 # METADATA
 # title: The grant ends automatically
 # custom:
 #   code: GK-TB-001
 conditions contains c if {
-	summary = sprintf(
-		"Access runs from %s and ends automatically at %s, after %s%s.",
-		[_starts_at, _ends_at, util.hours_text(data.gatekeeper.lib.context.duration_hours), _cap_text],
-	)
-	c = {
-		"id": "time_box",
-		"summary": summary,
-		"starts_at": _starts_at,
-		"ends_at": _ends_at,
-		"duration_hours": data.gatekeeper.lib.context.duration_hours,
-		"rule": "gatekeeper.rules.time_box.conditions",
-	}
+	c = _box.condition
 }
 
 # METADATA
@@ -45,6 +49,5 @@ conditions contains c if {
 # custom:
 #   code: GK-TB-001
 reasons contains {"rule": "gatekeeper.rules.time_box.conditions", "code": "GK-TB-001", "message": message} if {
-	max_hours = data.gatekeeper.lib.context.access_level.max_duration_hours
-	message = sprintf("Time box of %s h ending %s (at most %s h for %s).", [util.num(data.gatekeeper.lib.context.duration_hours), _ends_at, util.num(max_hours), input.request.access])
+	message = _box.message
 }
