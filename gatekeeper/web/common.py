@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -140,6 +140,23 @@ def act(
             raise
         flash(" ".join(e.problem for e in exc.errors) or exc.detail, "error")
     return redirect(url_for(endpoint, request_id=record_id), code=303)
+
+
+Filters = dict[str, tuple[str, tuple[str, ...]]]
+
+
+def tab_query(filters: Filters, default: str, limit: int) -> tuple[str, dict[str, Any]]:
+    """The tab the page asked for (``?show=``, else ``default``) as search parameters,
+    with the page's ``cursor`` carried over."""
+    chosen = request.args.get("show", default)
+    if chosen not in filters:
+        chosen = default
+    params: dict[str, Any] = {"limit": str(limit)}
+    if filters[chosen][1]:
+        params["state"] = list(filters[chosen][1])
+    if request.args.get("cursor"):
+        params["cursor"] = request.args["cursor"]
+    return chosen, params
 
 
 def short_id(record: RequestRecord | str) -> str:

@@ -20,6 +20,7 @@ from gatekeeper.web.common import (
     principal,
     short_id,
     svc,
+    tab_query,
     titles,
 )
 from gatekeeper.web.customer import detail_context
@@ -49,13 +50,8 @@ def _search(params: dict[str, Any]) -> Any:
 @login_required(*MSP_ROLES)
 def queue() -> str:
     """Requests awaiting approval (or another queue), newest first."""
-    chosen = request.args.get("show", "awaiting_approval")
-    if chosen not in QUEUES:
-        chosen = "awaiting_approval"
-    params: dict[str, Any] = {"limit": "50"}
-    if QUEUES[chosen][1]:
-        params["state"] = list(QUEUES[chosen][1])
-    page = _search(params)
+    chosen, params = tab_query(QUEUES, "awaiting_approval", limit=50)
+    page = svc().requests.search(principal(), params)
     return render_template(
         "console/queue.html", page=page, names=titles(catalog()), zones=all_zones(),
         queues=QUEUES, chosen=chosen, nav="queue", short_id=short_id,

@@ -23,6 +23,7 @@ from gatekeeper.web.common import (
     principal,
     short_id,
     svc,
+    tab_query,
     timezones,
     titles,
 )
@@ -78,14 +79,7 @@ def new_request() -> Any:
 @login_required(*ROLES)
 def my_requests() -> str:
     """The caller's requests (customers: their organisation's), newest first."""
-    chosen = request.args.get("show", "all")
-    if chosen not in LIST_FILTERS:
-        chosen = "all"
-    params: dict[str, Any] = {"limit": "25"}
-    if LIST_FILTERS[chosen][1]:
-        params["state"] = list(LIST_FILTERS[chosen][1])
-    if request.args.get("cursor"):
-        params["cursor"] = request.args["cursor"]
+    chosen, params = tab_query(LIST_FILTERS, "all", limit=25)
     who = principal()
     if who.role != "customer":
         params["requester"] = who.subject
