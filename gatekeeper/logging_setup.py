@@ -7,6 +7,8 @@ passwords), in structlog events and in stdlib log records alike.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import re
 import sys
@@ -14,6 +16,8 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+
+from gatekeeper import jsontext
 
 _SECRET_KEY = re.compile(
     r"(password|passwd|secret|token|authorization|cookie|api[_-]?key|session|credential|csrf)",
@@ -32,34 +36,77 @@ _SHAPES = (
 )
 
 
+# Every pattern above needs one of these literals (any case), so a text without any is left
+# as it is. Plain substring tests: far faster than one case-insensitive regex over the text.
+_TRIGGERS = ("bearer", "basic", "gk_", "cookie", "=", "://")
+
+
+def _may_hold_secret(text: str) -> bool:
+    low = text.lower()
+    return any(t in low for t in _TRIGGERS)
+
+
 def redact_text(text: str) -> str:
     """``text`` with every secret-shaped part replaced by ``[redacted]``."""
+    if not _may_hold_secret(text):
+        return text
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     for pattern, replacement in _SHAPES:
         text = pattern.sub(replacement, text)
     return text
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    """A key whose value is secret by its name; keys come from a small vocabulary, so cached."""
+    return _SECRET_KEY.search(key) is not None
+
+
 def redact(value: Any) -> Any:
     """Return ``value`` with every secret-looking key or bearer string replaced."""
-    if isinstance(value, Mapping) or (hasattr(value, "items") and hasattr(value, "keys")):
+    kind = type(value)  # exact types first: a decision-log event is plain JSON-like data
+    if kind is str:
+        return redact_text(value)
+    if kind is dict or isinstance(value, Mapping) or (
+        hasattr(value, "items") and hasattr(value, "keys")
+    ):
         return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else redact(v))
+            k: (REDACTED if isinstance(k, str) and _secret_key(k) else redact(v))
             for k, v in value.items()
         }
-    if isinstance(value, list | tuple | set | frozenset):
+    if kind is list or isinstance(value, list | tuple | set | frozenset):
         return [redact(v) for v in value]
-    if isinstance(value, str):
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):  # a str subclass
         return redact_text(value)
     if isinstance(value, bytes):
         return redact_text(value.decode("utf-8", "replace"))
-    if value is None or isinstance(value, bool | int | float):
-        return value
     return redact_text(str(value))  # anything else is rendered as text: redact that text
 
 
+def _has_secret_key(value: Any) -> bool:
+    """Some mapping key anywhere in ``value`` names a secret (values are not looked at)."""
+    if isinstance(value, dict):
+        return any(
+            (isinstance(k, str) and _secret_key(k)) or _has_secret_key(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(_has_secret_key(v) for v in value)
+    return False
+
+
 def _redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    return {k: (REDACTED if _SECRET_KEY.search(k) else redact(v)) for k, v in event.items()}
+    # Fast path: serialised once, an event with no secret-named key and no text any pattern
+    # could match needs no walk (a decision-log event is ~200 values; most events are clean).
+    try:
+        text = json.dumps(event, default=str)
+    except (TypeError, ValueError):
+        text = None
+    if text is not None and not _may_hold_secret(text) and not _has_secret_key(event):
+        return event
+    return {k: (REDACTED if _secret_key(k) else redact(v)) for k, v in event.items()}
 
 
 class RedactingFormatter(logging.Formatter):
@@ -77,7 +124,7 @@ def configure_logging(json_lines: bool | None = None, level: str = "INFO") -> No
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=jsontext.log_line)
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gatekeeper.api.auth import is_api
+from gatekeeper.api.decisions import json_response
 from gatekeeper.api.openapi import load_spec
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.service.wiring import services
@@ -56,6 +57,30 @@ def test_full_admin_for_software_install_gets_consequences_and_alternatives(
             assert element["rule"].startswith("gatekeeper."), element
     assert decision["policy"]["revision"].startswith("sha256:")
     assert decision["policy"]["engine"] == "regorus"
+
+
+def test_the_decision_is_sent_as_compact_sorted_utf8_json(app: Flask, client: FlaskClient) -> None:
+    """The content jsonify would send, compact with sorted keys and a final newline; text is
+    UTF-8 rather than ASCII escapes (both are JSON; UTF-8 is shorter and faster to write)."""
+    example = load_example("break_glass")
+    _freeze(app, example["now"])
+    response = _post(client, example["request"])
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.get_data()
+    assert body.endswith(b"}\n") and b'": ' not in body and b'", ' not in body
+    decision = json.loads(body)
+    assert list(decision) == sorted(decision)
+    assert response.headers["Content-Length"] == str(len(body))
+    odd = {"summary": "Zo\u00eb\u2019s \u20ac5 \u2028 \"quoted\" </script>",
+           "b": [1.5, -0.0, 10**20, None], "a": {"z": True, "y": False}}
+    with app.test_request_context():
+        sent = json_response(odd).get_data()
+    assert json.loads(sent) == odd and sent.endswith(b"\n")
+    assert sent.index(b'"a"') < sent.index(b'"b"') < sent.index(b'"summary"')
+    assert "Zo\u00eb\u2019s \u20ac5".encode() in sent  # UTF-8, not \\u escapes
+    app.debug = True  # debug mode keeps jsonify's indented output
+    debug = _post(client, example["request"])
+    assert debug.get_data(as_text=True).startswith('{\n  "alternatives": [')
 
 
 def test_catalog_lists_what_a_form_needs(client: FlaskClient) -> None:

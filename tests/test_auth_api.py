@@ -172,6 +172,11 @@ def test_a_session_cookie_does_not_open_the_json_door(app: Flask) -> None:
     assert browser.get("/v1/access-requests").status_code == 401
     sso = {"X-Forwarded-User": "eve@msp.example"}
     assert browser.get("/v1/catalog", headers=sso).status_code == 401
+    # the JSON door never touches the cookie session: nothing is read, nothing set
+    token = identity.create_token("eve-token", "admin").token
+    answer = browser.get("/v1/catalog", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+    assert browser.get("/console").status_code == 200  # the web session still works
 
 
 def test_openapi_documents_the_bearer_scheme_and_its_errors(anonymous: FlaskClient) -> None:

@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from gatekeeper.app import create_app
 from gatekeeper.cli import cli
+from gatekeeper.service.decisions import utc_now
+from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES
 
 PASSWORD = "a long enough password"
@@ -42,6 +44,10 @@ def test_token_lifecycle_from_the_cli(sqlite_url: str, tmp_path: Path) -> None:
 
     code, out, _ = run(sqlite_url, "tokens", "revoke", "acme-portal")
     assert code == 0 and "revoked token acme-portal" in out
+    # Revoked by another process: the server's token cache lets go within its lifetime.
+    identity = services(app).identity
+    later = utc_now() + identity.token_cache.lifetime
+    identity.clock = lambda: later
     assert client.get("/v1/catalog", headers=headers).status_code == 401
     assert run(sqlite_url, "tokens", "list")[1].strip() == "no tokens"
     assert "revoked" in run(sqlite_url, "tokens", "list", "--all")[1]

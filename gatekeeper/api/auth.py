@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
@@ -206,9 +207,20 @@ def configure(app: Flask) -> None:
     )
 
 
+class WebOnlySessions(SecureCookieSessionInterface):
+    """Cookie sessions for the web pages only: the JSON door authenticates by bearer token,
+    so its requests neither read nor set the cookie (and skip its signature check)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.endpoint is not None and is_api(app, request.endpoint):
+            return None  # Flask then uses its null session: empty, and never saved
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Install the guard (first of all before-request hooks) and CSRF protection."""
     configure(app)
+    app.session_interface = WebOnlySessions()
     csrf.init_app(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _guard)
     app.teardown_request(_forget)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from gatekeeper import jsontext
 from gatekeeper.api.identity import current_principal
 from gatekeeper.api.jsonbody import json_body
 from gatekeeper.service.catalog import build_catalog
@@ -12,12 +15,20 @@ from gatekeeper.service.wiring import services
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 
+def json_response(data: Any) -> Response:
+    """``jsonify(data)`` for plain JSON values (sorted keys, compact; UTF-8 rather than ASCII
+    escapes), several times cheaper; debug mode keeps jsonify's indent."""
+    if current_app.debug:
+        return jsonify(data)
+    return current_app.response_class(jsontext.dumps_sorted(data) + b"\n",
+                                      mimetype="application/json")
+
 
 @bp.post("/decisions")
 def create_decision() -> ResponseReturnValue:
     """Evaluate an access request and return the decision; nothing is recorded."""
     _, decision = services(current_app).decisions.decide(json_body(), current_principal())
-    return jsonify(decision.to_dict())
+    return json_response(decision.to_dict())
 
 
 @bp.get("/catalog")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -46,6 +47,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         app = create_app()
     except GatekeeperError as exc:
         raise CliError(describe_error("cannot start", exc)) from None
+    gc.collect()
+    gc.freeze()  # the built app outlives every fork: workers' collections need not rescan it
     click.echo(f"gatekeeper listening on http://{host}:{port}", err=True)
     _gunicorn_app(
         app,

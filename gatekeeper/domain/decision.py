@@ -21,32 +21,68 @@ _E = TypeVar("_E", bound="_Element")
 class _Element:
     """An element of the answer; every one names the ``rule`` that produced it."""
 
-    required: ClassVar[tuple[str, ...]] = ("id", "rule")
+    required: ClassVar[tuple[str, ...]] = ("id", "rule")  # with details: every field
+    _required_keys: ClassVar[frozenset[str]] = frozenset(required)
     id: str
     rule: str
     details: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls: type[_E], raw: Any, where: str) -> _E:
+        element = cls._parse(raw)
+        if element is None:
+            raise PolicyError(cls._problem(raw, where))
+        return element
+
+    @classmethod
+    def _parse(cls: type[_E], raw: Any) -> _E | None:
+        """The element, or None when ``raw`` is malformed (:meth:`_problem` says why).
+
+        Built without the dataclass ``__init__`` (every field is in ``required`` or is
+        ``details``, so the result is the same object), and with its :meth:`to_dict`
+        computed once: this runs for every element of every decision.
+        """
+        if type(raw) is not dict and not isinstance(raw, Mapping):
+            return None
+        details = dict(raw)
+        if not details.keys() >= cls._required_keys:
+            return None
+        out = {k: details.pop(k) for k in cls.required}
+        element = object.__new__(cls)
+        fields = element.__dict__
+        fields.update(out)
+        fields["details"] = details
+        out.update(details)  # to_dict(): the required keys, then the others in policy order
+        fields["_dict"] = out
+        return element
+
+    @classmethod
+    def _problem(cls, raw: Any, where: str) -> str:
         if not isinstance(raw, Mapping):
-            raise PolicyError(f"{where} must be an object")
+            return f"{where} must be an object"
         missing = [k for k in cls.required if k not in raw]
-        if missing:
-            raise PolicyError(f"{where} lacks {', '.join(missing)}")
-        known = {k: raw[k] for k in cls.required}
-        details = {k: v for k, v in raw.items() if k not in cls.required}
-        return cls(**known, details=details)
+        return f"{where} lacks {', '.join(missing)}"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._required_keys = frozenset(cls.required)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in self.required}
-        out.update(self.details)
-        return out
+        return dict(self._fields())
+
+    def _fields(self) -> dict[str, Any]:
+        """The required keys, then the details; built once when parsed from a policy answer."""
+        built: dict[str, Any] | None = self.__dict__.get("_dict")
+        if built is None:  # made by the constructor (or replace): nothing cached
+            built = {k: getattr(self, k) for k in self.required}
+            built.update(self.details)
+        return built
 
     def __getitem__(self, key: str) -> Any:
-        return self.to_dict()[key]
+        return self._fields()[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.to_dict().get(key, default)
+        return self._fields().get(key, default)
 
 
 @dataclass(frozen=True)
@@ -96,6 +132,24 @@ class Escalation(_Element):
     required: ClassVar[tuple[str, ...]] = ("id", "contact", "reason", "rule")
     contact: Any = None
     reason: str = ""
+
+
+def _many(raw: Mapping[str, Any], key: str, kind: type[_E]) -> tuple[_E, ...]:
+    """The elements under ``key``; PolicyError naming the first malformed one."""
+    items = raw.get(key, [])
+    if not isinstance(items, list):
+        raise PolicyError(f"{key} must be a list")
+    parse = kind._parse
+    elements: list[_E] = []
+    for item in items:
+        element = parse(item)
+        if element is None:
+            raise PolicyError(kind._problem(item, f"{key}[{len(elements)}]"))
+        elements.append(element)
+    return tuple(elements)
+
+
+_REASON_KEYS = frozenset(("rule", "code", "message"))
 
 
 @dataclass(frozen=True)
@@ -160,12 +214,6 @@ class Decision:
         if not isinstance(summary, str) or not summary:
             raise PolicyError("summary must be a non-empty string")
 
-        def many(key: str, kind: type[_E]) -> tuple[_E, ...]:
-            items = raw.get(key, [])
-            if not isinstance(items, list):
-                raise PolicyError(f"{key} must be a list")
-            return tuple(kind.parse(item, f"{key}[{i}]") for i, item in enumerate(items))
-
         approval_raw = raw.get("approval") or {}
         if not isinstance(approval_raw, Mapping):
             raise PolicyError("approval must be an object")
@@ -174,23 +222,29 @@ class Decision:
             raise PolicyError("reasons must be a list")
         reasons = []
         for i, r in enumerate(reasons_raw):
-            if not isinstance(r, Mapping) or not {"rule", "code", "message"} <= r.keys():
+            if not (type(r) is dict or isinstance(r, Mapping)) or not r.keys() >= _REASON_KEYS:
                 raise PolicyError(f"reasons[{i}] needs rule, code and message")
             reasons.append(Reason(str(r["rule"]), str(r["code"]), str(r["message"])))
+        # The same checks, in the same order, as the keyword arguments used to be evaluated.
+        consequences = _many(raw, "consequences", Consequence)
+        alternatives = _many(raw, "alternatives", Alternative)
+        conditions = _many(raw, "conditions", Condition)
+        approval = Approval(
+            required=bool(approval_raw.get("required", False)),
+            roles=tuple(approval_raw.get("roles", ())),
+            count=int(approval_raw.get("count", 0)),
+        )
+        escalations = _many(raw, "escalations", Escalation)
         decision = cls(
             decision_id=decision_id,
             outcome=outcome,
             summary=summary,
             policy=policy,
-            consequences=many("consequences", Consequence),
-            alternatives=many("alternatives", Alternative),
-            conditions=many("conditions", Condition),
-            approval=Approval(
-                required=bool(approval_raw.get("required", False)),
-                roles=tuple(approval_raw.get("roles", ())),
-                count=int(approval_raw.get("count", 0)),
-            ),
-            escalations=many("escalations", Escalation),
+            consequences=consequences,
+            alternatives=alternatives,
+            conditions=conditions,
+            approval=approval,
+            escalations=escalations,
             reasons=tuple(reasons),
         )
         # Principle 1: no flat denials. A policy that forgets this fails closed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -74,15 +75,17 @@ class DecisionService:
             decision_id=str(uuid.uuid4()),
             policy=PolicyRef(loaded.bundle.revision, loaded.engine.name),
         )
-        log.info(
-            "decision_made",
-            decision_id=decision.decision_id,
-            request_id=request_id,
-            outcome=decision.outcome,
-            input=engine_input,
-            result=decision.to_dict(),
-            revision=loaded.bundle.revision,
-            engine=loaded.engine.name,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
+        logger = log.bind()  # resolve the configured logger once for the check and the event
+        if logger.is_enabled_for(logging.INFO):  # the result is only built when it is logged
+            logger.info(
+                "decision_made",
+                decision_id=decision.decision_id,
+                request_id=request_id,
+                outcome=decision.outcome,
+                input=engine_input,
+                result=decision.to_dict(),
+                revision=loaded.bundle.revision,
+                engine=loaded.engine.name,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
         return decision

@@ -11,7 +11,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -36,6 +36,7 @@ from gatekeeper.ledger.identity_sql import (
     UserRecord,
 )
 from gatekeeper.service.decisions import Clock, utc_now
+from gatekeeper.service.token_cache import TokenCache
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,199}$")
 _CUSTOMER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 FAILED = "The username or password is not correct."
+TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often
 
 
 def digest(secret: str) -> str:
@@ -104,16 +106,21 @@ class SignInPolicy:
 
 
 class IdentityService:
-    """Issues and checks credentials; knows nothing of HTTP."""
+    """Issues and checks credentials; knows nothing of HTTP.
+
+    ``token_cache_seconds`` > 0 remembers accepted API tokens that long (see
+    :mod:`gatekeeper.service.token_cache`); 0 reads the database on every call.
+    """
 
     def __init__(self, store: SqlIdentityStore, clock: Clock = utc_now,
                  hasher: PasswordHasher | None = None, policy: SignInPolicy | None = None,
-                 session_hours: float = 8) -> None:
+                 session_hours: float = 8, token_cache_seconds: float = 0) -> None:
         self.store = store
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
         self.policy = policy or SignInPolicy()
         self.session_lifetime = timedelta(hours=session_hours)
+        self.token_cache = TokenCache(token_cache_seconds)
         self._dummy_hash: str | None = None
 
     # -- API tokens ----------------------------------------------------------------------
@@ -148,16 +155,29 @@ class IdentityService:
         if len(found) > 1:
             names = ", ".join(t.name for t in found)
             raise ConflictError(f"{ref!r} names several tokens ({names}); use the id")
-        record = self.store.revoke_token(found[0].id, self.clock())
+        try:
+            record = self.store.revoke_token(found[0].id, self.clock())
+        finally:
+            self.token_cache.forget(found[0].id)  # after the commit: refused here at once
         log.info("token_revoked", id=record.id, name=record.name, prefix=record.prefix)
         return record
 
     def authenticate_token(self, raw: str) -> Principal:
-        """The principal of a bearer token; AuthenticationError says why it is not valid."""
+        """The principal of a bearer token; AuthenticationError says why it is not valid.
+
+        An accepted token's record may come from the token cache (revocations by another
+        process reach it within the cache lifetime); expiry is checked on every call.
+        """
         if not TOKEN_PATTERN.match(raw or ""):
             raise AuthenticationError("the bearer token is malformed", reason="malformed")
-        record = self.store.token_by_hash(digest(raw))
+        token_hash = digest(raw)
         now = self.clock()
+        cache = self.token_cache
+        generation = cache.generation  # before the read: a revocation meanwhile skips the put
+        record = cache.get(token_hash, now)
+        fresh = record is None
+        if fresh:
+            record = self.store.token_by_hash(token_hash)
         reason = None
         if record is None:
             reason = "unknown"
@@ -169,9 +189,11 @@ class IdentityService:
             log.warning("token_rejected", reason=reason,
                         prefix=record.prefix if record else None)
             raise AuthenticationError(f"the bearer token is {reason}", reason=str(reason))
-        every = timedelta(minutes=1)
-        if record.last_used_at is None or record.last_used_at < now - every:
-            self.store.touch_token(record.id, now, every)  # a write at most once a minute
+        if fresh:
+            cache.put(token_hash, record, now, generation)  # only accepted tokens
+        if record.last_used_at is None or record.last_used_at < now - TOUCH_EVERY:
+            self.store.touch_token(record.id, now, TOUCH_EVERY)  # a write at most once a minute
+            cache.replace(token_hash, replace(record, last_used_at=now))
         return Principal(f"token:{record.name}", record.role, record.customer, record.name)
 
     # -- user accounts -------------------------------------------------------------------

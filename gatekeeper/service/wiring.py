@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from gatekeeper.domain import ConfigurationError
 from gatekeeper.ledger import Ledger, default_url, open_ledger
 from gatekeeper.ledger.identity_sql import SqlIdentityStore
 from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.identity import IdentityService
 from gatekeeper.service.policy_store import PolicyStore
 from gatekeeper.service.requests import RequestService
+from gatekeeper.service.token_cache import DEFAULT_SECONDS
 
 EXTENSION = "gatekeeper"
 
@@ -26,8 +29,22 @@ class Services:
     identity: IdentityService
 
 
+def token_cache_seconds(config: Any) -> float:
+    """GATEKEEPER_TOKEN_CACHE_SECONDS: how long an accepted API token is remembered (0: off)."""
+    value = config.get("TOKEN_CACHE_SECONDS", DEFAULT_SECONDS)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ConfigurationError(f"GATEKEEPER_TOKEN_CACHE_SECONDS must be a number of seconds, "
+                                 f"0 or more (0 turns the token cache off), not {value!r}")
+    return seconds
+
+
 def build_services(config: Any, instance_path: str = "instance") -> Services:
     """Create and load the services; a bad bundle raises (serve refuses to start)."""
+    cache_seconds = token_cache_seconds(config)
     store = PolicyStore(config["POLICIES"], str(config["ENGINE"]))
     try:
         store.load()
@@ -38,7 +55,8 @@ def build_services(config: Any, instance_path: str = "instance") -> Services:
     # An embedded SQLite database is migrated on start; PostgreSQL by `gatekeeper db upgrade`.
     ledger = open_ledger(config.get("DATABASE_URL") or default_url(instance_path))
     identity = IdentityService(SqlIdentityStore(ledger.db),
-                               session_hours=float(config.get("SESSION_HOURS", 8)))
+                               session_hours=float(config.get("SESSION_HOURS", 8)),
+                               token_cache_seconds=cache_seconds)
     return Services(store=store, decisions=decisions, ledger=ledger,
                     requests=RequestService(decisions, ledger), identity=identity)
 
