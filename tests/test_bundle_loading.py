@@ -210,3 +210,43 @@ def test_revision_is_stable_and_tracks_every_file(tmp_path: Path) -> None:
 
     (root / "gatekeeper/decision.rego").rename(root / "gatekeeper/renamed.rego")
     assert load_bundle(root, schema_dir=None).revision not in seen
+
+
+VIEWS = """package gatekeeper.views
+
+import rego.v1
+
+tiers := {name: v | t = data.tiers[name]; v = t.level * 10}
+
+_helper := 1
+"""
+
+
+def test_views_are_computed_once_from_data_and_served_as_data_views(tmp_path: Path) -> None:
+    root = bundle_with(tmp_path, {
+        "gatekeeper/views/views.rego": VIEWS,
+        "tiers/data.yaml": "gold: {level: 3}\nsilver: {level: 2}\n",
+    })
+    bundle = load_bundle(root, schema_dir=None)
+    assert bundle.data["views"] == {"tiers": {"gold": 30, "silver": 20}}  # no _helper
+    assert "views" not in load_bundle(FIXTURES / "basic", schema_dir=None).data
+
+
+def test_a_view_that_fails_stops_the_load_naming_the_package(tmp_path: Path) -> None:
+    broken = VIEWS.replace("t.level * 10", "t.level / 0")
+    root = bundle_with(tmp_path, {
+        "gatekeeper/views/views.rego": broken,
+        "tiers/data.yaml": "gold: {level: 3}\n",
+    })
+    error = load_error(root, schema_dir=None)
+    assert "bundle views (data.gatekeeper.views)" in error.problem
+    assert "Stack backtrace" not in str(error)
+
+
+def test_a_data_folder_named_views_is_refused(tmp_path: Path) -> None:
+    root = bundle_with(tmp_path, {
+        "gatekeeper/views/views.rego": VIEWS,
+        "tiers/data.yaml": "gold: {level: 3}\n",
+        "views/data.yaml": "x: 1\n",
+    })
+    assert "reserved for bundle views" in load_error(root, schema_dir=None).problem

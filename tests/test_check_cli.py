@@ -85,6 +85,39 @@ def test_missing_metadata_code_and_failing_example(work: Path) -> None:
         "failure").get("message")
 
 
+def test_a_view_reading_input_is_a_finding(work: Path) -> None:
+    views = work / "policies" / "gatekeeper" / "views" / "views.rego"
+    views.write_text(views.read_text() + (
+        "\n# METADATA\n# title: t\n# custom:\n#   code: X-1\n"
+        "who := input.identity.subject  # input is undefined when views are computed\n"))
+    line = len(views.read_text().splitlines())
+    result = run_cli(work, "check", "--policies", "policies", "--format", "github")
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [ln for ln in result.stdout.splitlines() if ln.startswith("::error ")]
+    assert len(errors) == 1, result.stdout
+    assert errors[0].startswith(f"::error file=policies/gatekeeper/views/views.rego,line={line},")
+    assert "must not read input" in errors[0]
+
+
+def test_a_view_that_changes_an_answer_fails_the_examples(work: Path) -> None:
+    """A view that is not what its function gives is caught by replaying without views."""
+    views = work / "policies" / "gatekeeper" / "views" / "views.rego"
+    text = views.read_text()
+    call = ("some effect in "
+            "[data.gatekeeper.rules.sla.effect(customer_id, environment_id, access_id)]")
+    assert call in text
+    views.write_text(text.replace(call, call.replace("some effect in", "some found in") +
+                                  '\n\teffect = object.union(found, {"message": "stale"})'))
+    result = run_cli(work, "check", "--policies", "policies", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    by_step = {f["step"] for f in findings}
+    assert by_step == {"tests", "examples"}, findings  # the views' own test fails too
+    replayed = [f for f in findings if f["step"] == "examples"]
+    assert replayed and all(f["name"].endswith(" without views") for f in replayed)
+    assert "differs without data.views" in replayed[0]["message"]
+
+
 def test_min_coverage_threshold(work: Path, tmp_path: Path) -> None:
     report = tmp_path / "junit.xml"
     result = run_cli(work, "check", "--policies", "policies", "--min-coverage", "100",

@@ -8,6 +8,7 @@ import json
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,27 @@ def test_example_decisions_agree_and_match(example: Path, real_engines: dict[str
     assert decisions[first] is not None, "the decision is undefined"
     problems = mismatches(spec.get("expect", {}), decisions[first])
     assert problems == [], "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def engines_without_views() -> dict[str, Engine]:
+    """The example bundle with data.views removed: every rule computes what it would look up."""
+    bundle = load_bundle(REPO / "policies")
+    assert "views" in bundle.data, "the loader computes gatekeeper.views into data.views"
+    bare = replace(bundle, data={k: v for k, v in bundle.data.items() if k != "views"})
+    names = [n for n in ENGINE_NAMES if not (n == "regopy" and LOAD_ORDER_PROBLEM)]
+    return {name: create_engine(name, bare) for name in names}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_bundle_views_change_no_answer(
+    example: Path, real_engines: dict[str, Engine], engines_without_views: dict[str, Engine]
+) -> None:
+    """Views are a speed-up only: without them every engine gives the very same decision."""
+    payload = example_input(json.loads(example.read_text(encoding="utf-8")))
+    with_views = real_engines["regorus"].evaluate(payload)
+    for name, engine in engines_without_views.items():
+        assert engine.evaluate(payload) == with_views, f"{name} without views differs"
 
 
 @pytest.mark.parametrize("name", ["regorus", "regorus-rvm"])

@@ -1,4 +1,5 @@
-"""regorus-rvm (compiled) must answer byte for byte as the regorus interpreter (the reference).
+"""regorus-rvm (compiled) must answer byte for byte as the regorus interpreter (the reference),
+and so must the interpreter without the bundle views.
 
 ~2,000 realistic synthetic requests (seeded, so every run sees the same ones) plus a few
 hundred edge cases go through the same path as the service (``AccessRequest`` validation and
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -79,7 +81,11 @@ def pair(bundle: PolicyBundle) -> tuple[Engine, Engine]:
     return create_engine("regorus", bundle), create_engine("regorus-rvm", bundle)
 
 
-def first_mismatch(pair: tuple[Engine, Engine], docs: list[dict[str, Any]]) -> str | None:
+def first_mismatch(
+    pair: tuple[Engine, Engine],
+    docs: list[dict[str, Any]],
+    names: tuple[str, str] = ("regorus", "regorus-rvm"),
+) -> str | None:
     reference, compiled = pair
     for doc in docs:
         payload = engine_input(doc)
@@ -90,10 +96,11 @@ def first_mismatch(pair: tuple[Engine, Engine], docs: list[dict[str, Any]]) -> s
                 isinstance(exp, dict) and isinstance(act, dict)
             ) else []
             return (
-                f"{doc['description']}: regorus-rvm disagrees with regorus on {keys or 'the value'}"
+                f"{doc['description']}: {names[1]} disagrees with {names[0]} on "
+                f"{keys or 'the value'}"
                 f"\ninput:\n{json.dumps(payload, indent=2)}"
-                f"\nregorus:\n{json.dumps(exp, indent=2, sort_keys=True)}"
-                f"\nregorus-rvm:\n{json.dumps(act, indent=2, sort_keys=True)}"
+                f"\n{names[0]}:\n{json.dumps(exp, indent=2, sort_keys=True)}"
+                f"\n{names[1]}:\n{json.dumps(act, indent=2, sort_keys=True)}"
             )
     return None
 
@@ -120,6 +127,17 @@ def test_rvm_agrees_on_every_example(pair: tuple[Engine, Engine]) -> None:
         doc.setdefault("identity", {"subject": "x", "role": "engineer"})
         docs.append(doc)
     problem = first_mismatch(pair, docs)
+    assert problem is None, problem
+
+
+def test_bundle_views_change_no_answer(bundle: PolicyBundle) -> None:
+    """data.views (computed once per bundle) is a speed-up only: the interpreter without it,
+    where every rule computes what it would look up, answers every request the same."""
+    bare = replace(bundle, data={k: v for k, v in bundle.data.items() if k != "views"})
+    pair = (create_engine("regorus", bundle), create_engine("regorus", bare))
+    docs = list(generate(bundle.data, SYNTHETIC, seed=SEED))
+    docs += list(edge_cases(dict(bundle.data), EDGE))
+    problem = first_mismatch(pair, docs, ("regorus with views", "regorus without views"))
     assert problem is None, problem
 
 

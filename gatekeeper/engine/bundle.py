@@ -4,6 +4,9 @@ Layout follows the OPA bundle convention: ``customers/data.yaml`` lands at
 ``data.customers``. ``*_test.rego`` files are kept apart as test modules. The revision is a
 SHA-256 over every loaded file (tests included: the revision names exactly what was
 checked out, and a test-only edit is still an edit).
+
+Bundle views: the rules of package ``gatekeeper.views`` are computed from data alone, once,
+here, and served as ``data.views`` -- a request looks them up instead of computing them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from gatekeeper.engine.rego_ast import iter_rules, parse_ast
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 DATA_FILE_NAMES = ("data.yaml", "data.yml", "data.json")
 TEST_SUFFIX = "_test.rego"
+VIEWS_PACKAGE = "data.gatekeeper.views"
+VIEWS_KEY = "views"
 
 
 def _display(root: Path, rel: str) -> str:
@@ -105,8 +110,10 @@ def _load_data(
         raise BundleError(root.as_posix(), f"data is not representable as JSON: {exc}") from None
 
 
-def _compile(root: Path, modules: dict[str, str], data: dict[str, Any], entrypoint: str | None):
-    """Compile every module on regorus (strict checks); returns the parsed AST modules."""
+def _compile(
+    root: Path, modules: dict[str, str], data: dict[str, Any], entrypoint: str | None
+) -> regorus.Engine:
+    """Compile every module on regorus (strict checks); returns the engine holding them."""
     engine = regorus.Engine()
     for rel, text in modules.items():
         try:
@@ -127,7 +134,28 @@ def _compile(root: Path, modules: dict[str, str], data: dict[str, Any], entrypoi
         paths = {rule.path for rule in iter_rules(ast) if rule.file not in _tests(modules)}
         if not any(p == wanted or p.startswith(wanted + ".") for p in paths):
             raise BundleError(root.as_posix(), f"no rule defines the entry point {entrypoint}")
-    return ast
+    return engine
+
+
+def _views(root: Path, engine: regorus.Engine, data: dict[str, Any]) -> dict[str, Any]:
+    """The value of package ``gatekeeper.views`` for the bundle's data and no input.
+
+    A failure names the package: a bundle whose views cannot be computed does not load.
+    """
+    if VIEWS_KEY in data:
+        raise BundleError(root.as_posix(), f"data.{VIEWS_KEY} is reserved for bundle views "
+                                           f"({VIEWS_PACKAGE}); rename the data folder")
+    try:
+        results = json.loads(engine.eval_query_as_json(VIEWS_PACKAGE)).get("result") or []
+    except RuntimeError as exc:
+        diag = parse_regorus_error(exc)
+        file = _display(root, diag.file) if diag.file else root.as_posix()
+        raise BundleError(file, f"bundle views ({VIEWS_PACKAGE}): {diag.message}",
+                          diag.line) from None
+    value = results[0]["expressions"][0]["value"] if results else {}
+    if not isinstance(value, dict):
+        raise BundleError(root.as_posix(), f"{VIEWS_PACKAGE} is not a package of rules")
+    return {name: view for name, view in value.items() if not name.startswith("_")}
 
 
 def _tests(modules: dict[str, str]) -> set[str]:
@@ -159,7 +187,10 @@ def load_bundle(
     if not any(rel not in _tests(modules) for rel in modules):
         raise BundleError(base.as_posix(), "no Rego modules found")
     data = _load_data(base, files, Path(schema_dir) if schema_dir is not None else None)
-    _compile(base, modules, data, entrypoint)
+    engine = _compile(base, modules, data, entrypoint)
+    views = _views(base, engine, data)
+    if views:
+        data[VIEWS_KEY] = views
     tests = _tests(modules)
     return PolicyBundle(
         root=base.as_posix(),

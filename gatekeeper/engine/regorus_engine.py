@@ -16,6 +16,7 @@ from typing import Any
 
 import regorus
 
+from gatekeeper import jsontext
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine.base import DECISION_PATH, PolicyBundle
 from gatekeeper.engine.diagnostics import parse_regorus_error, strip_backtrace
@@ -100,7 +101,7 @@ class RegorusEngine:
                     self._query_paths.add(path)
                 else:
                     if raw != _UNDEFINED:
-                        return json.loads(raw)
+                        return jsontext.loads(raw)
                     # Undefined, or a rule whose value is that very string: ask unambiguously.
             return self._query(engine, ref)
         except BaseException as exc:

@@ -25,6 +25,7 @@ from typing import Any
 
 import regorus
 
+from gatekeeper import jsontext
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine.base import DECISION_PATH, PolicyBundle
 from gatekeeper.engine.diagnostics import parse_regorus_error
@@ -159,6 +160,6 @@ class RvmEngine:
 def decode(raw: str, path: str = DECISION_PATH) -> Any:
     """The value of the VM's JSON text; ``EngineError`` when it is not JSON."""
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except ValueError as exc:
         raise EngineError(f"evaluating {path} failed: bad JSON from the VM ({exc})") from None

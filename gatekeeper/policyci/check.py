@@ -2,8 +2,9 @@
 
 compile (every module parses and the bundle compiles), data (YAML parses and validates
 against its schema), tests (Rego ``test_*`` rules, with coverage and a threshold), examples
-(``examples/requests`` still decide as their ``expect`` says) and metadata (every public
-rule has a ``custom.code``). A step that cannot run because an earlier one failed is skipped.
+(``examples/requests`` still decide as their ``expect`` says, and the same without the
+bundle views) and metadata (every public rule has a ``custom.code``; views read no input).
+A step that cannot run because an earlier one failed is skipped.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ import structlog
 
 from gatekeeper.domain import BundleError, GatekeeperError, Principal
 from gatekeeper.domain.request import parse_timestamp
-from gatekeeper.engine import load_bundle
+from gatekeeper.engine import create_engine, load_bundle
 from gatekeeper.engine.base import PolicyBundle
+from gatekeeper.engine.bundle import VIEWS_KEY
 from gatekeeper.engine.diagnostics import parse_regorus_error
 from gatekeeper.engine.expectations import mismatches
 from gatekeeper.engine.policy_tests import run_policy_tests
@@ -224,6 +226,38 @@ class Checker:
             step.cases.append(self._example(service, path))
         failed = len(step.failures)
         step.summary = f"{len(files) - failed} of {len(files)} example(s) hold"
+        if VIEWS_KEY in bundle.data and not failed:
+            step.cases.extend(self._without_views(store.current.bundle, service, files))
+            if step.failures:
+                step.summary += "; the bundle views change an answer"
+
+    def _without_views(
+        self, bundle: PolicyBundle, service: DecisionService, files: list[Path]
+    ) -> list[Case]:
+        """Each example again on the bundle without ``data.views``: views only save work,
+        so the answer must not change (a view that reads input, say, would change it)."""
+        try:
+            with_views = create_engine(self.engine, bundle)
+            bare = create_engine(self.engine, replace(
+                bundle, data={k: v for k, v in bundle.data.items() if k != VIEWS_KEY}))
+        except GatekeeperError as exc:
+            return [Case("without views", "failed", exc.detail)]
+        cases = []
+        for path in files:
+            shown = self.show(str(path)) or str(path)
+            case = Case(f"{path.name} without views", file=shown, line=1)
+            item = item_from_document(shown, json.loads(path.read_text(encoding="utf-8")),
+                                      service.clock())
+            if item.input is not None:
+                try:
+                    same = with_views.evaluate(item.input) == bare.evaluate(item.input)
+                except GatekeeperError as exc:
+                    same, case.message = False, exc.detail
+                if not same:
+                    case.fail(case.message or "the decision differs without data.views: a "
+                              "view must be what its function gives, from data alone")
+            cases.append(case)
+        return cases
 
     def _example(self, service: DecisionService, path: Path) -> Case:
         shown = self.show(str(path)) or str(path)

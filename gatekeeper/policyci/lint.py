@@ -1,11 +1,15 @@
-"""Lint: every public rule carries a METADATA block with a ``custom.code``.
+"""Lint: every public rule carries a METADATA block with a ``custom.code``, and bundle views
+read no input.
 
 The code is what ``reasons[].code`` reports, so a rule without one cannot be traced. A rule
 defined in several places needs the block on one of its definitions (usually the first).
+Package ``gatekeeper.views`` is computed once, without input, when the bundle loads: a
+reference to ``input`` there would be undefined, so it is a finding.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +65,28 @@ def annotation_before(lines: list[str], line: int) -> Annotation | None:
     return None
 
 
+VIEWS_PACKAGE = "gatekeeper.views"
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
+_INPUT = re.compile(r"(?<![\w.])input\b")
+
+
+def _input_in_views(rel: str, text: str) -> list[LintFinding]:
+    """Lines of a views module that mention ``input`` outside comments and strings."""
+    package = _PACKAGE.search(text)
+    if package is None or package.group(1) != VIEWS_PACKAGE:
+        return []
+    found = []
+    for n, line in enumerate(text.splitlines(), 1):
+        code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line).split("#", 1)[0]
+        if _INPUT.search(code):
+            found.append(LintFinding(
+                rel, n, VIEWS_PACKAGE,
+                "bundle views are computed once without input: data.gatekeeper.views must "
+                "not read input (move this rule to the package that uses it)",
+            ))
+    return found
+
+
 def _public(rule: RuleInfo) -> bool:
     below_package = rule.path.removeprefix(rule.package + ".")
     return not any(part.startswith("_") for part in below_package.split("."))
@@ -86,4 +112,6 @@ def lint_bundle(bundle: PolicyBundle) -> tuple[list[str], list[LintFinding]]:
                 rule.file, rule.line, rule.path,
                 f"public rule data.{rule.path} has {what} (add custom: code: ...)",
             ))
-    return sorted(sources), findings
+    for rel, text in sorted(bundle.modules.items()):
+        findings.extend(_input_in_views(rel, text))
+    return sorted(sources), sorted(findings, key=lambda f: (f.file, f.line))

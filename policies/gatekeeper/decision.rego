@@ -9,7 +9,6 @@ package gatekeeper
 
 import rego.v1
 
-import data.gatekeeper.alternatives
 import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
@@ -92,7 +91,7 @@ _approval := {"required": true, "roles": _roles, "count": _approver_count} if {
 
 _alternative_list := [] if _outcome == "allow"
 
-else := alternatives.ranked
+else := data.gatekeeper.alternatives.ranked
 
 _alternatives_reason contains {"rule": "gatekeeper.alternatives.ranked", "code": "GK-ALT-003", "message": message} if {
 	_outcome != "allow"

@@ -45,7 +45,7 @@ test_read_only_is_allowed_time_boxed_without_alternatives if {
 test_most_restrictive_outcome_wins if {
 	# bronze lets the requester accept re-provisioning, but the peak-season freeze needs approval
 	d := gatekeeper.decision with input as _input({"access": "full_admin", "start": "2026-11-27T09:00:00Z"}, _customer)
-		with data.customers.acme.tier as "bronze"
+		with data.customers.acme.tier as "bronze" with data.views as {}
 	d.outcome == "needs_approval"
 	e := gatekeeper.decision with input as _input({"access": "break_glass", "purpose": "troubleshooting", "urgency": "emergency"}, _customer)
 	e.outcome == "deny"

@@ -12,16 +12,19 @@
 #
 #   Each says who must sign off a follow-up request that takes it (`approval`, from the
 #   alternative's `approval` block in data.catalog): the ledger does not decide it.
+#
+#   Speed: `rank` is a function of data only, so gatekeeper.views ranks every customer,
+#   purpose and requested access level once when the bundle loads (data.views.alternatives).
+#   A request reads that list unless an alternative waits (support closed, a change freeze),
+#   and then ranks for itself with the same function.
 package gatekeeper.alternatives
 
 import rego.v1
 
 import data.gatekeeper.lib.util
 
-# Speed: look-ups by a boolean or a text instead of helper functions keep this cheap; every
-# figure is computed once per alternative, and once per query where it does not depend on it.
-
-_prefs := data.gatekeeper.lib.context.preferences
+# Full paths, not an imported package: regorus-rvm builds the whole package for
+# `imported.rule` (three times slower here).
 
 # Hours an alternative that needs MSP staff waits for support hours.
 _staff_wait := data.gatekeeper.lib.context.support_wait_hours if {
@@ -35,42 +38,117 @@ _freeze_wait := data.gatekeeper.lib.context.freeze_wait_hours if {
 	data.gatekeeper.lib.context.blocking_freeze
 } else := 0
 
-_waits := {true: _staff_wait, false: 0}
+# METADATA
+# title: Alternatives ranked for the customer's preferences, best first
+# description: |
+#   The bundle view when nothing waits, else ranked here for this request's waits. A missing
+#   view (a bundle loaded without views, or a test replacing data) also ranks here.
+# custom:
+#   code: GK-ALT-003
+ranked := list if {
+	_staff_wait == 0
+	_freeze_wait == 0
+	profile = data.views.profiles[input.request.customer]
+	list = data.views.alternatives[concat("|", [profile, input.request.purpose, input.request.access])]
+} else := rank(data.gatekeeper.lib.context.preferences, input.request.purpose, input.request.access, _staff_wait, _freeze_wait)
 
-_freeze_waits := {true: _freeze_wait, false: 0}
+# METADATA
+# title: Catalogue alternatives for a customer's preferences, purpose and requested access
+# description: |
+#   Best first. prefs are the customer's preferences with defaults (context.preferences_of):
+#   the only thing about the customer the ranking uses. Alternatives that fulfil the purpose,
+#   other than the access level requested and with an approval block. staff_wait and freeze_wait are the hours an alternative that needs MSP
+#   staff, or that changes the system, waits before it can start. The bundle views call it
+#   with no waits; a request that waits calls it with its own.
+# custom:
+#   code: GK-ALT-001
+rank(prefs, purpose, access, staff_wait, freeze_wait) := list if {
+	entries = {key: e |
+		some id
+		alt = data.catalog.alternatives[id]
+		purpose in alt.fulfils
+		alt.access != access
+		approval = approval_of(alt)
+		some e in [_entry(id, alt, approval, prefs, staff_wait, freeze_wait)]
+		key = e.key
+	}
+	order = sort([key | some key; entries[key]])
 
-# Weights of speed and completeness points: the customer's priority counts three times.
-_weights := w if {
-	table := {"speed": [3, 1], "completeness": [1, 3]}
-	w = table[_prefs.priority]
+	# One generator, then look-ups (comprehensions with several generators are not ordered
+	# alike on every engine). Names differ from the comprehension above, and the order is
+	# sorted from an array and the position computed before the call: regopy otherwise binds
+	# the wrong values.
+	list = [a | some i; k = order[i]; entry = entries[k]; position = i + 1; a = _ranked_entry(position, entry)]
 }
 
-# Look-up tables for branch-free choices. Indexed one level per expression: regorus takes a
-# slow path for a literal indexed directly and for a rule indexed twice with a non-text key.
+# The alternative as the decision shows it, at (1-based) position of the ranking.
+_ranked_entry(position, e) := a if {
+	item = e.alt
+
+	# Built in the body, not the head: see "regorus RVM" in docs/policy-contract.md.
+	a = {
+		"id": e.id,
+		"title": item.title,
+		"summary": item.summary,
+		"fulfils": item.fulfils,
+		"access": item.access,
+		"lead_time_hours": e.lead,
+		"downtime_hours": item.downtime_hours,
+		"completeness": item.completeness,
+		"involvement": item.involvement,
+		"conditions": object.get(item, "conditions", []),
+		"approval": e.approval,
+		"score": e.score,
+		"rank": position,
+		"why": concat("", ["Rank ", format_int(position, 10), " for you: ", e.reasons, "."]),
+		"rule": "gatekeeper.alternatives.ranked",
+	}
+}
+
+# One alternative for these preferences and waits: its sort key (best score first, then id,
+# zero-padded because some engines sort numbers as text), lead time, score and reasons text.
+_entry(id, alt, approval, prefs, staff_wait, freeze_wait) := e if {
+	staff_waits = {true: staff_wait, false: 0}
+	support_wait = staff_waits[alt.needs_msp_staff]
+	freeze_waits = {true: freeze_wait, false: 0}
+	system_wait = freeze_waits[alt.changes_system]
+	waited = alt.lead_time_hours + support_wait
+	longer = {true: system_wait, false: waited}
+	lead = longer[system_wait > waited]
+	s = score(alt, lead, prefs)
+	wait_texts = _wait_texts[support_wait > 0]
+	involvement_texts = _involvement_texts[prefs.involvement]
+
+	# concat, not sprintf: regopy quotes strings computed by functions inside sprintf.
+	reasons = concat("", [
+		_priority_text(alt, lead, prefs), wait_texts[system_wait > 0], ", ",
+		_downtime_text(alt, prefs), "; ", involvement_texts[alt.involvement],
+	])
+	e = {
+		"key": sprintf("%06d|%s", [999999 - s, id]), "id": id, "alt": alt, "lead": lead,
+		"score": s, "approval": approval, "reasons": reasons,
+	}
+}
+
+# Weights of speed and completeness points: the customer's priority counts three times.
+_weights := {"speed": [3, 1], "completeness": [1, 3]}
+
+# Look-up tables for branch-free choices.
 _involvement_points := {true: 15, false: 0}
 
 _downtime_points := {true: 30, false: 0}
 
 # METADATA
-# title: Ids of catalogue alternatives that fulfil the purpose
-# custom:
-#   code: GK-ALT-001
-candidate_ids contains id if {
-	alt = data.catalog.alternatives[id]
-	input.request.purpose in alt.fulfils
-	alt.access != input.request.access
-}
-
-# METADATA
-# title: Score of an alternative for this customer (higher is better)
+# title: Score of an alternative for a customer's preferences (higher is better)
 # custom:
 #   code: GK-ALT-002
-score(alt, lead) := round((weighted + involvement) + downtime) if {
+score(alt, lead, prefs) := round((weighted + involvement) + downtime) if {
+	weights = _weights[prefs.priority]
 	capped = {true: 24, false: lead}
 	speed = 24 - capped[lead > 24]
-	weighted = (_weights[0] * speed) + (_weights[1] * (alt.completeness * 8))
-	involvement = _involvement_points[alt.involvement == _prefs.involvement]
-	downtime = _downtime_points[alt.downtime_hours <= _prefs.tolerated_downtime_hours]
+	weighted = (weights[0] * speed) + (weights[1] * (alt.completeness * 8))
+	involvement = _involvement_points[alt.involvement == prefs.involvement]
+	downtime = _downtime_points[alt.downtime_hours <= prefs.tolerated_downtime_hours]
 }
 
 # METADATA
@@ -78,64 +156,42 @@ score(alt, lead) := round((weighted + involvement) + downtime) if {
 # description: |
 #   The catalogue's approval block in the decision's form: roles sorted, and no roles and a
 #   count of 0 when no approval is required (the schema allows nothing else then).
+#   Undefined for an alternative without an approval block, which is then not offered.
 # custom:
 #   code: GK-ALT-004
-approval_of[id] := a if {
-	some id in candidate_ids
-	spec = data.catalog.alternatives[id].approval
+approval_of(alt) := a if {
+	spec = alt.approval
 	required = spec.required
 	roles = sort(object.get(spec, "roles", []))
 	n = object.get(spec, "count", 0)
 	a = {"required": required, "roles": roles, "count": n}
 }
 
-# Keyed by zero-padded text (best score first, then id): some engines sort numbers as text.
-_by_key[key] := {"id": id, "alt": alt, "lead": lead, "score": s, "reasons": reasons, "approval": approval} if {
-	some id in candidate_ids
-	alt = data.catalog.alternatives[id]
-	approval = approval_of[id]
-	support_wait = _waits[alt.needs_msp_staff]
-	freeze_wait = _freeze_waits[alt.changes_system]
-	waited = alt.lead_time_hours + support_wait
-	longer = {true: freeze_wait, false: waited}
-	lead = longer[freeze_wait > waited]
-	s = score(alt, lead)
-	key = sprintf("%06d|%s", [999999 - s, id])
-	wait_texts = _wait_texts[support_wait > 0]
-	reasons = sprintf("%s%s, %s; %s", [
-		_priority_text(alt, lead), wait_texts[freeze_wait > 0],
-		_downtime_text(alt), _involvement_texts[alt.involvement],
-	])
-}
-
 _coverage := {"1": "part", "2": "most", "3": "all"}
 
-_priority_text(alt, lead) := "you prefer speed and it can be in place at once" if {
-	_prefs.priority == "speed"
+_priority_text(alt, lead, prefs) := "you prefer speed and it can be in place at once" if {
+	prefs.priority == "speed"
 	lead == 0
 } else := sprintf("you prefer speed and it can be in place in %s", [util.hours_text(lead)]) if {
-	_prefs.priority == "speed"
+	prefs.priority == "speed"
 } else := sprintf("you prefer completeness and it covers %s of the need", [_coverage[format_int(alt.completeness, 10)]])
 
-_downtime_text(alt) := "with no downtime" if {
+_downtime_text(alt, prefs) := "with no downtime" if {
 	alt.downtime_hours == 0
-} else := sprintf("with %s of downtime, within the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(_prefs.tolerated_downtime_hours)]) if {
-	alt.downtime_hours <= _prefs.tolerated_downtime_hours
-} else := sprintf("with %s of downtime, more than the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(_prefs.tolerated_downtime_hours)])
+} else := sprintf("with %s of downtime, within the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(prefs.tolerated_downtime_hours)]) if {
+	alt.downtime_hours <= prefs.tolerated_downtime_hours
+} else := sprintf("with %s of downtime, more than the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(prefs.tolerated_downtime_hours)])
 
-# Texts by the alternative's involvement, for the customer's preferred involvement.
-_involvement_texts := texts if {
-	table := {
-		"delegate": {
-			"delegate": "the MSP does the work, as you prefer to delegate",
-			"detail": "it needs your hands-on involvement, though you prefer to delegate",
-		},
-		"detail": {
-			"delegate": "the MSP does the work, so you see less detail than you prefer",
-			"detail": "you stay hands-on, as you prefer to be involved in detail",
-		},
-	}
-	texts = table[_prefs.involvement]
+# Texts by the customer's preferred involvement, then the alternative's.
+_involvement_texts := {
+	"delegate": {
+		"delegate": "the MSP does the work, as you prefer to delegate",
+		"detail": "it needs your hands-on involvement, though you prefer to delegate",
+	},
+	"detail": {
+		"delegate": "the MSP does the work, so you see less detail than you prefer",
+		"detail": "you stay hands-on, as you prefer to be involved in detail",
+	},
 }
 
 # By "waits for support hours", then "waits for the change freeze".
@@ -143,38 +199,3 @@ _wait_texts := {
 	true: {true: " (it waits for support hours)", false: " (it waits for support hours)"},
 	false: {true: " (it waits for the change freeze to end)", false: ""},
 }
-
-_order := sort([key | _by_key[key]])
-
-# METADATA
-# title: Alternatives ranked for the customer's preferences, best first
-# custom:
-#   code: GK-ALT-003
-ranked := [alt |
-	# One generator only: array comprehensions with several generators are not ordered alike
-	# on every engine.
-	some i
-	key = _order[i]
-
-	# A separate look-up: regopy 1.5.2 yields nothing for _by_key[_order[i]].
-	e = _by_key[key]
-
-	# Built in the body, not the head: see "regorus RVM" in docs/policy-contract.md.
-	alt = {
-		"id": e.id,
-		"title": e.alt.title,
-		"summary": e.alt.summary,
-		"fulfils": e.alt.fulfils,
-		"access": e.alt.access,
-		"lead_time_hours": e.lead,
-		"downtime_hours": e.alt.downtime_hours,
-		"completeness": e.alt.completeness,
-		"involvement": e.alt.involvement,
-		"conditions": object.get(e.alt, "conditions", []),
-		"approval": e.approval,
-		"score": e.score,
-		"rank": i + 1,
-		"why": sprintf("Rank %d for you: %s.", [i + 1, e.reasons]),
-		"rule": "gatekeeper.alternatives.ranked",
-	}
-]

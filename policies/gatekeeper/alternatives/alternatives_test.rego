@@ -20,6 +20,8 @@ _input(overrides) := {
 
 _ids(ranked) := [a.id | some a in ranked]
 
+_acme := data.gatekeeper.lib.context.preferences_of(data.customers.acme)
+
 test_speed_and_delegate_put_the_fastest_hands_off_option_first if {
 	_ids(alternatives.ranked) == [
 		"software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers",
@@ -85,7 +87,7 @@ test_approval_roles_are_sorted_and_no_approval_has_no_roles if {
 		"strict": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": true, "roles": ["approver", "admin"], "count": 2}},
 		"open": {"title": "O", "summary": "o", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
 	}
-	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as alts
+	ranked := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as alts
 	[[a.id, a.approval] | some a in ranked] == [
 		["open", {"required": false, "roles": [], "count": 0}],
 		["strict", {"required": true, "roles": ["admin", "approver"], "count": 2}],
@@ -94,7 +96,7 @@ test_approval_roles_are_sorted_and_no_approval_has_no_roles if {
 
 test_an_alternative_without_an_approval_block_is_not_offered if {
 	bare := {"bare": {"title": "B", "summary": "b", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false}}
-	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as bare
+	ranked := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as bare
 	ranked == []
 }
 
@@ -124,13 +126,31 @@ test_equal_scores_tie_break_by_id if {
 		"zulu": {"title": "Z", "summary": "z", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
 		"alpha": {"title": "A", "summary": "a", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
 	}
-	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as twins
+	ranked := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as twins
 	_ids(ranked) == ["alpha", "zulu"]
 	[a.rank | some a in ranked] == [1, 2]
 }
 
 test_downtime_beyond_tolerance_is_named_in_why if {
 	slow := {"slow": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 30, "downtime_hours": 4, "completeness": 3, "involvement": "detail", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}}}
-	ranked := alternatives.ranked with input as _input({"purpose": "audit"}) with data.catalog.alternatives as slow
+	ranked := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as slow
 	ranked[0].why == "Rank 1 for you: you prefer speed and it can be in place in 30 hours, with 4 hours of downtime, more than the 2 you tolerate; it needs your hands-on involvement, though you prefer to delegate."
+}
+
+test_a_request_with_nothing_waiting_reads_the_bundle_view if {
+	views := {"profiles": {"acme": "p"}, "alternatives": {"p|software_install|full_admin": [{"id": "from_the_view"}]}}
+	alternatives.ranked == [{"id": "from_the_view"}] with input as _input({}) with data.views as views
+}
+
+test_without_a_view_the_request_ranks_for_itself if {
+	ranked := alternatives.ranked with input as _input({}) with data.views as {}
+	ranked == alternatives.rank(_acme, "software_install", "full_admin", 0, 0)
+	_ids(ranked) == ["software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers"]
+}
+
+test_a_waiting_request_does_not_read_the_view if {
+	views := {"profiles": {"bakkerij_jansen": "p"}, "alternatives": {"p|software_install|scoped_admin": [{"id": "from_the_view"}]}}
+	inp := _input({"customer": "bakkerij_jansen", "access": "scoped_admin", "start": "2026-11-28T10:00:00Z"})
+	ranked := alternatives.ranked with input as inp with data.views as views
+	ranked[0].id == "software_portal"
 }

@@ -57,9 +57,16 @@ purpose := data.catalog.purposes[input.request.purpose]
 # title: The customer's preferences, with defaults
 # custom:
 #   code: GK-CTX-008
-preferences := object.union(
+preferences := preferences_of(customer)
+
+# METADATA
+# title: A customer's preferences, with defaults
+# description: A function of data only, so bundle views can use it for every customer.
+# custom:
+#   code: GK-CTX-028
+preferences_of(a_customer) := object.union(
 	{"tolerated_downtime_hours": 0, "priority": "speed", "involvement": "delegate"},
-	object.get(customer, "preferences", {}),
+	object.get(a_customer, "preferences", {}),
 )
 
 # METADATA
@@ -122,18 +129,36 @@ end_ns := times.add_hours(grant_start_ns, duration_hours)
 # title: The access breaks a managed baseline, so the environment must be re-provisioned
 # custom:
 #   code: GK-CTX-017
-breaks_baseline if {
-	access_level.breaks_managed_baseline
-	environment.managed_baseline
+breaks_baseline if breaks_baseline_of(environment, access_level)
+
+# METADATA
+# title: An access level breaks an environment's managed baseline
+# custom:
+#   code: GK-CTX-029
+breaks_baseline_of(an_environment, an_access_level) if {
+	an_access_level.breaks_managed_baseline
+	an_environment.managed_baseline
 }
 
 # METADATA
 # title: Downtime the access causes, in hours
 # custom:
 #   code: GK-CTX-018
-default downtime_hours := 0
+downtime_hours := downtime_of(environment, access_level)
 
-downtime_hours := environment.reprovision_hours if breaks_baseline
+# METADATA
+# title: Downtime an access level causes on an environment, in hours
+# custom:
+#   code: GK-CTX-030
+downtime_of(an_environment, an_access_level) := an_environment.reprovision_hours if {
+	breaks_baseline_of(an_environment, an_access_level)
+} else := 0
+
+# METADATA
+# title: Key of the request's customer, environment and access level in bundle views
+# custom:
+#   code: GK-CTX-031
+view_key := concat("|", [input.request.customer, input.request.environment, input.request.access])
 
 # METADATA
 # title: Support is open at the start of the window

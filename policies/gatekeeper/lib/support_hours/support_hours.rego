@@ -50,19 +50,27 @@ _shift(ns, diff) := ns + ((diff * 60) * 1000000000) if abs(diff) <= 120
 
 else := ns
 
-# The first opening after ns within a week. Openings of consecutive days lie about a day
-# apart, so the list (one generator, days in order) is ascending and its head is the earliest.
-_first_opening(hours, tz, ns) := openings[0] if {
+# The first opening after ns within a week: today's if today is a support day and support
+# has not opened yet, else the next support day's. Only today's weekday comes from the time
+# zone (the days after are counted on), and at most two openings are computed.
+_first_opening(hours, tz, ns) := o if {
 	noon = _local_noon(tz, ns)
 	opening = times.minutes_of(hours.open)
-	openings = [o |
-		some d in numbers.range(0, 7)
-		some t in [noon + (d * times.day_ns)] # binds t; see docs/policy-contract.md
-		_weekday(tz, t) in hours.days
-		some o in [_local_time_on_day(tz, t, opening)]
-		o > ns
-	]
+	today = _day_number[_weekday(tz, noon)]
+	days = [d | some d in numbers.range(0, 7); _week[(today + d) % 7] in hours.days]
+	o = _opening_after(tz, noon, days, opening, ns)
 }
+
+# Openings lie about a day apart, so when the first support day's has passed (today's, before
+# ns), the second's is the answer.
+_opening_after(tz, noon, days, opening, ns) := first if {
+	first = _local_time_on_day(tz, noon + (days[0] * times.day_ns), opening)
+	first > ns
+} else := second if {
+	second = _local_time_on_day(tz, noon + (days[1] * times.day_ns), opening)
+}
+
+_day_number := {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
 # METADATA
 # title: When support next opens after ns (ns itself when support is open)

@@ -34,6 +34,30 @@ test_next_open_follows_daylight_saving if {
 	times.format(support_hours.next_open(_office, _tz, friday)) == "2026-03-30T06:00:00Z"
 }
 
+test_before_opening_on_a_support_day_waits_for_that_morning if {
+	# Monday 05:00 in Amsterdam
+	monday := times.parse_ns("2026-11-23T04:00:00Z")
+	times.format(support_hours.next_open(_office, _tz, monday)) == "2026-11-23T07:00:00Z"
+	support_hours.wait_hours(_office, _tz, monday) == 3
+}
+
+test_after_closing_on_friday_waits_for_monday if {
+	friday := times.parse_ns("2026-11-27T17:30:00Z")
+	times.format(support_hours.next_open(_office, _tz, friday)) == "2026-11-30T07:00:00Z"
+}
+
+test_one_support_day_a_week_waits_a_week_after_its_opening if {
+	mondays := object.union(_office, {"days": ["monday"]})
+	monday_noon := times.parse_ns("2026-11-23T11:00:00Z")
+	times.format(support_hours.next_open(mondays, _tz, times.parse_ns("2026-11-23T17:00:00Z"))) == "2026-11-30T07:00:00Z"
+	support_hours.next_open(mondays, _tz, monday_noon) == monday_noon
+}
+
+test_no_support_day_never_opens if {
+	never := object.union(_office, {"days": []})
+	not support_hours.next_open(never, _tz, times.parse_ns("2026-11-23T17:00:00Z"))
+}
+
 test_describe if {
 	support_hours.describe(_office, _tz) == "Monday to Friday 08:00-17:00 (Europe/Amsterdam)"
 	support_hours.describe({"mode": "24x7"}, _tz) == "around the clock (24x7)"

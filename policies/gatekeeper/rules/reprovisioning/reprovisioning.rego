@@ -13,19 +13,39 @@ import data.gatekeeper.lib.util
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
 # fails at once: the package has one helper, _rpv, undefined (after one look-up) unless the
-# access breaks the baseline. It prints every number once and holds the answers.
-_rpv := {"consequence": c, "condition": condition, "approval": approval, "message": message} if {
-	data.gatekeeper.lib.context.breaks_baseline
-	downtime = data.gatekeeper.lib.context.downtime_hours
-	tolerated = data.gatekeeper.lib.context.preferences.tolerated_downtime_hours
-	approval = data.gatekeeper.lib.context.tier.approval
+# access breaks the baseline. It comes from the bundle view when there is one.
+_rpv := v if {
+	v = data.views.reprovisioning[data.gatekeeper.lib.context.view_key]
+} else := v if {
+	not data.views.scopes[data.gatekeeper.lib.context.view_key]
+	v = effect(input.request.customer, input.request.environment, input.request.access)
+}
+
+# METADATA
+# title: What breaking the managed baseline costs a customer's environment
+# description: |
+#   The consequence, condition, tier approval and reason for an access level on a customer's
+#   environment; undefined unless the access breaks the baseline. A function of data only:
+#   gatekeeper.views computes it for every combination when the bundle loads. Every number
+#   is printed once.
+# custom:
+#   code: GK-RPV-005
+effect(customer_id, environment_id, access_id) := v if {
+	customer = data.customers[customer_id]
+	environment = customer.environments[environment_id]
+	access_level = data.catalog.access_levels[access_id]
+	data.gatekeeper.lib.context.breaks_baseline_of(environment, access_level)
+	downtime = environment.reprovision_hours
+	tolerated = data.gatekeeper.lib.context.preferences_of(customer).tolerated_downtime_hours
+	tier = data.sla_tiers[customer.tier]
+	approval = tier.approval
 	downtime_text = util.hours_text(downtime)
 	hours = util.num(downtime)
 	tolerance = _tolerance(downtime, tolerated)
-	env_title = data.gatekeeper.lib.context.environment_title
+	env_title = object.get(environment, "title", environment_id)
 	summary = sprintf(
 		"%s breaks the managed baseline of %s: afterwards the MSP must re-provision and re-secure it, about %s of downtime (%s).",
-		[data.gatekeeper.lib.context.access_level.title, env_title, downtime_text, tolerance.text],
+		[access_level.title, env_title, downtime_text, tolerance.text],
 	)
 	c = {
 		"id": "reprovisioning_downtime",
@@ -35,7 +55,7 @@ _rpv := {"consequence": c, "condition": condition, "approval": approval, "messag
 		"summary": summary,
 		"downtime_hours": downtime,
 		"tolerated_downtime_hours": tolerated,
-		"environment": input.request.environment,
+		"environment": environment_id,
 		"rule": "gatekeeper.rules.reprovisioning.consequences",
 	}
 	condition_summary = sprintf(
@@ -50,8 +70,9 @@ _rpv := {"consequence": c, "condition": condition, "approval": approval, "messag
 	}
 	message = sprintf(
 		"%s breaks the managed baseline of %s; re-provisioning takes %s h; the %s tier sets the outcome %s.",
-		[input.request.access, input.request.environment, hours, data.gatekeeper.lib.context.tier.title, approval.outcome],
+		[access_id, environment_id, hours, tier.title, approval.outcome],
 	)
+	v = {"consequence": c, "condition": condition, "approval": approval, "message": message}
 }
 
 _tolerance(downtime, tolerated) := {

@@ -34,7 +34,7 @@ test_full_admin_on_managed_production_costs_reprovisioning if {
 
 test_downtime_within_tolerance_is_high_not_critical if {
 	some c in reprovisioning.consequences with input as _input({})
-		with data.customers.acme.preferences.tolerated_downtime_hours as 48
+		with data.customers.acme.preferences.tolerated_downtime_hours as 48 with data.views as {}
 	c.severity == "high"
 }
 
@@ -45,8 +45,8 @@ test_gold_tier_needs_approval if {
 
 test_bronze_tier_lets_the_requester_accept if {
 	reprovisioning.outcomes == {{"outcome": "allow_with_consequences", "rule": "gatekeeper.rules.reprovisioning.outcomes"}} with input as _input({})
-		with data.customers.acme.tier as "bronze"
-	count(reprovisioning.approvals) == 0 with input as _input({}) with data.customers.acme.tier as "bronze"
+		with data.customers.acme.tier as "bronze" with data.views as {}
+	count(reprovisioning.approvals) == 0 with input as _input({}) with data.customers.acme.tier as "bronze" with data.views as {}
 }
 
 test_scoped_admin_keeps_the_baseline if {

@@ -12,13 +12,29 @@ import data.gatekeeper.lib.sla
 import data.gatekeeper.lib.util
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
-# fails at once: the package has one helper, _sla, undefined (after one comparison) unless
-# the request causes downtime. It prints every number once and holds both answers.
-_sla := {"consequence": c, "message": message} if {
-	downtime = data.gatekeeper.lib.context.downtime_hours
+# fails at once: the package has one helper, _sla, undefined (after one look-up) unless the
+# request causes downtime. It comes from the bundle view when there is one.
+_sla := v if {
+	v = data.views.sla[data.gatekeeper.lib.context.view_key]
+} else := v if {
+	not data.views.scopes[data.gatekeeper.lib.context.view_key]
+	v = effect(input.request.customer, input.request.environment, input.request.access)
+}
+
+# METADATA
+# title: SLA figures of the downtime an access level causes a customer's environment
+# description: |
+#   Undefined when the access causes no downtime. A function of data only: gatekeeper.views
+#   computes it for every combination when the bundle loads. Every number is printed once.
+# custom:
+#   code: GK-SLA-002
+effect(customer_id, environment_id, access_id) := v if {
+	customer = data.customers[customer_id]
+	environment = customer.environments[environment_id]
+	access_level = data.catalog.access_levels[access_id]
+	downtime = data.gatekeeper.lib.context.downtime_of(environment, access_level)
 	downtime > 0
-	customer = data.gatekeeper.lib.context.customer
-	tier = data.gatekeeper.lib.context.tier
+	tier = data.sla_tiers[customer.tier]
 	figures = sla.figures(tier, downtime, object.get(customer, "monthly_fee", 0))
 	currency = object.get(customer, "currency", "")
 	consumed = util.num(figures.sla_minutes_consumed)
@@ -48,6 +64,7 @@ _sla := {"consequence": c, "message": message} if {
 		"%s of %s SLA minutes consumed (breached: %v), credit %s%%.",
 		[consumed, budget, figures.sla_breached, credit],
 	)
+	v = {"consequence": c, "message": message}
 }
 
 _verdict(figures) := {

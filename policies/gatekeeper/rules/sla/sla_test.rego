@@ -42,7 +42,7 @@ test_gold_budget_is_exceeded_by_a_day_of_downtime if {
 
 test_within_budget_is_medium_and_leaves_minutes if {
 	some c in sla.consequences with input as _input({})
-		with data.customers.acme.environments.production.reprovision_hours as 0.5
+		with data.customers.acme.environments.production.reprovision_hours as 0.5 with data.views as {}
 	c.severity == "medium"
 	c.sla_breached == false
 	c.sla_budget_remaining_minutes == 13
