@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,17 @@ def _compile(
         if not any(p == wanted or p.startswith(wanted + ".") for p in paths):
             raise BundleError(root.as_posix(), f"no rule defines the entry point {entrypoint}")
     return engine
+
+
+_VIEWS_PACKAGE_LINE = re.compile(r"^package\s+gatekeeper\.views\s*$", re.M)
+
+
+def request_modules(bundle: PolicyBundle) -> dict[str, str]:
+    """The modules a request can need: all but package ``gatekeeper.views``, whose values the
+    loader has already served as ``data.views`` (an engine that evaluates eagerly, like
+    regopy, would otherwise compute every view again for every request)."""
+    return {rel: text for rel, text in bundle.modules.items()
+            if not _VIEWS_PACKAGE_LINE.search(text)}
 
 
 def _views(root: Path, engine: regorus.Engine, data: dict[str, Any]) -> dict[str, Any]:
