@@ -61,20 +61,6 @@ alternatives := {key: ranked |
 }
 
 # METADATA
-# title: Every customer, environment and access level, as "customer|environment|access"
-# description: |
-#   The keys the views below cover: a rule finding a key here but not in a view knows the
-#   view's function is undefined for it, without computing it again.
-# custom:
-#   code: GK-VIEW-002
-scopes contains key if {
-	some customer_id, environment_id, access_id
-	data.customers[customer_id].environments[environment_id]
-	data.catalog.access_levels[access_id]
-	key = concat("|", [customer_id, environment_id, access_id])
-}
-
-# METADATA
 # title: What breaking the managed baseline costs, per scope where it does
 # custom:
 #   code: GK-VIEW-003

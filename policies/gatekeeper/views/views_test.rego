@@ -84,11 +84,6 @@ _sla_catalog := {"access_levels": {
 	"viewer": {"title": "Viewer", "breaks_managed_baseline": false},
 }}
 
-test_scopes_name_every_customer_environment_and_access_level if {
-	s := views.scopes with data.customers as _sla_customers with data.catalog as _sla_catalog
-	s == {"shop|prod|admin", "shop|prod|viewer", "shop|lab|admin", "shop|lab|viewer"}
-}
-
 test_baseline_views_hold_only_the_scopes_where_the_baseline_breaks if {
 	r := views.reprovisioning with data.customers as _sla_customers with data.catalog as _sla_catalog
 	s := views.sla with data.customers as _sla_customers with data.catalog as _sla_catalog

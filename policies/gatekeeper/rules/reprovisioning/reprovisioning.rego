@@ -15,9 +15,10 @@ import data.gatekeeper.lib.util
 # fails at once: the package has one helper, _rpv, undefined (after one look-up) unless the
 # access breaks the baseline. It comes from the bundle view when there is one.
 _rpv := v if {
+	data.gatekeeper.lib.context.breaks_baseline
 	v = data.views.reprovisioning[data.gatekeeper.lib.context.view_key]
 } else := v if {
-	not data.views.scopes[data.gatekeeper.lib.context.view_key]
+	data.gatekeeper.lib.context.breaks_baseline
 	v = effect(input.request.customer, input.request.environment, input.request.access)
 }
 

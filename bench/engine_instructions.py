@@ -1,0 +1,115 @@
+"""Instructions per decision, engine alone, counted by valgrind: a figure that does not drift.
+
+    .venv/bin/python bench/engine_instructions.py                       # every example
+    .venv/bin/python bench/engine_instructions.py --policies OTHER_DIR  # compare a change
+
+Wall-clock figures on the shared 2-core machine drift by up to 2x within an hour; callgrind
+counts the instructions a run executes, which is the same for the same binary and input
+whatever else the machine does. Each example is evaluated 0 and N times in a child process
+under ``valgrind --tool=callgrind``; the difference divided by N is one evaluation (input
+set + evaluation, no Python service code). Needs valgrind (Debian package ``valgrind``).
+regopy is not counted: its allocator refuses to start under valgrind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "requests"
+ENGINES = ("regorus", "regorus-rvm")
+
+
+def child(policies: str, example: str, engine: str, count: int) -> None:
+    """Load the bundle, evaluate ``example`` ``count`` times (after one warm-up evaluation)."""
+    import types
+
+    class _Absent(types.ModuleType):  # regopy's snmalloc aborts under valgrind: keep it out
+        def __getattr__(self, name: str) -> type:
+            return type(name, (Exception,), {})
+
+    for name in ("regopy", "regopy.rego_shared", "regopy.interpreter"):
+        sys.modules[name] = _Absent(name)
+        sys.modules[name].__path__ = []  # type: ignore[attr-defined]
+    sys.path.insert(0, str(ROOT))
+    import regorus
+
+    from gatekeeper.engine import load_bundle
+    from gatekeeper.engine.base import DECISION_PATH
+    from gatekeeper.engine.expectations import example_input
+    from gatekeeper.engine.regorus_engine import build_regorus
+
+    bundle = load_bundle(policies)
+    document = json.dumps(example_input(json.loads(Path(example).read_text())))
+    if engine == "regorus-rvm":
+        data = json.dumps(bundle.data)
+        program = regorus.Program.compile_from_modules(
+            data, list(bundle.modules.items()), [DECISION_PATH])
+        vm = regorus.Rvm()
+        vm.load_program(program)
+        vm.set_data_json(data)
+        run = lambda: (vm.set_input_json(document), vm.execute_entry_point(DECISION_PATH))  # noqa: E731
+    else:
+        interpreter = build_regorus(bundle)
+        run = lambda: (interpreter.set_input_json(document),  # noqa: E731
+                       interpreter.eval_rule_as_json(DECISION_PATH))
+    run()
+    for _ in range(count):
+        run()
+
+
+def instructions(policies: Path, example: Path, engine: str, count: int) -> int:
+    """Instructions valgrind counted for a child run (the hash seed fixed for repeatability)."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         __file__, "--child", str(policies), str(example), engine, str(count)],
+        capture_output=True, text=True, env=env,
+    )
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if result.returncode != 0 or not found:
+        tail = "\n".join(result.stderr.strip().splitlines()[-5:])
+        raise SystemExit(f"valgrind run failed for {example.name} on {engine}:\n{tail}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--policies", type=Path, default=ROOT / "policies")
+    parser.add_argument("--evaluations", type=int, default=100)
+    parser.add_argument("--only", help="examples whose file name contains this text")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind not found: apt-get install valgrind")
+    examples = [p for p in sorted(EXAMPLES.glob("*.json")) if not args.only or args.only in p.name]
+    print(f"instructions per decision (thousands), {args.evaluations} evaluations a run, "
+          f"policies {args.policies}")
+    print(f"{'example':48}" + "".join(f"{e:>14}" for e in ENGINES) + f"{'ratio':>8}")
+    totals = dict.fromkeys(ENGINES, 0)
+    for example in examples:
+        row = {}
+        for engine in ENGINES:
+            base = instructions(args.policies, example, engine, 0)
+            more = instructions(args.policies, example, engine, args.evaluations)
+            row[engine] = (more - base) / args.evaluations
+            totals[engine] += row[engine]
+            print(f"  {example.stem} {engine}: {row[engine] / 1000:,.0f}k", file=sys.stderr)
+        print(f"{example.stem[:47]:48}" + "".join(f"{row[e] / 1000:>13,.0f}k" for e in ENGINES)
+              + f"{row['regorus-rvm'] / row['regorus']:>8.2f}")
+    n = len(examples)
+    print(f"{'mean':48}" + "".join(f"{totals[e] / n / 1000:>13,.0f}k" for e in ENGINES)
+          + f"{totals['regorus-rvm'] / totals['regorus']:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
