@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-impact clean
+.PHONY: run test lint bench bench-impact bench-instructions clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,3 +32,7 @@ clean:
 
 bench-impact: $(STAMP)
 	$(BIN)/python bench/impact_replay.py
+
+# Instructions per decision under valgrind: figures that do not drift with the machine's load.
+bench-instructions: $(STAMP)
+	$(BIN)/python bench/engine_instructions.py

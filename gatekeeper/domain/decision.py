@@ -229,10 +229,18 @@ class Decision:
         consequences = _many(raw, "consequences", Consequence)
         alternatives = _many(raw, "alternatives", Alternative)
         conditions = _many(raw, "conditions", Condition)
+        count = approval_raw.get("count", 0)
+        roles = approval_raw.get("roles", ())
+        if type(count) is float and count.is_integer():  # 1.0 from an engine's arithmetic
+            count = int(count)
+        if type(count) is not int or count < 0:  # bool is not an int here
+            raise PolicyError(f"approval.count must be a whole number >= 0, not {count!r}")
+        if not isinstance(roles, list | tuple) or not all(isinstance(r, str) for r in roles):
+            raise PolicyError("approval.roles must be a list of role names")
         approval = Approval(
             required=bool(approval_raw.get("required", False)),
-            roles=tuple(approval_raw.get("roles", ())),
-            count=int(approval_raw.get("count", 0)),
+            roles=tuple(roles),
+            count=count,
         )
         escalations = _many(raw, "escalations", Escalation)
         decision = cls(
