@@ -33,12 +33,14 @@ def _gunicorn_app(app: Any, options: dict[str, Any]) -> Any:
 @click.option("--port", default=8080, show_default=True, type=int, envvar="GATEKEEPER_PORT")
 @click.option(
     "--workers",
-    default=lambda: os.cpu_count() or 2,
+    default=lambda: 2 * (os.cpu_count() or 1),
     type=int,
     envvar="GATEKEEPER_WORKERS",
-    help="Worker processes (default: one per core).",
+    help="Worker processes (default: two per core). A decision is CPU work under one "
+         "process's GIL, and gunicorn may leave a worker with most keep-alive connections: "
+         "more processes with fewer threads keep both cores busy (bench/decisions.py).",
 )
-@click.option("--threads", default=4, show_default=True, type=int, envvar="GATEKEEPER_THREADS")
+@click.option("--threads", default=2, show_default=True, type=int, envvar="GATEKEEPER_THREADS")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Start the service (policies, engine and database from GATEKEEPER_* settings)."""
     from gatekeeper.app import create_app
