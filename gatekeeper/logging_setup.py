@@ -8,7 +8,6 @@ passwords), in structlog events and in stdlib log records alike.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import sys
@@ -98,10 +97,10 @@ def _has_secret_key(value: Any) -> bool:
 
 
 def _redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    # Fast path: serialised once, an event with no secret-named key and no text any pattern
-    # could match needs no walk (a decision-log event is ~200 values; most events are clean).
+    # Fast path: serialised once (as the renderer will), an event with no secret-named key and
+    # no text any pattern could match needs no walk (a decision-log event is ~200 values).
     try:
-        text = json.dumps(event, default=str)
+        text = jsontext.log_line(event, default=str)
     except (TypeError, ValueError):
         text = None
     if text is not None and not _may_hold_secret(text) and not _has_secret_key(event):

@@ -8,7 +8,6 @@ import json
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine import ENGINES, Engine, create_engine, load_bundle
 from gatekeeper.engine.base import PolicyBundle
+from gatekeeper.engine.bundle import without_views
 from gatekeeper.engine.expectations import example_input, mismatches
 from gatekeeper.engine.native import regopy_load_order_problem
 
@@ -202,7 +202,7 @@ def engines_without_views() -> dict[str, Engine]:
     """The example bundle with data.views removed: every rule computes what it would look up."""
     bundle = load_bundle(REPO / "policies")
     assert "views" in bundle.data, "the loader computes gatekeeper.views into data.views"
-    bare = replace(bundle, data={k: v for k, v in bundle.data.items() if k != "views"})
+    bare = without_views(bundle)
     names = [n for n in ENGINE_NAMES if not (n == "regopy" and LOAD_ORDER_PROBLEM)]
     return {name: create_engine(name, bare) for name in names}
 

@@ -15,6 +15,7 @@ from gatekeeper.service.wiring import services
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 
+
 def json_response(data: Any) -> Response:
     """``jsonify(data)`` for plain JSON values (sorted keys, compact; UTF-8 rather than ASCII
     escapes), several times cheaper; debug mode keeps jsonify's indent."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -141,12 +142,22 @@ def _compile(
 _VIEWS_PACKAGE_LINE = re.compile(r"^package\s+gatekeeper\.views\s*$", re.M)
 
 
+def is_views_module(text: str) -> bool:
+    """The module's package is ``gatekeeper.views``."""
+    return _VIEWS_PACKAGE_LINE.search(text) is not None
+
+
 def request_modules(bundle: PolicyBundle) -> dict[str, str]:
     """The modules a request can need: all but package ``gatekeeper.views``, whose values the
     loader has already served as ``data.views`` (an engine that evaluates eagerly, like
     regopy, would otherwise compute every view again for every request)."""
-    return {rel: text for rel, text in bundle.modules.items()
-            if not _VIEWS_PACKAGE_LINE.search(text)}
+    return {rel: text for rel, text in bundle.modules.items() if not is_views_module(text)}
+
+
+def without_views(bundle: PolicyBundle) -> PolicyBundle:
+    """The bundle with ``data.views`` left out: every rule computes what it would look up,
+    with the same answers (what the checks compare against)."""
+    return replace(bundle, data={k: v for k, v in bundle.data.items() if k != VIEWS_KEY})
 
 
 def _views(root: Path, engine: regorus.Engine, data: dict[str, Any]) -> dict[str, Any]:

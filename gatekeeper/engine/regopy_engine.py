@@ -26,7 +26,7 @@ from regopy.rego_shared import (
 
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine.base import DECISION_PATH, PolicyBundle
-from gatekeeper.engine.bundle import VIEWS_KEY, request_modules
+from gatekeeper.engine.bundle import request_modules, without_views
 from gatekeeper.engine.diagnostics import parse_regopy_error, shorten
 from gatekeeper.engine.native import regopy_load_order_problem
 from gatekeeper.engine.refs import rego_ref
@@ -79,7 +79,7 @@ class RegopyEngine:
         self.bundle = bundle
         # Without data.views: rego-cpp copies the data for every query, which costs more than
         # the views save (the rules compute what they would look up; same answers).
-        self._data_json = json.dumps({k: v for k, v in bundle.data.items() if k != VIEWS_KEY})
+        self._data_json = json.dumps(without_views(bundle).data)
         self._compiled: dict[str, regopy.Bundle] = {}
         self._lock = threading.Lock()
         self._local = threading.local()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ import structlog
 from gatekeeper.domain import BundleError, GatekeeperError, Principal
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.engine import create_engine, load_bundle
-from gatekeeper.engine.base import PolicyBundle
-from gatekeeper.engine.bundle import VIEWS_KEY
+from gatekeeper.engine.base import Engine, PolicyBundle
+from gatekeeper.engine.bundle import VIEWS_KEY, without_views
 from gatekeeper.engine.diagnostics import parse_regorus_error
 from gatekeeper.engine.expectations import mismatches
 from gatekeeper.engine.policy_tests import run_policy_tests
@@ -222,44 +222,46 @@ class Checker:
             return
         service = DecisionService(store)
         files = sorted(self.examples.glob("*.json"))
+        inputs: list[tuple[Path, dict[str, Any]]] = []
         for path in files:
-            step.cases.append(self._example(service, path))
+            case, engine_input = self._example(service, path)
+            step.cases.append(case)
+            if engine_input is not None:
+                inputs.append((path, engine_input))
         failed = len(step.failures)
         step.summary = f"{len(files) - failed} of {len(files)} example(s) hold"
         if VIEWS_KEY in bundle.data and not failed:
-            step.cases.extend(self._without_views(store.current.bundle, service, files))
+            step.cases.extend(self._without_views(store.current.engine, inputs))
             if step.failures:
                 step.summary += "; the bundle views change an answer"
 
     def _without_views(
-        self, bundle: PolicyBundle, service: DecisionService, files: list[Path]
+        self, served: Engine, inputs: list[tuple[Path, dict[str, Any]]]
     ) -> list[Case]:
         """Each example again on the bundle without ``data.views``: views only save work,
         so the answer must not change (a view that reads input, say, would change it)."""
         try:
-            with_views = create_engine(self.engine, bundle)
-            bare = create_engine(self.engine, replace(
-                bundle, data={k: v for k, v in bundle.data.items() if k != VIEWS_KEY}))
+            bare = create_engine(self.engine, without_views(served.bundle))
         except GatekeeperError as exc:
             return [Case("without views", "failed", exc.detail)]
         cases = []
-        for path in files:
-            shown = self.show(str(path)) or str(path)
-            case = Case(f"{path.name} without views", file=shown, line=1)
-            item = item_from_document(shown, json.loads(path.read_text(encoding="utf-8")),
-                                      service.clock())
-            if item.input is not None:
-                try:
-                    same = with_views.evaluate(item.input) == bare.evaluate(item.input)
-                except GatekeeperError as exc:
-                    same, case.message = False, exc.detail
-                if not same:
-                    case.fail(case.message or "the decision differs without data.views: a "
-                              "view must be what its function gives, from data alone")
+        for path, engine_input in inputs:
+            case = Case(f"{path.name} without views", file=self.show(str(path)) or str(path),
+                        line=1)
+            try:
+                same = served.evaluate(engine_input) == bare.evaluate(engine_input)
+            except GatekeeperError as exc:
+                same, case.message = False, exc.detail
+            if not same:
+                case.fail(case.message or "the decision differs without data.views: a "
+                          "view must be what its function gives, from data alone")
             cases.append(case)
         return cases
 
-    def _example(self, service: DecisionService, path: Path) -> Case:
+    def _example(
+        self, service: DecisionService, path: Path
+    ) -> tuple[Case, dict[str, Any] | None]:
+        """The example's case, and the engine input it was decided on (None if none was)."""
         shown = self.show(str(path)) or str(path)
         case = Case(path.name, file=shown, line=1)
         started = time.perf_counter()
@@ -268,15 +270,15 @@ class Checker:
             doc = json.loads(text)
         except (OSError, UnicodeDecodeError) as exc:
             case.fail(f"cannot read: {exc}")
-            return case
+            return case, None
         except json.JSONDecodeError as exc:
             case.fail(f"invalid JSON: {exc.msg}", line=exc.lineno)
-            return case
+            return case, None
         expect = doc.get("expect") if isinstance(doc, dict) else None
         line = next((i for i, t in enumerate(text.splitlines(), 1) if '"expect"' in t), 1)
         if not isinstance(expect, dict):
             case.fail("no \"expect\" object: say what the decision must contain", line=1)
-            return case
+            return case, None
         item = item_from_document(shown, doc, service.clock())
         actual: dict[str, Any]
         if item.input is None:
@@ -293,7 +295,7 @@ class Checker:
             got = f" (error: {actual['detail']})" if "error" in actual else ""
             case.fail("; ".join(problems) + got, line=line)
         case.seconds = time.perf_counter() - started
-        return case
+        return case, item.input
 
     def _metadata(self, bundle: PolicyBundle, step: Step) -> None:
         modules, findings = lint_bundle(bundle)

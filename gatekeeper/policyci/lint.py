@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from gatekeeper.engine.base import PolicyBundle
+from gatekeeper.engine.bundle import VIEWS_PACKAGE, is_views_module
 from gatekeeper.engine.rego_ast import RuleInfo, iter_rules, parse_ast
 from gatekeeper.engine.regorus_engine import build_regorus
 
@@ -65,22 +66,19 @@ def annotation_before(lines: list[str], line: int) -> Annotation | None:
     return None
 
 
-VIEWS_PACKAGE = "gatekeeper.views"
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
 _INPUT = re.compile(r"(?<![\w.])input\b")
 
 
 def _input_in_views(rel: str, text: str) -> list[LintFinding]:
     """Lines of a views module that mention ``input`` outside comments and strings."""
-    package = _PACKAGE.search(text)
-    if package is None or package.group(1) != VIEWS_PACKAGE:
+    if not is_views_module(text):
         return []
     found = []
     for n, line in enumerate(text.splitlines(), 1):
         code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line).split("#", 1)[0]
         if _INPUT.search(code):
             found.append(LintFinding(
-                rel, n, VIEWS_PACKAGE,
+                rel, n, VIEWS_PACKAGE.removeprefix("data."),
                 "bundle views are computed once without input: data.gatekeeper.views must "
                 "not read input (move this rule to the package that uses it)",
             ))

@@ -49,8 +49,15 @@ ranked := list if {
 	_staff_wait == 0
 	_freeze_wait == 0
 	profile = data.views.profiles[input.request.customer]
-	list = data.views.alternatives[concat("|", [profile, input.request.purpose, input.request.access])]
+	list = data.views.alternatives[ranking_key(profile, input.request.purpose, input.request.access)]
 } else := rank(data.gatekeeper.lib.context.preferences, input.request.purpose, input.request.access, _staff_wait, _freeze_wait)
+
+# METADATA
+# title: Key of a preference profile, purpose and access level in data.views.alternatives
+# description: The one place the key's format is written; gatekeeper.views shares it.
+# custom:
+#   code: GK-ALT-005
+ranking_key(profile, purpose, access) := concat("|", [profile, purpose, access])
 
 # METADATA
 # title: Catalogue alternatives for a customer's preferences, purpose and requested access

@@ -54,7 +54,7 @@ alternatives := {key: ranked |
 	prefs = _profile_preferences[profile]
 	data.catalog.purposes[purpose]
 	data.catalog.access_levels[access]
-	key = concat("|", [profile, purpose, access])
+	key = data.gatekeeper.alternatives.ranking_key(profile, purpose, access)
 
 	# `some v in [...]` binds v: regopy finds a cycle in `v = f(...)` here.
 	some ranked in [data.gatekeeper.alternatives.rank(prefs, purpose, access, 0, 0)]
@@ -68,7 +68,7 @@ reprovisioning := {key: effect |
 	some customer_id, environment_id, access_id
 	data.customers[customer_id].environments[environment_id]
 	data.catalog.access_levels[access_id]
-	key = concat("|", [customer_id, environment_id, access_id])
+	key = data.gatekeeper.lib.context.scope_key(customer_id, environment_id, access_id)
 
 	# `some v in [...]` binds v (and skips a scope where the function is undefined).
 	some effect in [data.gatekeeper.rules.reprovisioning.effect(customer_id, environment_id, access_id)]
@@ -82,7 +82,7 @@ sla := {key: effect |
 	some customer_id, environment_id, access_id
 	data.customers[customer_id].environments[environment_id]
 	data.catalog.access_levels[access_id]
-	key = concat("|", [customer_id, environment_id, access_id])
+	key = data.gatekeeper.lib.context.scope_key(customer_id, environment_id, access_id)
 
 	# `some v in [...]` binds v (and skips a scope where the function is undefined).
 	some effect in [data.gatekeeper.rules.sla.effect(customer_id, environment_id, access_id)]

@@ -158,7 +158,14 @@ downtime_of(an_environment, an_access_level) := an_environment.reprovision_hours
 # title: Key of the request's customer, environment and access level in bundle views
 # custom:
 #   code: GK-CTX-031
-view_key := concat("|", [input.request.customer, input.request.environment, input.request.access])
+view_key := scope_key(input.request.customer, input.request.environment, input.request.access)
+
+# METADATA
+# title: Key of a customer, environment and access level in bundle views
+# description: The one place the key's format is written; the views and the rules share it.
+# custom:
+#   code: GK-CTX-032
+scope_key(customer_id, environment_id, access_id) := concat("|", [customer_id, environment_id, access_id])
 
 # METADATA
 # title: Support is open at the start of the window
