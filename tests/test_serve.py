@@ -23,6 +23,7 @@ def test_the_built_app_is_frozen_before_the_workers_fork(monkeypatch: pytest.Mon
 
     def fake_gunicorn(app: Any, options: dict[str, Any]) -> Server:
         seen["app"], seen["frozen_at_build"] = app, gc.get_freeze_count()
+        seen["options"] = options
         return Server()
 
     monkeypatch.setattr(gatekeeper.app, "create_app", lambda: built)
@@ -35,3 +36,6 @@ def test_the_built_app_is_frozen_before_the_workers_fork(monkeypatch: pytest.Mon
     assert result.exit_code == 0, result.output
     assert seen["app"] is built
     assert seen["frozen_at_build"] > 0 and seen["frozen"] > 0
+    # Each worker builds its engine threads before taking requests (tests/test_engine_warmup.py)
+    assert seen["options"]["post_worker_init"] is serve.warm_up_worker
+    assert seen["options"]["worker_class"] == "gthread"

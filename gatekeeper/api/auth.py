@@ -208,12 +208,14 @@ def configure(app: Flask) -> None:
 
 
 class WebOnlySessions(SecureCookieSessionInterface):
-    """Cookie sessions for the web pages only: the JSON door authenticates by bearer token,
-    so its requests neither read nor set the cookie (and skip its signature check)."""
+    """Cookie sessions that cost nothing when no cookie is sent: the JSON door authenticates
+    by bearer token, so its requests usually carry none. Flask opens the session before it
+    matches the URL, so the cookie's presence is what decides, not the endpoint."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.endpoint is not None and is_api(app, request.endpoint):
-            return None  # Flask then uses its null session: empty, and never saved
+        if not request.cookies.get(self.get_cookie_name(app)):
+            # What the parent returns without a cookie, without building its signer first.
+            return self.session_class() if app.secret_key else None
         return super().open_session(app, request)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from gatekeeper import jsontext
 from gatekeeper.domain import FieldError, MalformedBodyError
 
 
@@ -18,9 +19,11 @@ def json_body() -> Any:
         )
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        return request.get_json(force=True, silent=False)
-    except Exception as exc:
+        # What request.get_json() reads (the standard library's json, any UTF), parsed by
+        # orjson first: several times cheaper on every decision request.
+        return jsontext.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
         raise MalformedBodyError(
-            [FieldError("", f"malformed JSON: {getattr(exc, 'description', exc)}")],
+            [FieldError("", f"malformed JSON: {exc}")],
             detail=f"the body is not valid JSON ({len(raw)} bytes)",
         ) from None

@@ -1,15 +1,105 @@
-"""``gatekeeper serve``: the service under gunicorn, refusing to start on a broken bundle."""
+"""``gatekeeper serve``: the service under gunicorn, refusing to start on a broken bundle.
+
+Every worker builds its engine's per-thread interpreters before it takes a request, so no
+request pays for the build on a fresh thread (docs/policy-contract.md, "Serving").
+"""
 
 from __future__ import annotations
 
 import gc
 import os
+import threading
+from concurrent.futures import Executor, Future
+from concurrent.futures import wait as wait_for
+from contextlib import suppress
 from typing import Any
 
 import click
+import structlog
 
 from gatekeeper.cli.common import CliError, describe_error
 from gatekeeper.domain import GatekeeperError
+from gatekeeper.engine.base import Engine
+
+log = structlog.get_logger(__name__)
+
+# Well under gunicorn's worker timeout (30 s): the master kills a worker silent for that long.
+WARM_UP_SECONDS = 10.0
+
+
+def warm_up_threads(pool: Executor, engine: Engine, threads: int,
+                    timeout: float = WARM_UP_SECONDS) -> int:
+    """Run ``engine.prepare_thread()`` once on each of ``threads`` pool threads; returns how
+    many distinct threads got their engine. Never raises: a failure is logged as a warning,
+    and the lazy path still builds (or fails closed) per request.
+
+    Each task waits on a barrier of ``threads`` parties, so no pool thread is idle while the
+    tasks are submitted and the executor must start a new thread for every one of them.
+    """
+    barrier = threading.Barrier(max(1, threads), timeout=timeout)
+
+    def prepare() -> tuple[int, str | None]:
+        problem: str | None = None
+        try:
+            engine.prepare_thread()
+        except Exception as exc:  # reported below, once for the worker
+            problem = str(exc) or type(exc).__name__
+        # Also after a failure: this thread must not take another task. A broken barrier
+        # (some thread was late) shows in the count below.
+        with suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return threading.get_ident(), problem
+
+    futures: list[Future[tuple[int, str | None]]] = [
+        pool.submit(prepare) for _ in range(threads)
+    ]
+    done, pending = wait_for(futures, timeout=timeout + 1)
+    if pending:
+        barrier.abort()  # free any thread still waiting; a stuck build stays stuck
+    # Only a BaseException escapes prepare(); such a thread counts as not warmed.
+    results = [f.result() for f in done if f.exception() is None]
+    warmed = len({ident for ident, problem in results if problem is None})
+    if warmed < threads:
+        problems = [problem for _, problem in results if problem]
+        log.warning(
+            "engine_warm_up_failed",
+            engine=engine.name,
+            threads=threads,
+            warmed=warmed,
+            error=problems[0] if problems else f"not every thread was ready in {timeout:g} s",
+        )
+    return warmed
+
+
+def warm_up_worker(worker: Any) -> None:
+    """gunicorn's ``post_worker_init`` hook: build the serving engine on every thread of a
+    gthread worker's pool before the worker accepts a connection; never fails the worker."""
+    pool = getattr(worker, "tpool", None)
+    if pool is None:
+        return  # not a gthread worker: engines are built on first use, as before
+    from gatekeeper.service.wiring import services
+
+    try:
+        engine = services(worker.wsgi).store.current.engine
+        warm_up_threads(pool, engine, int(worker.cfg.threads))
+    except Exception as exc:
+        log.warning("engine_warm_up_failed", error=str(exc) or type(exc).__name__)
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn settings for ``serve``: preloaded app, gthread workers, engines warmed."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "post_worker_init": warm_up_worker,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "keepalive": 5,
+        "graceful_timeout": 5,
+    }
 
 
 def _gunicorn_app(app: Any, options: dict[str, Any]) -> Any:
@@ -52,20 +142,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     gc.collect()
     gc.freeze()  # the built app outlives every fork: workers' collections need not rescan it
     click.echo(f"gatekeeper listening on http://{host}:{port}", err=True)
-    _gunicorn_app(
-        app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "keepalive": 5,
-            "graceful_timeout": 5,
-        },
-    ).run()
+    _gunicorn_app(app, gunicorn_options(host, port, workers, threads)).run()
 
 
 def register(group: click.Group) -> None:

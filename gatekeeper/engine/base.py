@@ -37,3 +37,9 @@ class Engine(Protocol):
         """Evaluate ``path`` (e.g. ``data.gatekeeper.decision``) for ``input``; JSON value or
         None when undefined."""
         ...
+
+    def prepare_thread(self) -> None:
+        """Build (and prepare) the calling thread's interpreter now, so its first request does
+        not pay for it (``gatekeeper serve`` warms every worker thread); ``EngineError`` when
+        it cannot be built. Evaluates no policy rule."""
+        ...

@@ -123,6 +123,10 @@ class RegopyEngine:
             self._local.interpreter = interpreter
         return interpreter
 
+    def prepare_thread(self) -> None:
+        """Build this thread's interpreter now, evaluating nothing (see ``Engine``)."""
+        self._interpreter()
+
     def evaluate(self, input: Mapping[str, Any], path: str = DECISION_PATH) -> Any:
         """Value of ``path`` for ``input``; None when undefined; ``EngineError`` on failure."""
         document = input_json(input)

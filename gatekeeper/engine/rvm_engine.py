@@ -123,6 +123,11 @@ class RvmEngine:
             entry = vms[self._key] = (program, vm)
         return entry[1]
 
+    def prepare_thread(self) -> None:
+        """Build this thread's VM and its fallback interpreter now (see ``Engine``)."""
+        self._interpreter.prepare_thread()
+        self._thread_vm()
+
     def _forget_thread_vm(self) -> None:
         """Drop this thread's VM after a failure; the next request builds a fresh one."""
         vms = getattr(_PER_THREAD, "vms", None)
