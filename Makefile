@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-impact bench-instructions clean
+.PHONY: run test lint bench bench-impact bench-instructions bench-request-instructions clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -36,3 +36,7 @@ bench-impact: $(STAMP)
 # Instructions per decision under valgrind: figures that do not drift with the machine's load.
 bench-instructions: $(STAMP)
 	$(BIN)/python bench/engine_instructions.py
+
+# The same for a whole POST /v1/decisions in one process (WSGI, auth, validation, engine, JSON).
+bench-request-instructions: $(STAMP)
+	$(BIN)/python bench/request_instructions.py

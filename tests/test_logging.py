@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from structlog.testing import capture_logs
 
+from gatekeeper import jsontext
 from gatekeeper.domain import Decision, Principal
-from gatekeeper.logging_setup import REDACTED, configure_logging, redact
+from gatekeeper.logging_setup import (
+    REDACTED,
+    _clean_line,
+    _redact_and_render_json,
+    _redacted,
+    configure_logging,
+    redact,
+)
 from gatekeeper.service.wiring import services
 from tests.conftest import load_example
 
@@ -67,3 +79,45 @@ def test_redaction_of_secrets_at_any_depth() -> None:
     assert clean["password"] == REDACTED
     assert "s3cr3t" not in clean["note"]
     assert clean["items"] == [{"api_key": REDACTED}]
+
+
+_KEYS = ("id", "note", "result", "supervised_session", "session_id", "x\"token", "tok\\en",
+         "Api-Key", "\u017fecret", "cookie", "caf\u00e9", "PASSWORD", "my\\\\csrf", "sess")
+_TEXTS = ("plain", "supervised_session", "Bearer abc.def", "a=1", "gk_abcdefghij", "\\",
+          "\"", "token\":", "x\\\":", "\u017fecret", "caf\u00e9", "session\\\\", "")
+
+
+def _random_event(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if depth < 3 and roll < 0.3:
+        return {rng.choice(_KEYS): _random_event(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+    if depth < 3 and roll < 0.45:
+        return [_random_event(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if roll < 0.55:
+        return rng.choice((None, True, 7, 2.5))
+    return rng.choice(_TEXTS)
+
+
+def test_a_log_line_redacts_exactly_as_walking_every_value_would() -> None:
+    """The fast path (checking the serialised line) must never skip a redaction the full walk
+    makes: on thousands of random events with tricky keys and values, both lines are equal."""
+    rng = random.Random(11)
+    fast_paths = 0
+    for _ in range(5000):
+        event = {"event": "x", "payload": _random_event(rng)}
+        line = _redact_and_render_json(None, "info", dict(event))
+        walked = jsontext.log_line(_redacted(event), default=str)
+        assert orjson.loads(line) == orjson.loads(walked), event
+        fast_paths += _clean_line(event) is not None
+    assert 500 < fast_paths < 4500  # both paths were exercised
+
+
+def test_a_decision_event_takes_the_fast_path() -> None:
+    """A decision's own words (``supervised_session``) sit in values, not keys: no walk."""
+    event = {"event": "decision_made", "result": {"alternatives": [{"id": "supervised_session"}]},
+             "input": {"identity": {"subject": "eng@msp.example"}}}
+    assert _clean_line(event) is not None
+    event["input"]["session_id"] = "s-1"
+    assert _clean_line(event) is None
+    assert orjson.loads(_redact_and_render_json(None, "info", event))["input"]["session_id"] \
+        == REDACTED
