@@ -29,15 +29,9 @@ ENGINES = ("regorus", "regorus-rvm")
 
 def child(policies: str, example: str, engine: str, count: int) -> None:
     """Load the bundle, evaluate ``example`` ``count`` times (after one warm-up evaluation)."""
-    import types
+    from under_valgrind import keep_regopy_out  # this script's folder is on sys.path
 
-    class _Absent(types.ModuleType):  # regopy's snmalloc aborts under valgrind: keep it out
-        def __getattr__(self, name: str) -> type:
-            return type(name, (Exception,), {})
-
-    for name in ("regopy", "regopy.rego_shared", "regopy.interpreter"):
-        sys.modules[name] = _Absent(name)
-        sys.modules[name].__path__ = []  # type: ignore[attr-defined]
+    keep_regopy_out()
     sys.path.insert(0, str(ROOT))
     import regorus
 
