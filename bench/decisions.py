@@ -2,7 +2,8 @@
 
 Run: ``make bench`` (or ``.venv/bin/python bench/decisions.py``). Needs ``wrk`` (Debian
 package) for the HTTP part; the engine part needs nothing. Both servers run under the same
-gunicorn configuration (gthread, --workers, --threads) on this machine's loopback.
+gunicorn configuration (``gatekeeper serve``'s worker class, --workers, --threads) on this
+machine's loopback.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gatekeeper.cli.balanced_worker import WORKER_CLASS  # noqa: E402
+
 EXAMPLE = ROOT / "examples" / "requests"
 
 LUA = """wrk.method = "POST"
@@ -106,7 +111,7 @@ def http_bench(args: argparse.Namespace, body: str) -> None:
         ).stdout.strip()
         servers = {
             "echo": (
-                [str(bin_dir / "gunicorn"), "-k", "gthread", "-w", str(args.workers),
+                [str(bin_dir / "gunicorn"), "-k", WORKER_CLASS, "-w", str(args.workers),
                  "--threads", str(args.threads), "--chdir", str(ROOT / "bench"),
                  "-b", "127.0.0.1:{port}", "echo_app:app"],
                 "/echo",
@@ -212,8 +217,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--latency-connections", type=int, default=1)
-    # gatekeeper serve's defaults: two processes per core, two threads each
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    # gatekeeper serve's defaults: one process per core, two threads each
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--engine", default=os.environ.get("GATEKEEPER_ENGINE", "regorus"),

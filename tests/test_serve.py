@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 import gatekeeper.app
 from gatekeeper.cli import serve
+from gatekeeper.cli.balanced_worker import WORKER_CLASS
 
 
 def test_the_built_app_is_frozen_before_the_workers_fork(monkeypatch: pytest.MonkeyPatch
@@ -38,4 +39,4 @@ def test_the_built_app_is_frozen_before_the_workers_fork(monkeypatch: pytest.Mon
     assert seen["frozen_at_build"] > 0 and seen["frozen"] > 0
     # Each worker builds its engine threads before taking requests (tests/test_engine_warmup.py)
     assert seen["options"]["post_worker_init"] is serve.warm_up_worker
-    assert seen["options"]["worker_class"] == "gthread"
+    assert seen["options"]["worker_class"] == WORKER_CLASS

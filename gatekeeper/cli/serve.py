@@ -17,6 +17,7 @@ from typing import Any
 import click
 import structlog
 
+from gatekeeper.cli.balanced_worker import WORKER_CLASS
 from gatekeeper.cli.common import CliError, describe_error
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.engine.base import Engine
@@ -92,7 +93,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": WORKER_CLASS,  # gthread that accepts only with a free thread
         "post_worker_init": warm_up_worker,
         "accesslog": None,
         "errorlog": "-",
@@ -123,12 +124,12 @@ def _gunicorn_app(app: Any, options: dict[str, Any]) -> Any:
 @click.option("--port", default=8080, show_default=True, type=int, envvar="GATEKEEPER_PORT")
 @click.option(
     "--workers",
-    default=lambda: 2 * (os.cpu_count() or 1),
+    default=lambda: os.cpu_count() or 1,
     type=int,
     envvar="GATEKEEPER_WORKERS",
-    help="Worker processes (default: two per core). A decision is CPU work under one "
-         "process's GIL, and gunicorn may leave a worker with most keep-alive connections: "
-         "more processes with fewer threads keep both cores busy (bench/decisions.py).",
+    help="Worker processes (default: one per core). A decision is CPU work under one "
+         "process's GIL; a worker accepts connections only while one of its threads is "
+         "free, so the cores share the load (bench/decisions.py).",
 )
 @click.option("--threads", default=2, show_default=True, type=int, envvar="GATEKEEPER_THREADS")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
