@@ -33,10 +33,10 @@ def dumps_sorted(value: Any, default: Callable[[Any], Any] | None = None) -> byt
                           ensure_ascii=False).encode()
 
 
-def log_line(value: Any, **kw: Any) -> str:
-    """structlog's JSONRenderer serializer: one compact line, unknown types via ``default``."""
+def log_line(value: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """One compact log line, unknown types via ``default``; text is written as it is (UTF-8),
+    by orjson and the fallback alike, so the line can be searched for what it holds."""
     try:
-        line = orjson.dumps(value, default=kw.get("default"), option=orjson.OPT_NON_STR_KEYS)
-        return line.decode()
+        return orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
-        return json.dumps(value, **kw)
+        return json.dumps(value, default=default, separators=(",", ":"), ensure_ascii=False)

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-import orjson
 import structlog
 
 from gatekeeper import jsontext
@@ -92,7 +91,7 @@ _KEY_WORDS = ("password", "passwd", "secret", "token", "authorization", "cookie"
 
 
 def _may_name_secret_key(text: str, low: str) -> bool:
-    """Whether some object key in ``text`` (orjson's JSON of an event) may name a secret.
+    """Whether some object key in ``text`` (an event's ``jsontext.log_line``) may name a secret.
 
     A key is a string followed by ``:``, which no string value is in JSON, so a word only in
     values (``supervised_session``) does not count. Letters are never escaped, so an ASCII
@@ -127,8 +126,8 @@ def _in_a_key(text: str, i: int) -> bool:
 def _clean_line(event: MutableMapping[str, Any]) -> str | None:
     """The event's JSON line when nothing in it needs redacting, else None."""
     try:
-        text = orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # beyond orjson (a huge integer): the walk decides
+        text = jsontext.log_line(event, default=str)
+    except (TypeError, ValueError):  # not serialisable (a cycle, say): the walk decides
         return None
     low = text.lower()
     if _may_hold_secret(text, low) or _may_name_secret_key(text, low):

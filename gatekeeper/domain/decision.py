@@ -28,13 +28,6 @@ class _Element:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls: type[_E], raw: Any, where: str) -> _E:
-        element = cls._parse(raw)
-        if element is None:
-            raise PolicyError(cls._problem(raw, where))
-        return element
-
-    @classmethod
     def _parse(cls: type[_E], raw: Any) -> _E | None:
         """The element, or None when ``raw`` is malformed (:meth:`_problem` says why).
 
