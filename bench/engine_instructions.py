@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/engine_instructions.py                       # every example
     .venv/bin/python bench/engine_instructions.py --policies OTHER_DIR  # compare a change
+    .venv/bin/python bench/engine_instructions.py --mix 300             # synthetic traffic mix
 
 Wall-clock figures on the shared 2-core machine drift by up to 2x within an hour; callgrind
 counts the instructions a run executes, which is the same for the same binary and input
 whatever else the machine does. Each example is evaluated 0 and N times in a child process
 under ``valgrind --tool=callgrind``; the difference divided by N is one evaluation (input
-set + evaluation, no Python service code). Needs valgrind (Debian package ``valgrind``).
-regopy is not counted: its allocator refuses to start under valgrind.
+set + evaluation, no Python service code). ``--mix N`` counts the mean over N synthetic
+requests instead (``gatekeeper.policyci.synthetic``: the mix ``make bench-impact`` replays,
+built into engine inputs as the service builds them), each evaluated once. Needs valgrind
+(Debian package ``valgrind``). regopy is not counted: its allocator refuses to start under valgrind.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "requests"
@@ -28,7 +33,8 @@ ENGINES = ("regorus", "regorus-rvm")
 
 
 def child(policies: str, example: str, engine: str, count: int) -> None:
-    """Load the bundle, evaluate ``example`` ``count`` times (after one warm-up evaluation)."""
+    """Load the bundle, evaluate ``example`` ``count`` times (after one warm-up evaluation);
+    ``example`` ``mix:N`` means N synthetic requests, each evaluated ``count`` times."""
     from under_valgrind import keep_regopy_out  # this script's folder is on sys.path
 
     keep_regopy_out()
@@ -41,7 +47,10 @@ def child(policies: str, example: str, engine: str, count: int) -> None:
     from gatekeeper.engine.regorus_engine import build_regorus
 
     bundle = load_bundle(policies)
-    document = json.dumps(example_input(json.loads(Path(example).read_text())))
+    if example.startswith("mix:"):
+        documents = _mix_documents(bundle, int(example[4:]))
+    else:
+        documents = [json.dumps(example_input(json.loads(Path(example).read_text())))]
     if engine == "regorus-rvm":
         data = json.dumps(bundle.data)
         program = regorus.Program.compile_from_modules(
@@ -49,17 +58,30 @@ def child(policies: str, example: str, engine: str, count: int) -> None:
         vm = regorus.Rvm()
         vm.load_program(program)
         vm.set_data_json(data)
-        run = lambda: (vm.set_input_json(document), vm.execute_entry_point(DECISION_PATH))  # noqa: E731
+        run = lambda d: (vm.set_input_json(d), vm.execute_entry_point(DECISION_PATH))  # noqa: E731
     else:
         interpreter = build_regorus(bundle)
-        run = lambda: (interpreter.set_input_json(document),  # noqa: E731
-                       interpreter.eval_rule_as_json(DECISION_PATH))
-    run()
+        run = lambda d: (interpreter.set_input_json(d),  # noqa: E731
+                         interpreter.eval_rule_as_json(DECISION_PATH))
+    run(documents[0])
     for _ in range(count):
-        run()
+        for document in documents:
+            run(document)
 
 
-def instructions(policies: Path, example: Path, engine: str, count: int) -> int:
+def _mix_documents(bundle: Any, n: int) -> list[str]:
+    """N synthetic requests as engine inputs (invalid ones, which the service rejects, left out)."""
+    from datetime import UTC, datetime
+
+    from gatekeeper.policyci.sources import item_from_document
+    from gatekeeper.policyci.synthetic import generate
+
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    items = [item_from_document(str(i), doc, now) for i, doc in enumerate(generate(bundle.data, n))]
+    return [json.dumps(item.input) for item in items if item.input is not None]
+
+
+def instructions(policies: Path, example: Path | str, engine: str, count: int) -> int:
     """Instructions valgrind counted for a child run (the hash seed fixed for repeatability)."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     result = subprocess.run(
@@ -70,8 +92,22 @@ def instructions(policies: Path, example: Path, engine: str, count: int) -> int:
     found = re.search(r"Collected : (\d+)", result.stderr)
     if result.returncode != 0 or not found:
         tail = "\n".join(result.stderr.strip().splitlines()[-5:])
-        raise SystemExit(f"valgrind run failed for {example.name} on {engine}:\n{tail}")
+        raise SystemExit(f"valgrind run failed for {Path(example).name} on {engine}:\n{tail}")
     return int(found.group(1))
+
+
+def mix_row(policies: Path, n: int) -> None:
+    """Mean instructions per decision over ``n`` synthetic requests, on both engines."""
+    print(f"instructions per decision (thousands), mean over {n} synthetic requests, "
+          f"policies {policies}")
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        runs = {(engine, count): pool.submit(instructions, policies, f"mix:{n}", engine, count)
+                for engine in ENGINES for count in (0, 1)}
+    row = {}
+    for engine in ENGINES:
+        row[engine] = (runs[engine, 1].result() - runs[engine, 0].result()) / n
+        print(f"{engine:>14}: {row[engine] / 1000:>9,.0f}k")
+    print(f"{'ratio':>14}: {row['regorus-rvm'] / row['regorus']:>9.2f}")
 
 
 def main() -> None:
@@ -82,9 +118,14 @@ def main() -> None:
     parser.add_argument("--policies", type=Path, default=ROOT / "policies")
     parser.add_argument("--evaluations", type=int, default=100)
     parser.add_argument("--only", help="examples whose file name contains this text")
+    parser.add_argument("--mix", type=int, metavar="N",
+                        help="the mean over N synthetic requests instead of the examples")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found: apt-get install valgrind")
+    if args.mix:
+        mix_row(args.policies, args.mix)
+        return
     examples = [p for p in sorted(EXAMPLES.glob("*.json")) if not args.only or args.only in p.name]
     print(f"instructions per decision (thousands), {args.evaluations} evaluations a run, "
           f"policies {args.policies}")

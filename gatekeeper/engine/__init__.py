@@ -5,9 +5,18 @@ can join the map later without callers changing.
 
 regopy is imported first on purpose: rego-cpp must be loaded before any other C++ extension
 brings in libstdc++ (see ``gatekeeper.engine.native``).
+
+regorus captures a Rust backtrace for every error it creates when ``RUST_BACKTRACE`` is set
+(as on many developer and CI machines), also for errors it handles itself while compiling; we
+strip backtraces from every message anyway, so ``RUST_LIB_BACKTRACE=0`` turns the capture
+off for this process unless the operator set it (panics still print theirs).
 """
 
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("RUST_LIB_BACKTRACE", "0")  # before regorus creates its first error
 
 import regopy  # noqa: F401  # isort: skip - load order matters, see above
 
