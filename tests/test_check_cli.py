@@ -27,10 +27,72 @@ def test_real_bundle_passes() -> None:
     doc = json.loads(result.stdout)
     assert doc["ok"] is True and doc["findings"] == []
     steps = {s["name"]: s for s in doc["steps"]}
-    assert set(steps) == {"compile", "data", "tests", "coverage", "examples", "metadata"}
+    assert set(steps) == {"compile", "data", "tests", "coverage", "examples", "metadata",
+                          "engines"}
+    assert steps.pop("engines")["status"] == "skipped"  # regorus is the reference itself
     assert all(s["status"] == "passed" for s in steps.values())
     assert steps["tests"]["cases"] and steps["examples"]["cases"]
     assert 0 < doc["coverage"] <= 100
+
+
+def test_compiled_engine_answers_the_examples_and_synthetic_requests_as_the_reference() -> None:
+    result = run_cli(ROOT, "check", "--engine", "regorus-rvm", "--synthetic", "150",
+                     "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    engines = next(s for s in json.loads(result.stdout)["steps"] if s["name"] == "engines")
+    assert engines["status"] == "passed"
+    compared = int(re.search(r"answers (\d+) of (\d+)", engines["summary"]).group(2))
+    examples = len(list((ROOT / "examples" / "requests").glob("*.json")))
+    assert examples + 100 <= compared <= examples + 150  # synthetic requests were compared
+
+
+# A runtime error inside a rule: the interpreter refuses the decision (fails closed), while
+# regorus-rvm drops the one consequence and answers.
+_DIVIDES_BY_ZERO = """package gatekeeper.rules.per_system
+
+import rego.v1
+
+# METADATA
+# title: Hours of access per named system
+# custom:
+#   code: GK-TEST-001
+consequences contains c if {
+	input.request.access == "full_admin"
+	share = input.request.duration_hours / count(input.request.systems)
+	c = {
+		"id": "per_system", "kind": "effort", "severity": "low", "title": "hours per system",
+		"summary": sprintf("%v h per system", [share]),
+		"rule": "gatekeeper.rules.per_system.consequences",
+	}
+}
+"""
+
+
+def test_an_engine_that_answers_where_the_reference_fails_closed_is_a_finding(
+    work: Path,
+) -> None:
+    package = work / "policies" / "gatekeeper" / "rules" / "per_system"
+    package.mkdir()
+    (package / "per_system.rego").write_text(_DIVIDES_BY_ZERO)
+    result = run_cli(work, "check", "--policies", "policies", "--engine", "regorus-rvm",
+                     "--synthetic", "400", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    engines = next(s for s in doc["steps"] if s["name"] == "engines")
+    assert engines["status"] == "failed"
+    failed = {c["name"]: c for c in engines["cases"] if c["status"] == "failed"}
+    # the full-admin example names no systems: regorus divides by zero and refuses
+    example = failed["01_full_admin_software_install_acme.json"]
+    assert example["file"].endswith("examples/requests/01_full_admin_software_install_acme.json")
+    assert example["message"].startswith("regorus fails closed (")
+    assert "where regorus-rvm answers 'needs_approval'" in example["message"]
+    assert any(name.startswith("synthetic request ") and "full_admin" in name
+               for name in failed)
+    assert len(failed) <= 10 and "differences listed" in engines["summary"]
+    # the same bundle on the reference engine: nothing to compare, the step is skipped
+    plain = run_cli(work, "check", "--policies", "policies", "--format", "json")
+    steps = {s["name"]: s["status"] for s in json.loads(plain.stdout)["steps"]}
+    assert steps["engines"] == "skipped"
 
 
 def test_syntax_errors_in_two_modules_are_both_reported(work: Path) -> None:

@@ -11,12 +11,14 @@ from gatekeeper import logging_setup
 from gatekeeper.cli.common import EXIT_FINDINGS, CliError, default_policies, engine_option
 from gatekeeper.policyci.check import run_check
 from gatekeeper.policyci.check_format import RENDERERS
+from gatekeeper.policyci.engine_agreement import DEFAULT_SYNTHETIC
 
 EPILOG = """\b
 Steps: compile (every module; file:line of each error), data (YAML against its schema),
 tests (Rego test_* rules) and coverage (--min-coverage), examples (each
 examples/requests/*.json decides as its "expect" says), metadata (every public rule has
-METADATA with custom.code).
+METADATA with custom.code), engines (with --engine other than regorus: the examples and
+--synthetic requests decide as on the regorus interpreter, the reference).
 \b
 Exit codes: 0 every step passed, 1 findings (anything that failed, including a bundle that
 does not compile or validate), 2 usage error (missing folder, bad option).
@@ -35,8 +37,11 @@ does not compile or validate), 2 usage error (missing folder, bad option).
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report in --format here; stdout gets the text summary.")
 @engine_option
+@click.option("--synthetic", type=click.IntRange(0), default=DEFAULT_SYNTHETIC, metavar="N",
+              show_default=True,
+              help="Synthetic requests (from the bundle's data) the engines step compares.")
 def check(policies: Path | None, examples: Path | None, min_coverage: float | None, fmt: str,
-          output: Path | None, engine: str) -> None:
+          output: Path | None, engine: str, synthetic: int) -> None:
     """Check that a policy bundle is fit to merge; findings point at file and line."""
     logging_setup.configure_logging(level="WARNING")  # findings go to the report, not the log
     folder = policies or (Path("policies") if Path("policies").is_dir() else default_policies())
@@ -47,7 +52,7 @@ def check(policies: Path | None, examples: Path | None, min_coverage: float | No
     if examples is None:
         candidate = folder.resolve().parent / "examples" / "requests"
         examples = candidate if candidate.is_dir() else None
-    report = run_check(folder, examples, min_coverage, engine)
+    report = run_check(folder, examples, min_coverage, engine, synthetic)
     text = RENDERERS[fmt](report)
     if output is not None:
         try:

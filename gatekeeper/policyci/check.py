@@ -1,10 +1,11 @@
-"""``gatekeeper check``: is a policy bundle fit to merge? Five steps, each a list of cases.
+"""``gatekeeper check``: is a policy bundle fit to merge? Seven steps, each a list of cases.
 
 compile (every module parses and the bundle compiles), data (YAML parses and validates
 against its schema), tests (Rego ``test_*`` rules, with coverage and a threshold), examples
 (``examples/requests`` still decide as their ``expect`` says, and the same without the
-bundle views) and metadata (every public rule has a ``custom.code``; views read no input).
-A step that cannot run because an earlier one failed is skipped.
+bundle views), metadata (every public rule has a ``custom.code``; views read no input) and
+engines (an engine other than the reference answers the examples and synthetic requests as
+the reference does). A step that cannot run because an earlier one failed is skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,21 @@ from gatekeeper.engine.bundle import VIEWS_KEY, without_views
 from gatekeeper.engine.diagnostics import parse_regorus_error
 from gatekeeper.engine.expectations import mismatches
 from gatekeeper.engine.policy_tests import run_policy_tests
+from gatekeeper.policyci.engine_agreement import (
+    DEFAULT_SYNTHETIC,
+    REFERENCE,
+    Sample,
+    compare,
+    synthetic_samples,
+)
 from gatekeeper.policyci.lint import lint_bundle
 from gatekeeper.policyci.sources import item_from_document
 from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.policy_store import PolicyStore
 
 log = structlog.get_logger(__name__)
-STEPS = ("compile", "data", "tests", "coverage", "examples", "metadata")
+STEPS = ("compile", "data", "tests", "coverage", "examples", "metadata", "engines")
+SHOWN_DISAGREEMENTS = 10  # findings listed; the summary counts them all
 
 
 @dataclass
@@ -97,11 +106,13 @@ class Checker:
     """Runs the steps against one policy folder; paths in findings are shown relative."""
 
     def __init__(self, policies: Path, examples: Path | None, min_coverage: float | None,
-                 engine: str = "regorus") -> None:
+                 engine: str = "regorus", synthetic: int = DEFAULT_SYNTHETIC) -> None:
         self.policies = policies
         self.examples = examples
         self.min_coverage = min_coverage
         self.engine = engine
+        self.synthetic = synthetic
+        self._example_samples: list[Sample] = []
 
     def show(self, rel: str | None) -> str | None:
         """A bundle-relative (or absolute) path as the user would type it from here."""
@@ -126,10 +137,11 @@ class Checker:
                 step.skipped = "the bundle does not load"
             return report
         report.revision = bundle.revision
-        tests, coverage, examples, metadata = later
+        tests, coverage, examples, metadata, engines = later
         self._timed(tests, lambda: self._tests(bundle, tests, coverage, report))
         self._timed(examples, lambda: self._examples(bundle, examples))
         self._timed(metadata, lambda: self._metadata(bundle, metadata))
+        self._timed(engines, lambda: self._engines(bundle, engines))
         return report
 
     @staticmethod
@@ -228,6 +240,8 @@ class Checker:
             step.cases.append(case)
             if engine_input is not None:
                 inputs.append((path, engine_input))
+                self._example_samples.append(
+                    Sample(path.name, engine_input, self.show(str(path)) or str(path)))
         failed = len(step.failures)
         step.summary = f"{len(files) - failed} of {len(files)} example(s) hold"
         if VIEWS_KEY in bundle.data and not failed:
@@ -297,6 +311,33 @@ class Checker:
         case.seconds = time.perf_counter() - started
         return case, item.input
 
+    def _engines(self, bundle: PolicyBundle, step: Step) -> None:
+        """The examples and ``synthetic`` requests decided on the checked engine and on the
+        reference interpreter; each request they answer differently is a finding."""
+        if self.engine == REFERENCE:
+            step.skipped = step.summary = f"{REFERENCE} is the reference engine"
+            return
+        try:
+            served = create_engine(self.engine, bundle)
+        except GatekeeperError as exc:
+            step.cases.append(Case(self.engine, "failed", exc.detail))
+            step.summary = f"{self.engine} cannot serve this bundle"
+            return
+        samples = [*self._example_samples,
+                   *synthetic_samples(bundle.data, self.synthetic, datetime.now(UTC))]
+        compared, found = compare(bundle, served, samples)
+        for disagreement in found[:SHOWN_DISAGREEMENTS]:
+            sample = disagreement.sample
+            # A synthetic request has no file to point at: the message says which one it is.
+            message = disagreement.detail if sample.file else (
+                f"{sample.label}: {disagreement.detail}")
+            step.cases.append(Case(sample.label, "failed", message, sample.file,
+                                   1 if sample.file else None))
+        step.summary = (f"{self.engine} answers {compared - len(found)} of {compared} "
+                        f"request(s) as {REFERENCE} does")
+        if len(found) > SHOWN_DISAGREEMENTS:
+            step.summary += f" (first {SHOWN_DISAGREEMENTS} of {len(found)} differences listed)"
+
     def _metadata(self, bundle: PolicyBundle, step: Step) -> None:
         modules, findings = lint_bundle(bundle)
         by_file: dict[str, list[Any]] = {}
@@ -322,9 +363,9 @@ def _now(engine_input: dict[str, Any]) -> datetime:
 
 
 def run_check(policies: Path, examples: Path | None, min_coverage: float | None = None,
-              engine: str = "regorus") -> CheckReport:
+              engine: str = "regorus", synthetic: int = DEFAULT_SYNTHETIC) -> CheckReport:
     """Run every step; never raises for problems in the policy folder (they are findings)."""
-    report = Checker(policies, examples, min_coverage, engine).run()
+    report = Checker(policies, examples, min_coverage, engine, synthetic).run()
     log.info("check_finished", policies=str(policies), ok=report.ok,
              failures=len(report.failures), coverage=report.coverage)
     return report
