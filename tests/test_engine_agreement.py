@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from gatekeeper.engine import load_bundle
 from gatekeeper.policyci.engine_agreement import describe, synthetic_samples
 from tests.cli_helpers import ROOT
@@ -49,3 +51,8 @@ def test_synthetic_samples_are_valid_requests_around_today_and_repeatable() -> N
         assert "2027-02-13" <= sample.input["now"] <= "2027-05-15"
         assert sample.label.startswith("synthetic request ")
     assert list(synthetic_samples(data, 0, today)) == []
+
+
+def test_a_bundle_without_customers_has_no_synthetic_requests_and_says_why() -> None:
+    with pytest.raises(ValueError, match="no customers"):
+        list(synthetic_samples({"catalog": {}}, 10, datetime(2027, 1, 1, tzinfo=UTC)))
