@@ -92,3 +92,18 @@ def test_users_from_the_cli(sqlite_url: str, tmp_path: Path) -> None:
                        stdin=PASSWORD + "\n")
     assert code == 2 and "no user" in err
     assert run(sqlite_url, "users", "unlock", "alice@acme.example")[0] == 0
+
+
+def test_a_customer_missing_from_the_bundle_is_warned_about(sqlite_url: str) -> None:
+    code, out, err = run(sqlite_url, "tokens", "create", "--name", "typo", "--role",
+                         "customer", "--customer", "acmee")
+    assert code == 0 and out.strip().startswith("gk_")  # created all the same
+    assert "warning: customer 'acmee' is not in the policy bundle" in err
+    assert "(customers: acme, bakkerij_jansen, globex)" in err
+    code, _, err = run(sqlite_url, "tokens", "create", "--name", "fine", "--role",
+                       "customer", "--customer", "globex")
+    assert code == 0 and "warning" not in err
+    code, _, err = run(sqlite_url, "users", "create", "carol@initech.example", "--role",
+                       "customer", "--customer", "initech", "--password-stdin",
+                       stdin=f"{PASSWORD}\n")
+    assert code == 0 and "customer 'initech' is not in the policy bundle" in err

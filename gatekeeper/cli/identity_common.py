@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
-from gatekeeper.cli.common import CliError, describe_error
+import click
+
+from gatekeeper.cli.common import CliError, default_policies, describe_error
 from gatekeeper.cli.database import resolve_url
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.domain.request import format_timestamp
+from gatekeeper.engine import load_bundle
 from gatekeeper.ledger import current_revision, head_revision, open_ledger, redact_url
 from gatekeeper.ledger.identity_sql import SqlIdentityStore
 from gatekeeper.service.identity import IdentityService
@@ -33,6 +38,23 @@ def identity_service(database_url: str | None, label: str) -> Iterator[IdentityS
         raise CliError(describe_error(label, exc)) from None
     finally:
         ledger.close()
+
+
+def warn_unknown_customer(customer: str | None) -> None:
+    """Warn (stderr) when ``customer`` is not a customer of the bundle the service serves
+    (``GATEKEEPER_POLICIES``): every request by that identity would be refused. A warning,
+    not an error: the customer may be on its way into the bundle."""
+    if not customer:
+        return
+    folder = Path(os.environ.get("GATEKEEPER_POLICIES") or default_policies())
+    try:
+        known = (load_bundle(folder).data.get("customers") or {}).keys()
+    except GatekeeperError:
+        return  # a bundle that does not load is reported by serve and check, not here
+    if customer not in known:
+        shown = ", ".join(sorted(known)) or "none"
+        click.echo(f"warning: customer {customer!r} is not in the policy bundle at {folder} "
+                   f"(customers: {shown}); its requests are refused until it is", err=True)
 
 
 def when(value: datetime | None) -> str | None:

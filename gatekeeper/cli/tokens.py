@@ -10,7 +10,7 @@ import click
 
 from gatekeeper.cli.common import CliError
 from gatekeeper.cli.database import database_option
-from gatekeeper.cli.identity_common import identity_service, when
+from gatekeeper.cli.identity_common import identity_service, warn_unknown_customer, when
 from gatekeeper.domain import ROLES
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.ledger.identity_sql import TokenRecord
@@ -74,6 +74,7 @@ def create_command(name: str, role: str, customer: str | None, expires: str | No
     scope = f"{role}" + (f" of {customer}" if customer else "")
     click.echo(f"created token {name} ({scope}, prefix {issued.record.prefix}); it is shown "
                "only this once", err=True)
+    warn_unknown_customer(issued.record.customer)
 
 
 @tokens.command("list")

@@ -9,7 +9,7 @@ import click
 
 from gatekeeper.cli.common import CliError
 from gatekeeper.cli.database import database_option
-from gatekeeper.cli.identity_common import identity_service, when
+from gatekeeper.cli.identity_common import identity_service, warn_unknown_customer, when
 from gatekeeper.domain import ROLES
 from gatekeeper.ledger.identity_sql import UserRecord
 
@@ -55,6 +55,7 @@ def create_command(username: str, role: str, customer: str | None, display_name:
         user = service.create_user(username, role, password, customer, display_name)
     click.echo(f"created user {user.username} ({user.role}"
                + (f" of {user.customer})" if user.customer else ")"))
+    warn_unknown_customer(user.customer)
 
 
 @users.command("list")
