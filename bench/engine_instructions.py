@@ -70,15 +70,14 @@ def child(policies: str, example: str, engine: str, count: int) -> None:
 
 
 def _mix_documents(bundle: Any, n: int) -> list[str]:
-    """N synthetic requests as engine inputs (invalid ones, which the service rejects, left out)."""
+    """N synthetic requests as engine inputs (invalid ones, which the service rejects, left
+    out), over a fixed window so every run counts the same requests: 2026-10-01 + 90 days."""
     from datetime import UTC, datetime
 
-    from gatekeeper.policyci.sources import item_from_document
-    from gatekeeper.policyci.synthetic import generate
+    from gatekeeper.policyci.engine_agreement import synthetic_samples
 
-    now = datetime(2026, 10, 1, tzinfo=UTC)
-    items = [item_from_document(str(i), doc, now) for i, doc in enumerate(generate(bundle.data, n))]
-    return [json.dumps(item.input) for item in items if item.input is not None]
+    today = datetime(2026, 10, 31, tzinfo=UTC)  # the window starts 30 days before "today"
+    return [json.dumps(sample.input) for sample in synthetic_samples(bundle.data, n, today)]
 
 
 def instructions(policies: Path, example: Path | str, engine: str, count: int) -> int:

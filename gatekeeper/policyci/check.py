@@ -112,7 +112,10 @@ class Checker:
         self.min_coverage = min_coverage
         self.engine = engine
         self.synthetic = synthetic
+        # Left by the examples step for the engines step: the inputs the examples were
+        # decided on, and the engine that decided them.
         self._example_samples: list[Sample] = []
+        self._served: Engine | None = None
 
     def show(self, rel: str | None) -> str | None:
         """A bundle-relative (or absolute) path as the user would type it from here."""
@@ -233,25 +236,21 @@ class Checker:
             step.cases.append(Case("engine", "failed", exc.detail))
             return
         service = DecisionService(store)
+        self._served = store.current.engine
         files = sorted(self.examples.glob("*.json"))
-        inputs: list[tuple[Path, dict[str, Any]]] = []
         for path in files:
             case, engine_input = self._example(service, path)
             step.cases.append(case)
             if engine_input is not None:
-                inputs.append((path, engine_input))
-                self._example_samples.append(
-                    Sample(path.name, engine_input, self.show(str(path)) or str(path)))
+                self._example_samples.append(Sample(case.name, engine_input, case.file))
         failed = len(step.failures)
         step.summary = f"{len(files) - failed} of {len(files)} example(s) hold"
         if VIEWS_KEY in bundle.data and not failed:
-            step.cases.extend(self._without_views(store.current.engine, inputs))
+            step.cases.extend(self._without_views(self._served, self._example_samples))
             if step.failures:
                 step.summary += "; the bundle views change an answer"
 
-    def _without_views(
-        self, served: Engine, inputs: list[tuple[Path, dict[str, Any]]]
-    ) -> list[Case]:
+    def _without_views(self, served: Engine, samples: list[Sample]) -> list[Case]:
         """Each example again on the bundle without ``data.views``: views only save work,
         so the answer must not change (a view that reads input, say, would change it)."""
         try:
@@ -259,11 +258,10 @@ class Checker:
         except GatekeeperError as exc:
             return [Case("without views", "failed", exc.detail)]
         cases = []
-        for path, engine_input in inputs:
-            case = Case(f"{path.name} without views", file=self.show(str(path)) or str(path),
-                        line=1)
+        for sample in samples:
+            case = Case(f"{sample.label} without views", file=sample.file, line=1)
             try:
-                same = served.evaluate(engine_input) == bare.evaluate(engine_input)
+                same = served.evaluate(sample.input) == bare.evaluate(sample.input)
             except GatekeeperError as exc:
                 same, case.message = False, exc.detail
             if not same:
@@ -318,7 +316,7 @@ class Checker:
             step.skipped = step.summary = f"{REFERENCE} is the reference engine"
             return
         try:
-            served = create_engine(self.engine, bundle)
+            served = self._served or create_engine(self.engine, bundle)
         except GatekeeperError as exc:
             step.cases.append(Case(self.engine, "failed", exc.detail))
             step.summary = f"{self.engine} cannot serve this bundle"
