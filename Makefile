@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-impact bench-instructions bench-request-instructions clean
+.PHONY: run test lint bench bench-impact bench-instructions bench-request-instructions bench-rego-costs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,3 +40,7 @@ bench-instructions: $(STAMP)
 # The same for a whole POST /v1/decisions in one process (WSGI, auth, validation, engine, JSON).
 bench-request-instructions: $(STAMP)
 	$(BIN)/python bench/request_instructions.py
+
+# What single Rego constructs cost on both regorus engines (docs/policy-contract.md).
+bench-rego-costs: $(STAMP)
+	$(BIN)/python bench/rego_costs.py

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -82,17 +80,11 @@ def _mix_documents(bundle: Any, n: int) -> list[str]:
 
 def instructions(policies: Path, example: Path | str, engine: str, count: int) -> int:
     """Instructions valgrind counted for a child run (the hash seed fixed for repeatability)."""
+    from under_valgrind import instructions_of
+
     env = dict(os.environ, PYTHONHASHSEED="0")
-    result = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-         __file__, "--child", str(policies), str(example), engine, str(count)],
-        capture_output=True, text=True, env=env,
-    )
-    found = re.search(r"Collected : (\d+)", result.stderr)
-    if result.returncode != 0 or not found:
-        tail = "\n".join(result.stderr.strip().splitlines()[-5:])
-        raise SystemExit(f"valgrind run failed for {Path(example).name} on {engine}:\n{tail}")
-    return int(found.group(1))
+    return instructions_of([__file__, "--child", str(policies), str(example), engine, str(count)],
+                           f"{Path(example).name} on {engine}", env)
 
 
 def mix_row(policies: Path, n: int) -> None:

@@ -21,7 +21,6 @@ import argparse
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -69,15 +68,9 @@ def child(root: str, count: int) -> None:
 
 def collected(root: Path, env: dict[str, str], count: int) -> int:
     """Instructions valgrind counts for a child that posts ``count`` requests."""
-    out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-         __file__, "--child", str(root), str(count)],
-        capture_output=True, text=True, env=env,
-    )
-    found = re.search(r"Collected : (\d+)", out.stderr)
-    if out.returncode != 0 or not found:
-        raise SystemExit(f"valgrind run failed:\n{out.stderr[-2000:]}")
-    return int(found.group(1))
+    from under_valgrind import instructions_of
+
+    return instructions_of([__file__, "--child", str(root), str(count)], "the request", env)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""What the valgrind benchmarks' child processes share: keeping regopy out of the process.
+"""What the valgrind benchmarks share: counting a child's instructions, keeping regopy out.
 
 regopy's allocator (snmalloc) aborts under valgrind, and importing gatekeeper.engine imports
 it; the stand-in modules make that import succeed and every regopy name a plain class, so
@@ -7,6 +7,8 @@ only the regorus engines are counted.
 
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
 import types
 
@@ -23,3 +25,17 @@ def keep_regopy_out() -> None:
     for name in REGOPY_MODULES:
         sys.modules[name] = _Absent(name)
         sys.modules[name].__path__ = []  # type: ignore[attr-defined]
+
+
+def instructions_of(argv: list[str], what: str, env: dict[str, str] | None = None) -> int:
+    """Instructions valgrind's callgrind counts for ``python argv...``; exits naming ``what``
+    (and the end of valgrind's output) when the run fails."""
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, *argv],
+        capture_output=True, text=True, env=env,
+    )
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if result.returncode != 0 or not found:
+        tail = "\n".join(result.stderr.strip().splitlines()[-5:])
+        raise SystemExit(f"valgrind run failed for {what}:\n{tail}")
+    return int(found.group(1))
