@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("customer", "engineer", "approver", "admin", "ci")
-# Who may act through every door (API and web alike), so the doors never disagree.
-SUBMITTER_ROLES = ("customer", "engineer", "admin")  # submit, accept, choose, withdraw
-DECIDER_ROLES = ("approver", "admin")  # approve, reject
-REVOKER_ROLES = ("customer", "engineer", "admin")  # revoke (a customer gives access back)
+from gatekeeper.domain.roles import DECIDERS as DECIDER_ROLES
+from gatekeeper.domain.roles import ENGINEER, ROLES
+from gatekeeper.domain.roles import REVOKERS as REVOKER_ROLES
+from gatekeeper.domain.roles import SUBMITTERS as SUBMITTER_ROLES
+
+__all__ = ["ANONYMOUS_ENGINEER", "DECIDER_ROLES", "REVOKER_ROLES", "ROLES", "SUBMITTER_ROLES",
+           "Principal"]
 
 
 @dataclass(frozen=True)
@@ -25,4 +27,4 @@ class Principal:
         return {"subject": self.subject, "role": self.role, "organisation": self.organisation}
 
 
-ANONYMOUS_ENGINEER = Principal(subject="local-engineer", role="engineer", name="Local engineer")
+ANONYMOUS_ENGINEER = Principal(subject="local-engineer", role=ENGINEER, name="Local engineer")
