@@ -11,7 +11,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from gatekeeper.domain import ConflictError, NotFoundError, UnavailableError, ValidationError
+from gatekeeper.domain import (
+    AccessRequest,
+    ConflictError,
+    Decision,
+    Grant,
+    NotFoundError,
+    PolicyRef,
+    UnavailableError,
+    ValidationError,
+)
 from gatekeeper.ledger import (
     Change,
     Database,
@@ -31,6 +40,10 @@ from gatekeeper.ledger import (
 from gatekeeper.ledger.models import Base
 
 T0 = datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC)
+REQUEST = AccessRequest(customer="acme", environment="production", access="full_admin",
+                        purpose="software_install", need="install ✓", justification="ERP",
+                        duration_hours=8.0)
+DECISION = Decision("d-1", "allow_with_consequences", "Costs downtime", PolicyRef("rev", "test"))
 
 
 def make_record(
@@ -44,9 +57,9 @@ def make_record(
     fields: dict[str, object] = dict(
         id=str(uuid.uuid4()), customer=customer, environment="production",
         requester_subject=requester, requester_organisation=customer, state=state,
-        request={"access": "full_admin", "need": "install ✓"}, decision={"outcome": "x"},
+        request=REQUEST, decision=DECISION,
         policy_revision="rev", outcome="allow_with_consequences", created_at=at,
-        updated_at=at, grant={"duration_hours": 8.0, "systems": []}, events=events,
+        updated_at=at, grant=Grant(8.0), events=events,
     )
     fields.update(kw)
     return RequestRecord(**fields)  # type: ignore[arg-type]
@@ -75,7 +88,8 @@ def test_create_then_get_round_trips_everything(ledger: SqlLedger) -> None:
     created = ledger.create(NewRequest(record))
     got = ledger.get(record.id)
     assert created == got
-    assert got.request == {"access": "full_admin", "need": "install ✓"}
+    assert got.request == REQUEST and got.request.need == "install ✓"
+    assert got.decision == DECISION
     assert got.created_at == T0 and got.created_at.tzinfo is not None
     assert got.grant_ends_at == T0 + timedelta(hours=8)
     assert [(e.seq, e.action, e.from_state, e.to_state) for e in got.events] == [
@@ -154,12 +168,12 @@ def test_transition_applies_the_step_and_appends_one_event(ledger: SqlLedger) ->
     def step(current: RequestRecord) -> Change:
         assert current.state == "awaiting_acceptance"
         event = Event("alice", at, current.state, "granted", "accept", "fine", {"c": [1]})
-        return Change("granted", event, grant={"duration_hours": 4.0, "systems": ["a"]},
+        return Change("granted", event, grant=Grant(4.0, ("a",)),
                       grant_starts_at=at, grant_ends_at=at + timedelta(hours=4))
 
     after = ledger.transition(record.id, step)
     assert after.state == "granted" and after.version == 2
-    assert after.grant == {"duration_hours": 4.0, "systems": ["a"]}
+    assert after.grant.to_dict() == {"duration_hours": 4.0, "systems": ["a"]}
     assert after.grant_ends_at == at + timedelta(hours=4)
     assert after.updated_at == at
     assert after.events[-1] == Event("alice", at, "awaiting_acceptance", "granted", "accept",
@@ -183,7 +197,7 @@ def test_a_transition_may_create_a_linked_follow_up(ledger: SqlLedger) -> None:
 
     def step(current: RequestRecord) -> Change:
         event = Event("alice", T0, current.state, "fulfilled_by_alternative", "choose")
-        return Change("fulfilled_by_alternative", event, follow_up=NewRequest(child))
+        return Change("fulfilled_by_alternative", event, follow_up=child)
 
     after = ledger.transition(parent.id, step)
     assert after.follow_up_ids == (child.id,)

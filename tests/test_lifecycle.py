@@ -14,8 +14,8 @@ from gatekeeper.domain import (
     Principal,
     ValidationError,
 )
+from gatekeeper.domain.lifecycle import TRANSITIONS
 from gatekeeper.ledger import SqlLedger
-from gatekeeper.service.lifecycle import TRANSITIONS
 from gatekeeper.service.requests import RequestService
 from tests.ledger_fixtures import (
     APPROVER,
@@ -60,7 +60,7 @@ def test_the_outcome_sets_the_first_state(service: RequestService, access: str,
     record = service.get(result.request_id, ENGINEER)
     assert record.requester_subject == REQUESTER.subject
     assert record.policy_revision == "rev-1"
-    assert record.decision["decision_id"]
+    assert record.decision.decision_id
 
 
 def test_decisions_carry_the_request_id(ledger: SqlLedger) -> None:
@@ -125,22 +125,23 @@ def test_choosing_an_alternative_links_a_follow_up(service: RequestService) -> N
                                            "follow_up_id": follow.id}
     assert follow.parent_id == rid and follow.alternative_id == "software_portal"
     assert follow.state == "granted"  # the policy says it needs no approval
-    assert follow.approvals_needed == 0 and follow.decision["outcome"] == "allow"
-    assert follow.request["access"] == "none"
-    assert follow.decision["alternative"]["id"] == "software_portal"
+    assert follow.approvals_needed == 0 and follow.decision.outcome == "allow"
+    assert follow.request.access == "none"
+    assert follow.decision.chosen_alternative.id == "software_portal"
     staffed = submit(service)
     _, follow2 = service.choose(staffed, REQUESTER, {"alternative": "msp_standard_change"})
     assert follow2.state == "granted"  # MSP work as a standard change: no approval either
-    assert follow2.request["start"] == "2026-11-23T18:00:00Z"  # 8 h lead time
+    assert follow2.request.to_dict()["start"] == "2026-11-23T18:00:00Z"  # 8 h lead time
 
 
 def test_a_follow_up_waits_for_the_approval_the_policy_names(service: RequestService) -> None:
     rid = submit(service)
     _, follow = service.choose(rid, REQUESTER, {"alternative": "scoped_admin_named_servers"})
     assert follow.state == "awaiting_approval" and follow.approvals_needed == 1
-    assert follow.request["access"] == "scoped_admin"
-    assert follow.decision["outcome"] == "needs_approval"
-    assert follow.decision["approval"] == {"required": True, "roles": ["approver"], "count": 1}
+    assert follow.request.access == "scoped_admin"
+    assert follow.decision.outcome == "needs_approval"
+    assert follow.decision.approval.to_dict() == {"required": True, "roles": ["approver"],
+                                                  "count": 1}
     with pytest.raises(ForbiddenError):  # the policy named approvers, not engineers
         service.approve(follow.id, ENGINEER, {})
     assert service.approve(follow.id, APPROVER, {}).state == "granted"
@@ -151,7 +152,8 @@ def test_a_follow_up_without_an_approval_from_the_policy_fails_safe(
     rid = submit(service)
     _, follow = service.choose(rid, REQUESTER, {"alternative": "legacy_alternative"})
     assert follow.state == "awaiting_approval" and follow.approvals_needed == 1
-    assert follow.decision["approval"] == {"required": True, "roles": ["approver"], "count": 1}
+    assert follow.decision.approval.to_dict() == {"required": True, "roles": ["approver"],
+                                                  "count": 1}
     assert service.approve(follow.id, APPROVER, {}).state == "granted"
 
 
@@ -192,7 +194,7 @@ def test_an_approver_may_narrow_but_never_widen(service: RequestService) -> None
     assert "db-01" in caught.value.errors[0].problem
     service.approve(rid, APPROVER, {"duration_hours": 4, "systems": ["app-01"]})
     done = service.approve(rid, APPROVER_2, {"duration_hours": 2})
-    assert done.grant == {"duration_hours": 2.0, "systems": ["app-01"]}
+    assert done.grant.to_dict() == {"duration_hours": 2.0, "systems": ["app-01"]}
     assert done.grant_ends_at == NOW + timedelta(hours=2)
 
 

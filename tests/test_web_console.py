@@ -57,7 +57,7 @@ def test_approving_may_narrow_duration_and_systems(browser: Browser) -> None:
     page = text(browser.get(response.headers["Location"]))
     assert "Approved. Access is granted." in page and "Granted" in page
     record = services(browser.app).requests.get(request_id, ANN)
-    assert record.grant == {"duration_hours": 4.0, "systems": ["app-01", "app-02"]}
+    assert record.grant.to_dict() == {"duration_hours": 4.0, "systems": ["app-01", "app-02"]}
     assert "Narrowed: duration 4 hours; systems app-01, app-02." in page
     customer_view = text(browser.as_(ALICE).get(f"/requests/{request_id}"))
     assert "Access granted" in customer_view

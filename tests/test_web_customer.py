@@ -85,7 +85,8 @@ def test_systems_of_another_environment_are_refused(browser: Browser) -> None:
 def test_start_is_read_in_the_customers_timezone(browser: Browser) -> None:
     request_id = submit(browser, ALICE, "full_admin_software_install", start="2026-12-02T10:00")
     record = services(browser.app).requests.get(request_id, ALICE)
-    assert record.request["start"] == "2026-12-02T09:00:00Z"  # Amsterdam is UTC+1 in December
+    # Amsterdam is UTC+1 in December
+    assert record.request.to_dict()["start"] == "2026-12-02T09:00:00Z"
     assert "Wed 02 Dec 2026, 10:00 (CET, Europe/Amsterdam)" in text(
         browser.get(f"/requests/{request_id}"))
 

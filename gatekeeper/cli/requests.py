@@ -59,13 +59,13 @@ def render_request(record: RequestRecord) -> str:
         f"  requested by {record.requester_subject}"
         + (f" ({record.requester_organisation})" if record.requester_organisation else "")
         + f" at {_short(body['created_at'])}",
-        f"  need: {record.request.get('need', '')}",
-        f"  decision: {record.outcome}: {record.decision.get('summary', '')}",
+        f"  need: {record.request.need}",
+        f"  decision: {record.outcome}: {record.decision.summary}",
     ]
-    for c in record.decision.get("consequences", []):
-        lines.append(f"    consequence {c.get('id')}: {c.get('summary')}")
-    for a in record.decision.get("alternatives", []):
-        lines.append(f"    alternative {a.get('id')}: {a.get('title')}")
+    for c in record.decision.consequences:
+        lines.append(f"    consequence {c.id}: {c.summary}")
+    for a in record.decision.alternatives:
+        lines.append(f"    alternative {a.id}: {a.title}")
     if record.approvals_needed:
         given = ", ".join(body["approvals"]["given"]) or "none yet"
         lines.append(f"  approvals: {record.approvals_needed} needed; given: {given}")
@@ -118,8 +118,8 @@ def list_command(as_json: bool, database_url: str | None, states: tuple[str, ...
         click.echo("no requests")
     for r in page.items:
         click.echo(f"{r.id}  {_short(r.created_at.isoformat())}  {r.state:<24} "
-                   f"{r.customer}/{r.environment}  {r.request.get('access')}"
-                   f"/{r.request.get('purpose')}  {r.requester_subject}")
+                   f"{r.customer}/{r.environment}  {r.request.access}"
+                   f"/{r.request.purpose}  {r.requester_subject}")
     if page.next_cursor:
         click.echo(f"more: --cursor {page.next_cursor}")
 

@@ -31,6 +31,8 @@ from gatekeeper.domain.errors import (
     ValidationError,
 )
 from gatekeeper.domain.identity import ROLES, Principal
+from gatekeeper.domain.lifecycle import Change, Event, Grant
+from gatekeeper.domain.record import RequestRecord
 from gatekeeper.domain.request import URGENCIES, AccessRequest
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Approval",
     "AuthenticationError",
     "BundleError",
+    "Change",
     "Condition",
     "ConfigurationError",
     "ConflictError",
@@ -49,15 +52,18 @@ __all__ = [
     "Decision",
     "EngineError",
     "Escalation",
+    "Event",
     "FieldError",
     "ForbiddenError",
     "GatekeeperError",
+    "Grant",
     "MalformedBodyError",
     "NotFoundError",
     "PolicyError",
     "PolicyRef",
     "Principal",
     "Reason",
+    "RequestRecord",
     "TooManyAttemptsError",
     "UnavailableError",
     "ValidationError",

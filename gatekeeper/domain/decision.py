@@ -7,7 +7,7 @@ checks the shape so that a policy bug fails closed instead of reaching a request
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
 from gatekeeper.domain.errors import PolicyError
@@ -194,10 +194,26 @@ class Decision:
     approval: Approval = Approval()
     escalations: tuple[Escalation, ...] = ()
     reasons: tuple[Reason, ...] = ()
+    # A follow-up request's decision records the alternative chosen on its parent.
+    chosen_alternative: Alternative | None = None
+    parent_decision_id: str | None = None
 
     @classmethod
     def from_policy(cls, raw: Any, decision_id: str, policy: PolicyRef) -> Decision:
         """Check and wrap what ``data.gatekeeper.decision`` returned; PolicyError if malformed."""
+        decision = cls._parse(raw, decision_id, policy)
+        # Principle 1: no flat denials. A policy that forgets this fails closed.
+        names_contact = any(c.kind == "contact" for c in decision.consequences)
+        if decision.outcome != "allow" and not (
+            decision.alternatives or decision.escalations or names_contact
+        ):
+            raise PolicyError(f"outcome {decision.outcome} offers no alternative and names "
+                              "no contact")
+        return decision
+
+    @classmethod
+    def _parse(cls, raw: Any, decision_id: str, policy: PolicyRef) -> Decision:
+        """The decision's shape checked and typed; PolicyError naming what is malformed."""
         if not isinstance(raw, Mapping):
             raise PolicyError("data.gatekeeper.decision is undefined or not an object")
         outcome = raw.get("outcome")
@@ -248,23 +264,27 @@ class Decision:
             escalations=escalations,
             reasons=tuple(reasons),
         )
-        # Principle 1: no flat denials. A policy that forgets this fails closed.
-        names_contact = any(c.kind == "contact" for c in decision.consequences)
-        if outcome != "allow" and not (
-            decision.alternatives or decision.escalations or names_contact
-        ):
-            raise PolicyError(f"outcome {outcome} offers no alternative and names no contact")
         return decision
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Decision:
-        """Rebuild a stored decision (for the ledger and replays)."""
+        """Rebuild a recorded decision (ledger, replays): its shape is checked, not principle 1,
+        which the policy's answer met when it was made (a follow-up records a choice)."""
         policy = raw.get("policy") or {}
-        return cls.from_policy(
+        decision = cls._parse(
             raw,
             decision_id=str(raw.get("decision_id", "")),
             policy=PolicyRef(str(policy.get("revision", "")), str(policy.get("engine", ""))),
         )
+        chosen = raw.get("alternative")
+        parent = raw.get("parent_decision_id")
+        if chosen is None and parent is None:
+            return decision
+        alternative = Alternative._parse(chosen) if chosen is not None else None
+        if chosen is not None and alternative is None:
+            raise PolicyError(Alternative._problem(chosen, "alternative"))
+        return replace(decision, chosen_alternative=alternative,
+                       parent_decision_id=str(parent) if parent is not None else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -278,4 +298,8 @@ class Decision:
             "escalations": [e.to_dict() for e in self.escalations],
             "reasons": [r.to_dict() for r in self.reasons],
             "policy": self.policy.to_dict(),
+            **({"alternative": self.chosen_alternative.to_dict()}
+               if self.chosen_alternative is not None else {}),
+            **({"parent_decision_id": self.parent_decision_id}
+               if self.parent_decision_id is not None else {}),
         }

@@ -143,6 +143,24 @@ class AccessRequest:
             ticket=ticket,
         )
 
+    @classmethod
+    def from_stored(cls, raw: Mapping[str, Any]) -> AccessRequest:
+        """Rebuild a recorded request (checked when it was submitted, so trusted as stored)."""
+        start = raw.get("start")
+        return cls(
+            customer=str(raw.get("customer", "")),
+            environment=str(raw.get("environment", "")),
+            access=str(raw.get("access", "")),
+            purpose=str(raw.get("purpose", "")),
+            need=str(raw.get("need", "")),
+            justification=str(raw.get("justification", "")),
+            duration_hours=float(raw.get("duration_hours") or 0),
+            systems=tuple(str(s) for s in raw.get("systems") or ()),
+            start=parse_timestamp(str(start)) if start else None,
+            urgency=str(raw.get("urgency") or "normal"),
+            ticket=raw.get("ticket") or None,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The request as JSON, as the requester sent it (start may be null)."""
         return {

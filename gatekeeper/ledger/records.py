@@ -1,52 +1,17 @@
-"""Plain values the ledger stores and returns, and the ``Ledger`` protocol backends implement."""
+"""What the ledger stores beside the domain's request records, and the ``Ledger`` protocol."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from gatekeeper.domain.lifecycle import Change, Event
+from gatekeeper.domain.record import RequestRecord
 
-@dataclass(frozen=True)
-class Event:
-    """One audited step of a request: who moved it from which state to which, when and why."""
-
-    actor: str
-    at: datetime
-    from_state: str | None
-    to_state: str
-    action: str
-    reason: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-    seq: int = 0
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """An access request as recorded, with its decision, grant window and history."""
-
-    id: str
-    customer: str
-    environment: str
-    requester_subject: str
-    requester_organisation: str | None
-    state: str
-    request: Mapping[str, Any]
-    decision: Mapping[str, Any]
-    policy_revision: str
-    outcome: str
-    created_at: datetime
-    updated_at: datetime
-    approvals_needed: int = 0
-    parent_id: str | None = None
-    alternative_id: str | None = None
-    grant: Mapping[str, Any] = field(default_factory=dict)
-    grant_starts_at: datetime | None = None
-    grant_ends_at: datetime | None = None
-    version: int = 1
-    events: tuple[Event, ...] = ()
-    follow_up_ids: tuple[str, ...] = ()
+__all__ = ["Change", "Event", "IdempotencyConflict", "Ledger", "NewRequest", "Page",
+           "RequestQuery", "RequestRecord", "Step", "StoredResponse"]
 
 
 @dataclass(frozen=True)
@@ -59,18 +24,6 @@ class StoredResponse:
     request_id: str
     status: int
     body: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one transition does: the new state, its audit event, and optional side effects."""
-
-    to_state: str
-    event: Event
-    grant: Mapping[str, Any] | None = None
-    grant_starts_at: datetime | None = None
-    grant_ends_at: datetime | None = None
-    follow_up: NewRequest | None = None
 
 
 @dataclass(frozen=True)

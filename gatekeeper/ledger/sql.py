@@ -12,7 +12,15 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gatekeeper.domain import ConflictError, FieldError, NotFoundError, ValidationError
+from gatekeeper.domain import (
+    AccessRequest,
+    ConflictError,
+    Decision,
+    FieldError,
+    NotFoundError,
+    ValidationError,
+)
+from gatekeeper.domain.lifecycle import GRANTED, Grant
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.ledger.database import Database
 from gatekeeper.ledger.models import AccessRequestRow, EventRow, IdempotencyKeyRow
@@ -65,14 +73,14 @@ def _request_row(record: RequestRecord) -> AccessRequestRow:
         requester_subject=record.requester_subject,
         requester_organisation=record.requester_organisation,
         state=record.state,
-        request_json=dict(record.request),
-        decision_json=dict(record.decision),
+        request_json=record.request.to_dict(),
+        decision_json=record.decision.to_dict(),
         policy_revision=record.policy_revision,
         outcome=record.outcome,
         parent_id=record.parent_id,
         alternative_id=record.alternative_id,
         approvals_needed=record.approvals_needed,
-        grant_json=dict(record.grant),
+        grant_json=record.grant.to_dict(),
         grant_starts_at=record.grant_starts_at,
         grant_ends_at=record.grant_ends_at,
         created_at=record.created_at,
@@ -91,8 +99,8 @@ def _record(
         requester_subject=row.requester_subject,
         requester_organisation=row.requester_organisation,
         state=row.state,
-        request=row.request_json,
-        decision=row.decision_json,
+        request=AccessRequest.from_stored(row.request_json),
+        decision=Decision.from_dict(row.decision_json),
         policy_revision=row.policy_revision,
         outcome=row.outcome,
         created_at=row.created_at,
@@ -100,7 +108,7 @@ def _record(
         approvals_needed=row.approvals_needed,
         parent_id=row.parent_id,
         alternative_id=row.alternative_id,
-        grant=row.grant_json or {},
+        grant=Grant.from_dict(row.grant_json),
         grant_starts_at=row.grant_starts_at,
         grant_ends_at=row.grant_ends_at,
         version=row.version,
@@ -241,7 +249,7 @@ class SqlLedger:
                 "updated_at": change.event.at,
             }
             if change.grant is not None:
-                values["grant_json"] = dict(change.grant)
+                values["grant_json"] = change.grant.to_dict()
             if change.grant_starts_at is not None:
                 values["grant_starts_at"] = change.grant_starts_at
             if change.grant_ends_at is not None:
@@ -261,7 +269,7 @@ class SqlLedger:
             last = max((e.seq for e in current.events), default=0)
             session.add(_event_row(request_id, last + 1, change.event))
             if change.follow_up is not None:
-                self._add(session, change.follow_up.record)
+                self._add(session, change.follow_up)
             session.flush()
             session.expire_all()
             return self._load(session, request_id)
@@ -270,7 +278,7 @@ class SqlLedger:
         t = AccessRequestRow
         stmt = (
             select(t.id)
-            .where(t.state == "granted", t.grant_ends_at <= now)
+            .where(t.state == GRANTED, t.grant_ends_at <= now)
             .order_by(t.grant_ends_at)
             .limit(limit)
         )

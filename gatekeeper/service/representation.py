@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gatekeeper.ledger import Event, RequestRecord
-from gatekeeper.service.lifecycle import allowed_actions, approvers
+from gatekeeper.domain import Event, RequestRecord
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -35,20 +34,20 @@ def request_to_dict(record: RequestRecord, detail: bool = True) -> dict[str, Any
         "state": record.state,
         "customer": record.customer,
         "environment": record.environment,
-        "access": record.request.get("access"),
-        "purpose": record.request.get("purpose"),
+        "access": record.request.access,
+        "purpose": record.request.purpose,
         "requester": {
             "subject": record.requester_subject,
             "organisation": record.requester_organisation,
         },
         "outcome": record.outcome,
-        "summary": record.decision.get("summary"),
+        "summary": record.decision.summary,
         "policy_revision": record.policy_revision,
         "parent_id": record.parent_id,
         "alternative_id": record.alternative_id,
         "grant": {
-            "duration_hours": record.grant.get("duration_hours"),
-            "systems": list(record.grant.get("systems") or []),
+            "duration_hours": record.grant.duration_hours,
+            "systems": list(record.grant.systems),
             "starts_at": _ts(record.grant_starts_at),
             "ends_at": _ts(record.grant_ends_at),
         },
@@ -58,10 +57,10 @@ def request_to_dict(record: RequestRecord, detail: bool = True) -> dict[str, Any
     }
     if detail:
         out.update(
-            request=dict(record.request),
-            decision=dict(record.decision),
-            approvals={"needed": record.approvals_needed, "given": approvers(record)},
-            actions=allowed_actions(record.state),
+            request=record.request.to_dict(),
+            decision=record.decision.to_dict(),
+            approvals={"needed": record.approvals_needed, "given": record.approvers},
+            actions=record.allowed_actions,
             follow_up_ids=list(record.follow_up_ids),
             history=[event_to_dict(e) for e in record.events],
         )

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,21 +20,29 @@ from gatekeeper.domain import (
     FieldError,
     NotFoundError,
     Principal,
+    RequestRecord,
     ValidationError,
 )
+from gatekeeper.domain.commands import (
+    Accept,
+    Approve,
+    Choose,
+    Command,
+    Reject,
+    Revoke,
+    Withdraw,
+)
+from gatekeeper.domain.lifecycle import EXPIRED, GRANTED, STATES, SYSTEM_ACTOR, Change
 from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.domain.roles import is_customer_role
 from gatekeeper.ledger import (
-    Change,
-    Event,
     IdempotencyConflict,
     Ledger,
     NewRequest,
     Page,
     RequestQuery,
-    RequestRecord,
     StoredResponse,
 )
-from gatekeeper.service import lifecycle as lc
 from gatekeeper.service.decisions import Clock, utc_now
 from gatekeeper.service.representation import request_to_dict
 
@@ -69,12 +77,12 @@ def body_hash(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _visible(record: RequestRecord, principal: Principal) -> bool:
-    return principal.role != "customer" or record.customer == principal.organisation
-
-
 class RequestService:
-    """Records requests with their decisions and moves them through the lifecycle."""
+    """Records requests with their decisions and moves them through the lifecycle.
+
+    The request record decides whether a transition fits and who may make it; this service
+    adds what the domain cannot: the engine, locking, idempotency and logging.
+    """
 
     def __init__(self, decisions: Decider, ledger: Ledger, clock: Clock = utc_now) -> None:
         self.decisions = decisions
@@ -99,7 +107,7 @@ class RequestService:
         request_id = str(uuid.uuid4())
         now = now or self.clock()
         request, decision = self.decisions.decide(body, principal, now=now, request_id=request_id)
-        record = self._new_record(request_id, request, decision, principal, now)
+        record = RequestRecord.submitted(request_id, request, decision, principal, now)
         response = request_to_dict(record)
         stored = None
         if idempotency_key is not None:
@@ -124,46 +132,16 @@ class RequestService:
         log.info("request_replayed", request_id=stored.request_id, idempotency_key=stored.key)
         return Submission(stored.status, stored.body, stored.request_id, replayed=True)
 
-    def _new_record(
-        self, request_id: str, request: AccessRequest, decision: Decision,
-        principal: Principal, now: datetime,
-    ) -> RequestRecord:
-        state = lc.STATE_BY_OUTCOME[decision.outcome]
-        needed = 0
-        if decision.outcome == "needs_approval" or decision.approval.required:
-            needed = max(1, decision.approval.count)
-        body = request.to_dict()
-        grant = {"duration_hours": request.duration_hours, "systems": list(request.systems)}
-        starts = ends = None
-        if state == lc.GRANTED:
-            starts, ends = lc.grant_window(now, body.get("start"), request.duration_hours)
-        events = (
-            Event(principal.subject, now, None, lc.SUBMITTED, "submit", None,
-                  {"ticket": request.ticket} if request.ticket else {}, seq=1),
-            Event(lc.SYSTEM_ACTOR, now, lc.SUBMITTED, state, "decide", None,
-                  {"outcome": decision.outcome, "decision_id": decision.decision_id,
-                   "policy_revision": decision.policy.revision,
-                   "engine": decision.policy.engine}, seq=2),
-        )
-        return RequestRecord(
-            id=request_id, customer=request.customer, environment=request.environment,
-            requester_subject=principal.subject, requester_organisation=principal.organisation,
-            state=state, request=body, decision=decision.to_dict(),
-            policy_revision=decision.policy.revision, outcome=decision.outcome,
-            created_at=now, updated_at=now, approvals_needed=needed, grant=grant,
-            grant_starts_at=starts, grant_ends_at=ends, events=events,
-        )
-
     # -- reading -------------------------------------------------------------------------
 
     def get(self, request_id: str, principal: Principal, now: datetime | None = None
             ) -> RequestRecord:
         """One request with its history; a grant past its end is expired first."""
         record = self.ledger.get(request_id)
-        if not _visible(record, principal):
+        if not record.visible_to(principal):
             raise NotFoundError(f"no access request {request_id!r}")
         now = now or self.clock()
-        if record.state == lc.GRANTED and record.grant_ends_at and record.grant_ends_at <= now:
+        if record.state == GRANTED and record.grant_ends_at and record.grant_ends_at <= now:
             self._expire(request_id, now)
             record = self.ledger.get(request_id)
         return record
@@ -173,7 +151,7 @@ class RequestService:
         """Requests matching filters, newest first, a page at a time."""
         self.expire_due(now)
         query = parse_query(params)
-        if principal.role == "customer":
+        if is_customer_role(principal.role):
             if query.customer not in (None, principal.organisation):
                 return Page(items=(), next_cursor=None)
             query = replace(query, customer=principal.organisation)
@@ -181,68 +159,37 @@ class RequestService:
 
     # -- transitions ---------------------------------------------------------------------
 
-    def _transition(
-        self, request_id: str, principal: Principal, action: str,
-        decide: Callable[[RequestRecord], Change],
-    ) -> RequestRecord:
-        before: list[str] = []
+    def execute(self, request_id: str, principal: Principal, command: Command,
+                now: datetime | None = None) -> tuple[RequestRecord, Change]:
+        """Apply a typed command under the request's lock; returns the record and the change."""
+        at = now or self.clock()
+        seen: list[tuple[str, Change]] = []
 
         def step(record: RequestRecord) -> Change:
-            if not _visible(record, principal):
+            if not record.visible_to(principal):
                 raise NotFoundError(f"no access request {request_id!r}")
-            before.append(record.state)
-            return decide(record)
+            change = record.handle(command, principal, at)
+            seen.append((record.state, change))
+            return change
 
         record = self.ledger.transition(request_id, step)
-        last = record.events[-1]
-        log.info("request_transitioned", request_id=request_id, action=action,
-                 from_state=before[0] if before else None, to_state=record.state,
-                 actor=principal.subject, reason=last.reason, details=dict(last.details))
-        return record
+        before, change = seen[-1]
+        log.info("request_transitioned", request_id=request_id, action=command.action,
+                 from_state=before, to_state=record.state, actor=principal.subject,
+                 reason=change.event.reason, details=dict(change.event.details))
+        return record, change
 
     def accept(self, request_id: str, principal: Principal, body: Any,
                now: datetime | None = None) -> RequestRecord:
         """The requester accepts the consequences, naming each one."""
-        args = lc.fields(body, {"consequences": list, "reason": str})
-        if args["consequences"] is None:
-            raise ValidationError([FieldError("consequences", "is required")])
-        accepted = lc.string_list(args["consequences"], "consequences")
-        at = now or self.clock()
-
-        def decide(record: RequestRecord) -> Change:
-            lc.require_action(record, "accept")
-            lc.require_requester(record, principal, "accept")
-            ids = lc.check_consequences(record, accepted)
-            to = lc.AWAITING_APPROVAL if record.approvals_needed > 0 else lc.GRANTED
-            extra = lc.granted(record, at, record.grant) if to == lc.GRANTED else {}
-            event = Event(principal.subject, at, record.state, to, "accept", args["reason"],
-                          {"consequences": ids})
-            return Change(to, event, **extra)
-
-        return self._transition(request_id, principal, "accept", decide)
+        return self.execute(request_id, principal, Accept.from_body(body), now)[0]
 
     def choose(self, request_id: str, principal: Principal, body: Any,
                now: datetime | None = None) -> tuple[RequestRecord, RequestRecord]:
         """The requester takes an alternative; returns the request and its linked follow-up."""
-        args = lc.fields(body, {"alternative": str, "reason": str})
-        if not args["alternative"]:
-            raise ValidationError([FieldError("alternative", "is required")])
-        at = now or self.clock()
-        created: list[str] = []
-
-        def decide(record: RequestRecord) -> Change:
-            lc.require_action(record, "choose")
-            lc.require_requester(record, principal, "choose an alternative")
-            alternative = lc.find_alternative(record, args["alternative"])
-            linked = lc.follow_up(record, alternative, principal, at)
-            created.append(linked.id)
-            event = Event(principal.subject, at, record.state, lc.FULFILLED_BY_ALTERNATIVE,
-                          "choose", args["reason"],
-                          {"alternative_id": alternative["id"], "follow_up_id": linked.id})
-            return Change(lc.FULFILLED_BY_ALTERNATIVE, event, follow_up=NewRequest(linked))
-
-        record = self._transition(request_id, principal, "choose", decide)
-        follow = self.ledger.get(created[-1])
+        record, change = self.execute(request_id, principal, Choose.from_body(body), now)
+        assert change.follow_up is not None  # a choice always links a follow-up
+        follow = self.ledger.get(change.follow_up.id)
         log.info("follow_up_created", request_id=follow.id, parent_id=record.id,
                  alternative_id=follow.alternative_id, state=follow.state)
         return record, follow
@@ -250,88 +197,32 @@ class RequestService:
     def approve(self, request_id: str, principal: Principal, body: Any,
                 now: datetime | None = None) -> RequestRecord:
         """An approver approves, optionally narrowing duration or systems."""
-        args = lc.fields(body, {"duration_hours": (int, float), "systems": list, "reason": str})
-        at = now or self.clock()
-
-        def decide(record: RequestRecord) -> Change:
-            lc.require_action(record, "approve")
-            lc.require_approver(record, principal, "approve")
-            given = lc.approvers(record)
-            if principal.subject in given:
-                raise ConflictError(f"{principal.subject} already approved this request",
-                                    state=record.state)
-            grant = lc.narrow(record, args["duration_hours"], args["systems"])
-            count = len(given) + 1
-            done = count >= max(1, record.approvals_needed)
-            to = lc.GRANTED if done else lc.AWAITING_APPROVAL
-            extra = lc.granted(record, at, grant) if done else {"grant": grant}
-            narrowed = {k: grant[k] for k in grant if grant[k] != record.grant.get(k)}
-            event = Event(principal.subject, at, record.state, to, "approve", args["reason"],
-                          {"approval": count, "needed": record.approvals_needed,
-                           "narrowed": narrowed})
-            return Change(to, event, **extra)
-
-        return self._transition(request_id, principal, "approve", decide)
+        return self.execute(request_id, principal, Approve.from_body(body), now)[0]
 
     def reject(self, request_id: str, principal: Principal, body: Any,
                now: datetime | None = None) -> RequestRecord:
         """An approver rejects, saying why."""
-        return self._simple(request_id, principal, body, "reject", lc.REJECTED,
-                            lc.require_approver, reason_required=True, now=now)
+        return self.execute(request_id, principal, Reject.from_body(body), now)[0]
 
     def withdraw(self, request_id: str, principal: Principal, body: Any,
                  now: datetime | None = None) -> RequestRecord:
         """The requester withdraws an open request."""
-        return self._simple(request_id, principal, body, "withdraw", lc.WITHDRAWN,
-                            lc.require_requester, reason_required=False, now=now)
+        return self.execute(request_id, principal, Withdraw.from_body(body), now)[0]
 
     def revoke(self, request_id: str, principal: Principal, body: Any,
                now: datetime | None = None) -> RequestRecord:
         """The MSP (or the requester, giving access back) ends a grant early."""
-
-        def may_revoke(record: RequestRecord, who: Principal, action: str) -> None:
-            if who.role not in lc.MSP_ROLES:
-                lc.require_requester(record, who, action)
-
-        return self._simple(request_id, principal, body, "revoke", lc.REVOKED, may_revoke,
-                            reason_required=True, now=now)
-
-    def _simple(
-        self, request_id: str, principal: Principal, body: Any, action: str, to: str,
-        authorise: Callable[[RequestRecord, Principal, str], None], reason_required: bool,
-        now: datetime | None,
-    ) -> RequestRecord:
-        args = lc.fields(body, {"reason": str})
-        if reason_required and not (args["reason"] or "").strip():
-            raise ValidationError([FieldError("reason", f"is required to {action}")])
-        at = now or self.clock()
-
-        def decide(record: RequestRecord) -> Change:
-            lc.require_action(record, action)
-            authorise(record, principal, action)
-            ends = at if record.state == lc.GRANTED else None
-            event = Event(principal.subject, at, record.state, to, action, args["reason"])
-            return Change(to, event, grant_ends_at=ends)
-
-        return self._transition(request_id, principal, action, decide)
+        return self.execute(request_id, principal, Revoke.from_body(body), now)[0]
 
     # -- expiry --------------------------------------------------------------------------
 
     def _expire(self, request_id: str, now: datetime) -> bool:
-        def decide(record: RequestRecord) -> Change:
-            lc.require_action(record, "expire")
-            if record.grant_ends_at is None or record.grant_ends_at > now:
-                raise ConflictError("the grant has not ended", state=record.state)
-            return Change(lc.EXPIRED, Event(lc.SYSTEM_ACTOR, now, record.state, lc.EXPIRED,
-                                            "expire", "the grant's time box ended",
-                                            {"ended_at": record.grant_ends_at.isoformat()}))
-
         try:
-            self.ledger.transition(request_id, decide)
+            self.ledger.transition(request_id, lambda record: record.expire(now))
         except ConflictError:
             return False  # revoked, or expired by someone else, meanwhile
         log.info("request_transitioned", request_id=request_id, action="expire",
-                 from_state=lc.GRANTED, to_state=lc.EXPIRED, actor=lc.SYSTEM_ACTOR)
+                 from_state=GRANTED, to_state=EXPIRED, actor=SYSTEM_ACTOR)
         return True
 
     def expire_due(self, now: datetime | None = None) -> list[str]:
@@ -364,7 +255,7 @@ def parse_query(params: Mapping[str, Any]) -> RequestQuery:
     raw_states = params.get("state") or []
     raw_states = raw_states if isinstance(raw_states, list | tuple) else [raw_states]
     states = tuple(s for item in raw_states for s in str(item).split(",") if s)
-    errors += [FieldError("state", f"unknown state {s!r}") for s in states if s not in lc.STATES]
+    errors += [FieldError("state", f"unknown state {s!r}") for s in states if s not in STATES]
     limit = 50
     if one("limit") is not None:
         try:

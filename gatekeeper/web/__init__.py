@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from gatekeeper.domain import Principal
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
-from gatekeeper.service.lifecycle import MSP_ROLES
+from gatekeeper.domain.roles import MSP_STAFF as MSP_ROLES
 
 bp = Blueprint(
     "web",

@@ -9,7 +9,8 @@ from werkzeug.wrappers import Response
 
 from gatekeeper.domain import ValidationError
 from gatekeeper.domain.identity import DECIDER_ROLES, REVOKER_ROLES
-from gatekeeper.service.lifecycle import MSP_ROLES, OPEN_STATES, STATES, allowed_actions
+from gatekeeper.domain.lifecycle import OPEN_STATES, STATES, allowed_actions
+from gatekeeper.domain.roles import MSP_STAFF as MSP_ROLES
 from gatekeeper.web import forms
 from gatekeeper.web.common import (
     act,
@@ -84,7 +85,7 @@ def detail(request_id: str) -> Response:
 def approve(request_id: str) -> Response:
     """Approve, optionally narrowing the duration or the systems."""
     record = svc().requests.get(request_id, principal())
-    current = float(record.grant.get("duration_hours") or 0)
+    current = float(record.grant.duration_hours or 0)
     body, errors = forms.parse_approval(request.form, current)
     values = {"duration_hours": request.form.get("duration_hours", ""),
               "systems": request.form.getlist("systems"),

@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 
 from gatekeeper.domain import NotFoundError, ValidationError
 from gatekeeper.domain.identity import SUBMITTER_ROLES
-from gatekeeper.service.lifecycle import MSP_ROLES, OPEN_STATES, STATES
+from gatekeeper.domain.lifecycle import OPEN_STATES, STATES
+from gatekeeper.domain.roles import MSP_STAFF as MSP_ROLES
 from gatekeeper.service.representation import request_to_dict
 from gatekeeper.service.requests import RequestRecord
 from gatekeeper.web import forms
@@ -95,8 +96,7 @@ def detail_context(record: RequestRecord) -> dict[str, Any]:
     """What the answer page and the console's detail page both show."""
     cat = catalog()
     rep = request_to_dict(record)
-    alternatives = sorted(record.decision.get("alternatives") or [],
-                          key=lambda a: a.get("rank", 0))
+    alternatives = sorted(record.decision.alternatives, key=lambda a: a.rank)
     follow_ups = []
     for fid in record.follow_up_ids:
         try:
@@ -130,7 +130,7 @@ def accept(request_id: str) -> Response:
     """Accept every consequence, each one ticked explicitly."""
     ticked = request.form.getlist("consequences")
     record = svc().requests.get(request_id, principal())
-    known = [str(c.get("id")) for c in record.decision.get("consequences") or []]
+    known = [str(c.id) for c in record.decision.consequences]
     if record.state == "awaiting_acceptance" and sorted(set(ticked)) != sorted(known):
         errors = {"consequences": ["Tick each consequence to confirm you accept it."]}
         page = render_template("requests/detail.html", nav="mine", errors=errors,
@@ -155,7 +155,8 @@ def choose(request_id: str) -> Response:
         body = {"alternative": request.form.get("alternative", ""),
                 "reason": forms.reason(request.form)}
         _, follow = svc().requests.choose(request_id, principal(), body)
-        title = (follow.decision.get("alternative") or {}).get("title", follow.alternative_id)
+        chosen = follow.decision.chosen_alternative
+        title = chosen.title if chosen is not None else follow.alternative_id
         return (f"You chose “{title}” instead. It continues as request {short_id(follow)}: "
                 f"{state_label(follow.state).lower()}.")
 

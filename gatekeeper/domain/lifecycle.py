@@ -1,0 +1,110 @@
+"""The states of a request, which action may follow which, and the values a transition makes.
+
+This is the product's lifecycle (DESIGN.md), not access policy: what is *decided* stays in
+``policies/``. The request record (``domain/record.py``) applies these rules to itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gatekeeper.domain.record import RequestRecord
+
+SYSTEM_ACTOR = "gatekeeper"
+
+SUBMITTED = "submitted"
+AWAITING_ACCEPTANCE = "awaiting_acceptance"
+AWAITING_APPROVAL = "awaiting_approval"
+GRANTED = "granted"
+DENIED = "denied"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+FULFILLED_BY_ALTERNATIVE = "fulfilled_by_alternative"
+EXPIRED = "expired"
+REVOKED = "revoked"
+
+STATES = (
+    SUBMITTED,
+    AWAITING_ACCEPTANCE,
+    AWAITING_APPROVAL,
+    GRANTED,
+    DENIED,
+    REJECTED,
+    WITHDRAWN,
+    FULFILLED_BY_ALTERNATIVE,
+    EXPIRED,
+    REVOKED,
+)
+OPEN_STATES = (AWAITING_ACCEPTANCE, AWAITING_APPROVAL)
+
+STATE_BY_OUTCOME = {
+    "allow": GRANTED,
+    "allow_with_consequences": AWAITING_ACCEPTANCE,
+    "needs_approval": AWAITING_APPROVAL,
+    "deny": DENIED,
+}
+
+# (state, action) -> the states the action may lead to.
+TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    (AWAITING_ACCEPTANCE, "accept"): (GRANTED, AWAITING_APPROVAL),
+    (AWAITING_ACCEPTANCE, "choose"): (FULFILLED_BY_ALTERNATIVE,),
+    (AWAITING_ACCEPTANCE, "withdraw"): (WITHDRAWN,),
+    (AWAITING_APPROVAL, "choose"): (FULFILLED_BY_ALTERNATIVE,),
+    (AWAITING_APPROVAL, "approve"): (GRANTED, AWAITING_APPROVAL),
+    (AWAITING_APPROVAL, "reject"): (REJECTED,),
+    (AWAITING_APPROVAL, "withdraw"): (WITHDRAWN,),
+    (GRANTED, "revoke"): (REVOKED,),
+    (GRANTED, "expire"): (EXPIRED,),
+}
+ACTIONS = ("accept", "choose", "approve", "reject", "withdraw", "revoke")
+
+
+def allowed_actions(state: str) -> list[str]:
+    """The actions a caller may try on a request in ``state`` (expire is the system's)."""
+    return [a for a in ACTIONS if (state, a) in TRANSITIONS]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audited step of a request: who moved it from which state to which, when and why."""
+
+    actor: str
+    at: datetime
+    from_state: str | None
+    to_state: str
+    action: str
+    reason: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What access is (or would be) granted for: hours and systems (none: the environment)."""
+
+    duration_hours: float = 0.0
+    systems: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> Grant:
+        raw = raw or {}
+        return cls(float(raw.get("duration_hours") or 0), tuple(raw.get("systems") or ()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"duration_hours": self.duration_hours, "systems": list(self.systems)}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one transition does: the new state, its audit event, and optional side effects."""
+
+    to_state: str
+    event: Event
+    grant: Grant | None = None
+    grant_starts_at: datetime | None = None
+    grant_ends_at: datetime | None = None
+    follow_up: RequestRecord | None = None

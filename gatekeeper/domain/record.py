@@ -1,0 +1,347 @@
+"""A recorded access request and its lifecycle: every transition is a pure method here.
+
+Each method checks that the action fits the current state and that the caller may take it,
+then returns the ``Change`` to store. Nothing here locks, stores, logs or calls the engine:
+the service does that around these methods.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from gatekeeper.domain import lifecycle as lc
+from gatekeeper.domain.commands import Accept, Approve, Choose, Command, Reject, Withdraw
+from gatekeeper.domain.decision import Alternative, Approval, Decision, Reason
+from gatekeeper.domain.errors import ConflictError, FieldError, ForbiddenError, ValidationError
+from gatekeeper.domain.identity import Principal
+from gatekeeper.domain.lifecycle import Change, Event, Grant
+from gatekeeper.domain.request import AccessRequest
+from gatekeeper.domain.roles import (
+    ACTS_FOR_REQUESTER,
+    DEFAULT_APPROVER_ROLES,
+    MSP_STAFF,
+    is_customer_role,
+)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """An access request as recorded, with its decision, grant window and history."""
+
+    id: str
+    customer: str
+    environment: str
+    requester_subject: str
+    requester_organisation: str | None
+    state: str
+    request: AccessRequest
+    decision: Decision
+    policy_revision: str
+    outcome: str
+    created_at: datetime
+    updated_at: datetime
+    approvals_needed: int = 0
+    parent_id: str | None = None
+    alternative_id: str | None = None
+    grant: Grant = field(default_factory=Grant)
+    grant_starts_at: datetime | None = None
+    grant_ends_at: datetime | None = None
+    version: int = 1
+    events: tuple[Event, ...] = ()
+    follow_up_ids: tuple[str, ...] = ()
+
+    # -- making one ------------------------------------------------------------------------
+
+    @classmethod
+    def submitted(cls, request_id: str, request: AccessRequest, decision: Decision,
+                  principal: Principal, now: datetime) -> RequestRecord:
+        """A new request, decided: its state follows the outcome, with both first events."""
+        state = lc.STATE_BY_OUTCOME[decision.outcome]
+        needed = 0
+        if decision.outcome == "needs_approval" or decision.approval.required:
+            needed = max(1, decision.approval.count)
+        grant = Grant(request.duration_hours, request.systems)
+        starts = ends = None
+        if state == lc.GRANTED:
+            starts, ends = grant_window(now, request.start, request.duration_hours)
+        events = (
+            Event(principal.subject, now, None, lc.SUBMITTED, "submit", None,
+                  {"ticket": request.ticket} if request.ticket else {}, seq=1),
+            Event(lc.SYSTEM_ACTOR, now, lc.SUBMITTED, state, "decide", None,
+                  {"outcome": decision.outcome, "decision_id": decision.decision_id,
+                   "policy_revision": decision.policy.revision,
+                   "engine": decision.policy.engine}, seq=2),
+        )
+        return cls(
+            id=request_id, customer=request.customer, environment=request.environment,
+            requester_subject=principal.subject, requester_organisation=principal.organisation,
+            state=state, request=request, decision=decision,
+            policy_revision=decision.policy.revision, outcome=decision.outcome,
+            created_at=now, updated_at=now, approvals_needed=needed, grant=grant,
+            grant_starts_at=starts, grant_ends_at=ends, events=events,
+        )
+
+    # -- what a caller may see and do -----------------------------------------------------
+
+    def visible_to(self, principal: Principal) -> bool:
+        """A customer sees only its own organisation's requests; the MSP sees all."""
+        return not is_customer_role(principal.role) or self.customer == principal.organisation
+
+    @property
+    def allowed_actions(self) -> list[str]:
+        return lc.allowed_actions(self.state)
+
+    @property
+    def approvers(self) -> list[str]:
+        """Who approved so far, in order."""
+        return [e.actor for e in self.events if e.action == "approve"]
+
+    @property
+    def approver_roles(self) -> tuple[str, ...]:
+        """The roles the decision names as approvers (the default role when it names none)."""
+        return self.decision.approval.roles or DEFAULT_APPROVER_ROLES
+
+    def _require_action(self, action: str) -> None:
+        if (self.state, action) not in lc.TRANSITIONS:
+            allowed = ", ".join(self.allowed_actions) or "none"
+            raise ConflictError(
+                f"cannot {action} a request that is {self.state} (allowed now: {allowed})",
+                state=self.state,
+            )
+
+    def _require_requester(self, principal: Principal, action: str) -> None:
+        """Only the requester answers their request (an admin may act for them)."""
+        if (principal.subject != self.requester_subject
+                and principal.role not in ACTS_FOR_REQUESTER):
+            raise ForbiddenError(f"only the requester ({self.requester_subject}) may {action}")
+
+    def _require_approver(self, principal: Principal, action: str) -> None:
+        """Approvers hold a role the decision names; a requester never decides their own."""
+        if principal.subject == self.requester_subject:
+            raise ForbiddenError(f"a requester never may {action} their own request")
+        roles = self.approver_roles
+        if principal.role not in roles and principal.role not in ACTS_FOR_REQUESTER:
+            raise ForbiddenError(f"to {action} this request needs the role {' or '.join(roles)}")
+
+    def _may_revoke(self, principal: Principal, action: str) -> None:
+        """The MSP's people end any grant; a requester gives their own access back."""
+        if principal.role not in MSP_STAFF:
+            self._require_requester(principal, action)
+
+    # -- transitions ----------------------------------------------------------------------
+
+    def handle(self, command: Command, principal: Principal, at: datetime) -> Change:
+        """Apply one caller's command; ConflictError, ForbiddenError or ValidationError
+        when it does not fit the state, the caller or the decision."""
+        if isinstance(command, Accept):
+            return self.accept(command, principal, at)
+        if isinstance(command, Choose):
+            return self.choose(command, principal, at)
+        if isinstance(command, Approve):
+            return self.approve(command, principal, at)
+        if isinstance(command, Reject):
+            return self._close(command.action, lc.REJECTED, command.reason, principal, at,
+                               self._require_approver)
+        if isinstance(command, Withdraw):
+            return self._close(command.action, lc.WITHDRAWN, command.reason, principal, at,
+                               self._require_requester)
+        return self._close(command.action, lc.REVOKED, command.reason, principal, at,
+                           self._may_revoke)
+
+    def accept(self, command: Accept, principal: Principal, at: datetime) -> Change:
+        """The requester accepts every consequence: granted, or on to approval if needed."""
+        self._require_action("accept")
+        self._require_requester(principal, "accept")
+        ids = self._check_consequences(command.consequences)
+        to = lc.AWAITING_APPROVAL if self.approvals_needed > 0 else lc.GRANTED
+        event = Event(principal.subject, at, self.state, to, "accept", command.reason,
+                      {"consequences": ids})
+        if to != lc.GRANTED:
+            return Change(to, event)
+        return self._granting(to, event, at, self.grant)
+
+    def choose(self, command: Choose, principal: Principal, at: datetime,
+               follow_up_id: str | None = None) -> Change:
+        """The requester takes an alternative: this request is fulfilled by a linked one."""
+        self._require_action("choose")
+        self._require_requester(principal, "choose an alternative")
+        alternative = self._find_alternative(command.alternative)
+        linked = self._follow_up(alternative, principal, at, follow_up_id or str(uuid.uuid4()))
+        event = Event(principal.subject, at, self.state, lc.FULFILLED_BY_ALTERNATIVE, "choose",
+                      command.reason, {"alternative_id": alternative.id, "follow_up_id": linked.id})
+        return Change(lc.FULFILLED_BY_ALTERNATIVE, event, follow_up=linked)
+
+    def approve(self, command: Approve, principal: Principal, at: datetime) -> Change:
+        """One more approval; granted once as many approvers as the decision asks agreed."""
+        self._require_action("approve")
+        self._require_approver(principal, "approve")
+        given = self.approvers
+        if principal.subject in given:
+            raise ConflictError(f"{principal.subject} already approved this request",
+                                state=self.state)
+        grant = self._narrow(command.duration_hours, command.systems)
+        count = len(given) + 1
+        done = count >= max(1, self.approvals_needed)
+        to = lc.GRANTED if done else lc.AWAITING_APPROVAL
+        narrowed = {k: v for k, v in grant.to_dict().items() if v != self.grant.to_dict()[k]}
+        event = Event(principal.subject, at, self.state, to, "approve", command.reason,
+                      {"approval": count, "needed": self.approvals_needed, "narrowed": narrowed})
+        if not done:
+            return Change(to, event, grant=grant)
+        return self._granting(to, event, at, grant)
+
+    def expire(self, at: datetime) -> Change:
+        """The system ends a grant whose time box is over."""
+        self._require_action("expire")
+        if self.grant_ends_at is None or self.grant_ends_at > at:
+            raise ConflictError("the grant has not ended", state=self.state)
+        return Change(lc.EXPIRED, Event(lc.SYSTEM_ACTOR, at, self.state, lc.EXPIRED, "expire",
+                                        "the grant's time box ended",
+                                        {"ended_at": self.grant_ends_at.isoformat()}))
+
+    def _close(self, action: str, to: str, reason: str | None, principal: Principal,
+               at: datetime, authorise: Any) -> Change:
+        self._require_action(action)
+        authorise(principal, action)
+        ends = at if self.state == lc.GRANTED else None
+        return Change(to, Event(principal.subject, at, self.state, to, action, reason),
+                      grant_ends_at=ends)
+
+    def _granting(self, to: str, event: Event, at: datetime, grant: Grant) -> Change:
+        starts, ends = grant_window(at, self.request.start, grant.duration_hours)
+        return Change(to, event, grant=grant, grant_starts_at=starts, grant_ends_at=ends)
+
+    # -- checks against the decision ------------------------------------------------------
+
+    def _check_consequences(self, accepted: tuple[str, ...]) -> list[str]:
+        """Every consequence of the decision must be named, and nothing else."""
+        known = [str(c.id) for c in self.decision.consequences]
+        errors = [
+            FieldError(f"consequences.{i}",
+                       f"{cid!r} is not a consequence of this decision (known: "
+                       f"{', '.join(known)})")
+            for i, cid in enumerate(accepted) if cid not in known
+        ]
+        missing = [cid for cid in known if cid not in accepted]
+        if missing:
+            errors.append(FieldError("consequences", f"must accept every consequence; missing: "
+                                                     f"{', '.join(missing)}"))
+        if errors:
+            raise ValidationError(errors)
+        return sorted(set(accepted))
+
+    def _find_alternative(self, alternative_id: str) -> Alternative:
+        """The alternative the decision offered under this id, or a 422 naming it."""
+        for alternative in self.decision.alternatives:
+            if alternative.id == alternative_id:
+                return alternative
+        known = ", ".join(str(a.id) for a in self.decision.alternatives) or "none"
+        problem = f"{alternative_id!r} is not an alternative of this decision (offered: {known})"
+        raise ValidationError([FieldError("alternative", problem)])
+
+    def _narrow(self, duration: float | None, systems: tuple[str, ...] | None) -> Grant:
+        """An approver may shorten the grant or name fewer systems, never widen it."""
+        grant = self.grant
+        errors: list[FieldError] = []
+        if duration is not None:
+            current = float(grant.duration_hours or 0)
+            if not 0 < duration <= current:
+                errors.append(FieldError("duration_hours", f"may only shorten the grant: more "
+                                                           f"than 0, at most {current}"))
+            else:
+                grant = replace(grant, duration_hours=float(duration))
+        if systems is not None:
+            current_systems = grant.systems
+            wider = [s for s in systems if current_systems and s not in current_systems]
+            if not systems:
+                errors.append(FieldError("systems", "must name at least one system"))
+            for name in wider:
+                errors.append(FieldError("systems", f"{name!r} was not requested; "
+                                                    "an approver may only name fewer systems"))
+            if not wider and systems:
+                grant = replace(grant, systems=tuple(sorted(set(systems))))
+        if errors:
+            raise ValidationError(errors)
+        return grant
+
+    # -- the follow-up of a chosen alternative --------------------------------------------
+
+    def _follow_up_approval(self, approval: Any) -> tuple[int, tuple[str, ...]]:
+        """(approvals needed, roles) for a follow-up, from the alternative's ``approval``.
+
+        Only the policy's answer counts; anything but an explicit ``"required": false`` needs
+        at least one approver, of the roles named, else of this decision's roles.
+        """
+        if not isinstance(approval, Mapping):
+            return 1, self.approver_roles
+        if approval.get("required") is False:
+            return 0, ()
+        count = approval.get("count")
+        needed = 1
+        if isinstance(count, int | float) and not isinstance(count, bool):
+            needed = max(1, math.ceil(count))
+        return needed, tuple(approval.get("roles") or self.approver_roles)
+
+    def _follow_up(self, alternative: Alternative, principal: Principal, now: datetime,
+                   follow_up_id: str) -> RequestRecord:
+        """The linked request that carries a chosen alternative.
+
+        It keeps the original need and records the alternative; who must sign it off is the
+        alternative's ``approval`` (fail safe without one: one approver of this decision's
+        roles). The alternative's ``access`` and ``lead_time_hours`` apply.
+        """
+        needed, roles = self._follow_up_approval(alternative.get("approval"))
+        request = self.request
+        access = alternative.get("access")
+        if isinstance(access, str):
+            request = replace(request, access=access)
+        lead = float(alternative.lead_time_hours or 0)
+        if lead > 0:
+            earliest = (now + timedelta(hours=lead)).replace(microsecond=0)
+            if request.start is None or request.start < earliest:
+                request = replace(request, start=earliest)
+        outcome = "needs_approval" if needed else "allow"
+        state = lc.AWAITING_APPROVAL if needed else lc.GRANTED
+        decision = Decision(
+            decision_id=str(uuid.uuid4()),
+            outcome=outcome,
+            summary=f"Alternative chosen instead of request {self.id}: {alternative.title}",
+            policy=self.decision.policy,
+            conditions=self.decision.conditions,
+            approval=Approval(required=bool(needed), roles=roles, count=needed),
+            reasons=(Reason(str(alternative.rule), "alternative_chosen",
+                            f"{principal.subject} chose {alternative.id}"),),
+            chosen_alternative=alternative,
+            parent_decision_id=self.decision.decision_id,
+        )
+        grant = Grant(request.duration_hours, request.systems)
+        starts = ends = None
+        if state == lc.GRANTED:
+            starts, ends = grant_window(now, request.start, request.duration_hours)
+        details = {"parent_id": self.id, "alternative_id": alternative.id}
+        events = (
+            Event(principal.subject, now, None, lc.SUBMITTED, "submit", None, details),
+            Event(lc.SYSTEM_ACTOR, now, lc.SUBMITTED, state, "decide", None,
+                  {"outcome": outcome, "decision_id": decision.decision_id, **details}),
+        )
+        return RequestRecord(
+            id=follow_up_id, customer=self.customer, environment=self.environment,
+            requester_subject=self.requester_subject,
+            requester_organisation=self.requester_organisation, state=state, request=request,
+            decision=decision, policy_revision=self.policy_revision, outcome=outcome,
+            created_at=now, updated_at=now, approvals_needed=needed, parent_id=self.id,
+            alternative_id=alternative.id, grant=grant, grant_starts_at=starts,
+            grant_ends_at=ends, events=events,
+        )
+
+
+def grant_window(now: datetime, requested_start: datetime | None,
+                 duration_hours: float) -> tuple[datetime, datetime]:
+    """The clock starts when access is granted, or at the requested start if that is later."""
+    start = max(now, requested_start) if requested_start is not None else now
+    return start, start + timedelta(hours=float(duration_hours))
