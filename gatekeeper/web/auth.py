@@ -29,6 +29,7 @@ from werkzeug.routing import BuildError
 
 from gatekeeper.api.access_rules import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
 from gatekeeper.api.auth import SESSION_KEY, auth_enabled
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import (
     ROLES,
     AuthenticationError,
@@ -36,7 +37,6 @@ from gatekeeper.domain import (
     Principal,
     TooManyAttemptsError,
 )
-from gatekeeper.service.wiring import services
 
 log = structlog.get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
