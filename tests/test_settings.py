@@ -205,3 +205,12 @@ def test_the_root_builds_parts_on_first_use_and_closes_them(tmp_path: Path) -> N
         assert "ledger" in vars(root) and "store" not in vars(root)
         assert not root.store.ready
     assert root._closers == []
+
+
+def test_the_settings_module_needs_no_framework() -> None:
+    code = ("import sys, gatekeeper.settings; "
+            "print(sorted(m for m in ('flask', 'sqlalchemy', 'gatekeeper.service') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
