@@ -165,7 +165,8 @@ class RedactingFormatter(logging.Formatter):
 def configure_logging(json_lines: bool | None = None, level: str = "INFO") -> None:
     """Configure structlog and stdlib logging for the process (to stderr, never stdout).
 
-    The CLI configures it at start-up; ``create_app`` configures it again from the app config.
+    The CLI configures it at start-up and ``create_app`` again, both from their ``Settings``
+    (``log_json``: None means JSON unless stderr is a terminal).
     """
     if json_lines is None:
         json_lines = not sys.stderr.isatty()

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from gatekeeper.app import create_app
-from gatekeeper.service.wiring import services
+from gatekeeper.bootstrap import services
 from tests.ledger_fixtures import db_url, ledger, pg_url, sqlite_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent

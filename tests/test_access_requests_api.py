@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 
 from gatekeeper.api.openapi import load_spec
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import Principal
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.ledger import Database, upgrade
-from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES, load_example
 
 BASE = "/v1/access-requests"

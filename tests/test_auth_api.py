@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from gatekeeper.bootstrap import services
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.service.decisions import utc_now
-from gatekeeper.service.wiring import services
 from tests.conftest import issue_token, load_example
 
 Headers = Callable[..., dict[str, str]]

@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.cli import cli
 from gatekeeper.service.decisions import utc_now
-from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES
 
 PASSWORD = "a long enough password"

@@ -17,8 +17,8 @@ import structlog
 from flask import Flask, Response, request
 
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.logging_setup import REDACTED, configure_logging, redact
-from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES, load_example
 
 PASSWORD = "S3cret-Horse-Battery-Staple"

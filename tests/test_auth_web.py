@@ -16,11 +16,11 @@ from sqlalchemy import create_engine, text
 
 from gatekeeper.api.auth import SESSION_KEY
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import ConfigurationError
 from gatekeeper.logging_setup import configure_logging
 from gatekeeper.service.decisions import utc_now
 from gatekeeper.service.identity import FAILED
-from gatekeeper.service.wiring import services
 from gatekeeper.web.auth import login_required, safe_next
 from tests.conftest import POLICIES
 

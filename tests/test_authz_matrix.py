@@ -20,9 +20,9 @@ from flask.testing import FlaskClient
 from gatekeeper.api.access_rules import rule_for
 from gatekeeper.api.auth import SESSION_KEY, is_api
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import Principal
 from gatekeeper.service.requests import RequestService
-from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES
 from tests.ledger_fixtures import CannedDecisions, request_body
 

@@ -17,6 +17,7 @@ from gunicorn.workers.gthread import ThreadWorker
 from structlog.testing import capture_logs
 
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.cli import serve
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine import (
@@ -31,7 +32,6 @@ from gatekeeper.engine.base import PolicyBundle
 from gatekeeper.engine.regopy_engine import RegopyEngine
 from gatekeeper.engine.regorus_engine import RegorusEngine
 from gatekeeper.engine.rvm_engine import RvmEngine
-from gatekeeper.service.wiring import services
 from tests.test_engine_contract import FIXTURES, ask, usable
 
 ENGINE_NAMES = sorted(ENGINES)

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from structlog.testing import capture_logs
 
 from gatekeeper import jsontext
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import Decision, Principal
 from gatekeeper.logging_setup import (
     REDACTED,
@@ -21,7 +22,6 @@ from gatekeeper.logging_setup import (
     configure_logging,
     redact,
 )
-from gatekeeper.service.wiring import services
 from tests.conftest import load_example
 
 

@@ -27,7 +27,7 @@ def test_the_built_app_is_frozen_before_the_workers_fork(monkeypatch: pytest.Mon
         seen["options"] = options
         return Server()
 
-    monkeypatch.setattr(gatekeeper.app, "create_app", lambda: built)
+    monkeypatch.setattr(gatekeeper.app, "create_app", lambda **_: built)
     monkeypatch.setattr(serve, "_gunicorn_app", fake_gunicorn)
     gc.unfreeze()
     try:

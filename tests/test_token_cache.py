@@ -17,13 +17,13 @@ import pytest
 from flask import Flask
 
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import AuthenticationError, ConfigurationError
 from gatekeeper.ledger import open_ledger
 from gatekeeper.ledger.identity_sql import SqlIdentityStore, TokenRecord
 from gatekeeper.service.decisions import utc_now
 from gatekeeper.service.identity import IdentityService, digest
 from gatekeeper.service.token_cache import TokenCache
-from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES
 
 TTL = 30  # seconds: long enough that nothing below ages out unless the clock is moved

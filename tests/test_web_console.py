@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.service.wiring import services
+from gatekeeper.bootstrap import services
 
 pytest.register_assert_rewrite("tests.web_fixtures")
 from tests.web_fixtures import (  # noqa: E402

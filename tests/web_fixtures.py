@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from gatekeeper.api.auth import SESSION_KEY
 from gatekeeper.app import create_app
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import Principal
-from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES, load_example
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, inside every support window

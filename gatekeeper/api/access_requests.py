@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 
 from gatekeeper.api.identity import current_principal
 from gatekeeper.api.jsonbody import json_body
+from gatekeeper.bootstrap import services
 from gatekeeper.service.representation import request_to_dict
 from gatekeeper.service.requests import RequestService
-from gatekeeper.service.wiring import services
 
 bp = Blueprint("access_requests", __name__, url_prefix="/v1")
 

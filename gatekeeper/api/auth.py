@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
 from gatekeeper.api.access_rules import rule_for
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import (
     AuthenticationError,
     ConfigurationError,
@@ -27,7 +28,6 @@ from gatekeeper.domain import (
     Principal,
 )
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
-from gatekeeper.service.wiring import services
 
 log = structlog.get_logger(__name__)
 

@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 from gatekeeper import jsontext
 from gatekeeper.api.identity import current_principal
 from gatekeeper.api.jsonbody import json_body
+from gatekeeper.bootstrap import services
 from gatekeeper.service.catalog import build_catalog
-from gatekeeper.service.wiring import services
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 

@@ -6,8 +6,8 @@ from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from gatekeeper.api.problems import problem
+from gatekeeper.bootstrap import services
 from gatekeeper.domain import GatekeeperError
-from gatekeeper.service.wiring import services
 
 bp = Blueprint("health", __name__)
 

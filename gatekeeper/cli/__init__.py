@@ -13,11 +13,9 @@ from gatekeeper import __version__
 @click.version_option(__version__, prog_name="gatekeeper")
 def cli() -> None:
     """Gatekeeper: access requests answered with consequences and safer alternatives."""
-    import os
+    from gatekeeper.cli.common import base_settings
 
-    from gatekeeper.logging_setup import configure_logging
-
-    configure_logging(level=os.environ.get("GATEKEEPER_CLI_LOG_LEVEL", "WARNING"))
+    base_settings()  # reads and checks GATEKEEPER_*, configures logging
 
 
 def _register() -> None:

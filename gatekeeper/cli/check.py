@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from gatekeeper import logging_setup
-from gatekeeper.cli.common import EXIT_FINDINGS, CliError, default_policies, engine_option
+from gatekeeper.cli.common import (
+    EXIT_FINDINGS,
+    CliError,
+    cli_settings,
+    engine_option,
+    local_policies,
+)
 from gatekeeper.policyci.check import run_check
 from gatekeeper.policyci.check_format import RENDERERS
 from gatekeeper.policyci.engine_agreement import DEFAULT_SYNTHETIC
@@ -26,8 +32,9 @@ does not compile or validate), 2 usage error (missing folder, bad option).
 
 
 @click.command("check", epilog=EPILOG)
-@click.option("--policies", type=click.Path(path_type=Path), envvar="GATEKEEPER_POLICIES",
-              help="Policy folder (default: ./policies, else the bundled policies).")
+@click.option("--policies", type=click.Path(path_type=Path),
+              help="Policy folder (default: GATEKEEPER_POLICIES, else ./policies, else the "
+                   "bundled policies).")
 @click.option("--examples", type=click.Path(path_type=Path),
               help="Example requests (default: examples/requests beside the policy folder).")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), metavar="PCT",
@@ -41,10 +48,11 @@ does not compile or validate), 2 usage error (missing folder, bad option).
               show_default=True,
               help="Synthetic requests (from the bundle's data) the engines step compares.")
 def check(policies: Path | None, examples: Path | None, min_coverage: float | None, fmt: str,
-          output: Path | None, engine: str, synthetic: int) -> None:
+          output: Path | None, engine: str | None, synthetic: int) -> None:
     """Check that a policy bundle is fit to merge; findings point at file and line."""
+    engine = cli_settings(engine=engine).engine
     logging_setup.configure_logging(level="WARNING")  # findings go to the report, not the log
-    folder = policies or (Path("policies") if Path("policies").is_dir() else default_policies())
+    folder = local_policies(policies)
     if not folder.is_dir():
         raise CliError(f"--policies {folder}: not a directory")
     if examples is not None and not examples.is_dir():

@@ -1,15 +1,23 @@
-"""Shared CLI helpers: options, JSON file reading with file:line errors, app construction."""
+"""Shared CLI helpers: the settings and services of a command, options, JSON file reading
+with file:line errors."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gatekeeper.domain import GatekeeperError, ValidationError
+from gatekeeper.domain import ConfigurationError, GatekeeperError, ValidationError
+from gatekeeper.settings import DEFAULT_POLICIES, Settings
+
+if TYPE_CHECKING:
+    from gatekeeper.bootstrap import Services
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -23,30 +31,87 @@ class CliError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+_SETTINGS = "gatekeeper.settings"
+
+
+def base_settings() -> Settings:
+    """This command's settings from the environment: the only place the CLI reads it, once
+    per command (kept on the root click context). A bad value is a one-line error."""
+    root = click.get_current_context().find_root()
+    settings: Settings | None = root.meta.get(_SETTINGS)
+    if settings is None:
+        from gatekeeper.logging_setup import configure_logging
+
+        try:
+            settings = Settings.from_env(os.environ)
+        except ConfigurationError as exc:
+            raise CliError(exc.detail) from None
+        root.meta[_SETTINGS] = settings
+        # to stderr: stdout stays clean for --json
+        configure_logging(settings.log_json, settings.cli_log_level)
+    return settings
+
+
+def cli_settings(**options: Any) -> Settings:
+    """The environment's settings with this command's options on top (by setting name,
+    lower case: ``policies=...``, ``database_url=...``); an option left out is None."""
+    settings = base_settings()
+    given = {name.upper(): value for name, value in options.items() if value is not None}
+    if not given:
+        return settings
+    try:
+        return settings.with_overrides(given)
+    except ConfigurationError as exc:
+        raise CliError(exc.detail) from None
+
+
+@contextmanager
+def cli_services(label: str = "error", *, ledger: bool = False,
+                 **options: Any) -> Iterator[Services]:
+    """The composition root for this command, closed when it ends. ``ledger``: open the
+    ledger first, so a database that cannot be opened is ``database: ...``; any other
+    product error is one line ``<label>: ...``."""
+    from gatekeeper.bootstrap import Services
+
+    with Services(cli_settings(**options)) as services:
+        if ledger:
+            try:
+                _ = services.ledger
+            except GatekeeperError as exc:
+                raise CliError(describe_error("database", exc)) from None
+        try:
+            yield services
+        except GatekeeperError as exc:
+            raise CliError(describe_error(label, exc)) from None
+
+
 def policies_option(f: Any) -> Any:
     return click.option(
         "--policies",
         type=click.Path(file_okay=False, path_type=Path),
-        envvar="GATEKEEPER_POLICIES",
         default=None,
-        help="Policy bundle folder (default: the bundled policies/).",
+        help="Policy bundle folder (default: GATEKEEPER_POLICIES, else the bundled policies/).",
     )(f)
 
 
 def engine_option(f: Any) -> Any:
     return click.option(
         "--engine",
-        envvar="GATEKEEPER_ENGINE",
-        default="regorus",
-        show_default=True,
-        help="Rego engine: regorus (interpreter), regorus-rvm (compiled, faster) or regopy.",
+        default=None,
+        help="Rego engine: regorus (interpreter), regorus-rvm (compiled, faster) or regopy "
+             "(default: GATEKEEPER_ENGINE, else regorus).",
     )(f)
 
 
-def default_policies() -> Path:
-    from gatekeeper.app import DEFAULT_POLICIES
-
-    return DEFAULT_POLICIES
+def local_policies(policies: Path | None) -> Path:
+    """For check and impact: --policies, else GATEKEEPER_POLICIES, else ./policies when it
+    exists (a policy repository's CI), else the bundled policies."""
+    if policies is not None:
+        return policies
+    configured = base_settings().policies
+    if configured is not None:
+        return configured
+    return Path("policies") if Path("policies").is_dir() else DEFAULT_POLICIES
 
 
 def read_json_file(name: str) -> Any:

@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
 
-from gatekeeper.cli.common import CliError
+from gatekeeper.cli.common import CliError, cli_services
 from gatekeeper.domain import GatekeeperError
-from gatekeeper.ledger import (
-    Database,
-    current_revision,
-    default_url,
-    head_revision,
-    redact_url,
-    upgrade,
-)
-
-
-def instance_path() -> str:
-    """The instance folder the app uses (GATEKEEPER_INSTANCE_PATH, else Flask's default)."""
-    from flask import Flask
-
-    configured = os.environ.get("GATEKEEPER_INSTANCE_PATH")
-    return configured or Flask("gatekeeper.app", instance_relative_config=True).instance_path
-
-
-def resolve_url(option: str | None) -> str:
-    """The URL to use; logs go to stderr so stdout stays clean for --json."""
-    from gatekeeper.logging_setup import configure_logging
-
-    configure_logging(None, os.environ.get("GATEKEEPER_LOG_LEVEL", "WARNING"))
-    return option or default_url(instance_path())
+from gatekeeper.ledger import current_revision, head_revision, redact_url, upgrade
 
 
 def database_option(f: Any) -> Any:
     return click.option(
         "--database-url",
-        envvar="GATEKEEPER_DATABASE_URL",
         default=None,
-        help="SQLAlchemy URL (default: SQLite in the instance folder).",
+        help="SQLAlchemy URL (default: GATEKEEPER_DATABASE_URL, else SQLite in the instance "
+             "folder).",
     )(f)
 
 
@@ -54,31 +30,27 @@ def db() -> None:
 @database_option
 def upgrade_command(revision: str, database_url: str | None) -> None:
     """Create or migrate the ledger's tables (SQLite or PostgreSQL)."""
-    url = resolve_url(database_url)
-    database = Database(url)
-    try:
-        reached = upgrade(database, revision)
-    except GatekeeperError as exc:
-        raise CliError(f"{redact_url(url)}: {exc.detail}") from None
-    finally:
-        database.dispose()
-    click.echo(f"{redact_url(url)}: at revision {reached}")
+    with cli_services(database_url=database_url) as services:
+        url = redact_url(services.database_url)
+        try:
+            reached = upgrade(services.database, revision)
+        except GatekeeperError as exc:
+            raise CliError(f"{url}: {exc.detail}") from None
+    click.echo(f"{url}: at revision {reached}")
 
 
 @db.command("current")
 @database_option
 def current_command(database_url: str | None) -> None:
     """Print the database's migration and whether it is the newest; exit 1 if behind."""
-    url = resolve_url(database_url)
-    database = Database(url)
-    try:
-        at = current_revision(database)
-    except GatekeeperError as exc:
-        raise CliError(f"{redact_url(url)}: {exc.detail}") from None
-    finally:
-        database.dispose()
+    with cli_services(database_url=database_url) as services:
+        url = redact_url(services.database_url)
+        try:
+            at = current_revision(services.database)
+        except GatekeeperError as exc:
+            raise CliError(f"{url}: {exc.detail}") from None
     head = head_revision()
-    click.echo(f"{redact_url(url)}: at {at or 'nothing'}, newest {head}")
+    click.echo(f"{url}: at {at or 'nothing'}, newest {head}")
     if at != head:
         raise SystemExit(1)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
+from gatekeeper.bootstrap import Services
 from gatekeeper.cli.common import (
     CliError,
-    default_policies,
-    describe_error,
+    cli_services,
     engine_option,
     policies_option,
     read_json_file,
@@ -21,7 +21,6 @@ from gatekeeper.domain import GatekeeperError, Principal
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.service.decisions import DecisionService
-from gatekeeper.service.policy_store import PolicyStore
 
 
 def split_document(doc: Any) -> tuple[Any, Principal | None, str | None]:
@@ -39,16 +38,14 @@ def split_document(doc: Any) -> tuple[Any, Principal | None, str | None]:
     return doc, None, None
 
 
-def load_service(policies: Path | None, engine: str) -> DecisionService:
-    """Load the bundle once; a broken one is a one-line error with exit code 2."""
-    store = PolicyStore(policies or default_policies(), engine)
+def load_service(services: Services) -> DecisionService:
+    """Load the bundle once (no database); a broken one is a one-line error, exit code 2."""
     try:
-        store.load()
+        return services.decisions
     except GatekeeperError as exc:
         raise CliError(exc.detail) from None
     except (KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
-    return DecisionService(store)
 
 
 @click.command("eval")
@@ -66,7 +63,7 @@ def evaluate(
     role: str | None,
     organisation: str | None,
     policies: Path | None,
-    engine: str,
+    engine: str | None,
 ) -> None:
     """Decide the access request in FILE ('-' for stdin) without recording it."""
     doc = read_json_file(file)
@@ -79,12 +76,9 @@ def evaluate(
         at = parse_timestamp(when) if when else None
     except ValueError:
         raise CliError(f"--now / now: {when!r} is not an RFC 3339 timestamp") from None
-    service = load_service(policies, engine)
     label = "<stdin>" if file == "-" else file
-    try:
-        _, decision = service.decide(body, principal, now=at)
-    except GatekeeperError as exc:
-        raise CliError(describe_error(label, exc)) from None
+    with cli_services(label, policies=policies, engine=engine) as services:
+        _, decision = load_service(services).decide(body, principal, now=at)
     if as_json:
         click.echo(json.dumps(decision.to_dict(), indent=2, sort_keys=False))
     else:

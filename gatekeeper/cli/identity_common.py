@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 
 import click
 
-from gatekeeper.cli.common import CliError, default_policies, describe_error
-from gatekeeper.cli.database import resolve_url
+from gatekeeper.cli.common import CliError, base_settings, cli_services
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.domain.request import format_timestamp
 from gatekeeper.engine import load_bundle
-from gatekeeper.ledger import current_revision, head_revision, open_ledger, redact_url
-from gatekeeper.ledger.identity_sql import SqlIdentityStore
+from gatekeeper.ledger import current_revision, head_revision, redact_url
 from gatekeeper.service.identity import IdentityService
 
 
 @contextmanager
 def identity_service(database_url: str | None, label: str) -> Iterator[IdentityService]:
-    """The identity service on the ledger's database; errors become one-line CLI errors."""
-    url = resolve_url(database_url)
-    try:
-        ledger = open_ledger(url)  # an embedded SQLite database is migrated here
-    except GatekeeperError as exc:
-        raise CliError(describe_error("database", exc)) from None
-    try:
-        at = current_revision(ledger.db)
+    """The identity service on the ledger's database (an embedded SQLite database is
+    migrated on opening); errors become one-line CLI errors."""
+    with cli_services(label, ledger=True, database_url=database_url) as services:
+        at = current_revision(services.ledger.db)
         if at != head_revision():
-            raise CliError(f"{redact_url(url)} is at migration {at or 'nothing'}, not "
-                           f"{head_revision()}: run `gatekeeper db upgrade` first")
-        yield IdentityService(SqlIdentityStore(ledger.db))
-    except GatekeeperError as exc:
-        raise CliError(describe_error(label, exc)) from None
-    finally:
-        ledger.close()
+            raise CliError(f"{redact_url(services.database_url)} is at migration "
+                           f"{at or 'nothing'}, not {head_revision()}: "
+                           "run `gatekeeper db upgrade` first")
+        yield services.identity
 
 
 def warn_unknown_customer(customer: str | None) -> None:
@@ -46,7 +35,7 @@ def warn_unknown_customer(customer: str | None) -> None:
     not an error: the customer may be on its way into the bundle."""
     if not customer:
         return
-    folder = Path(os.environ.get("GATEKEEPER_POLICIES") or default_policies())
+    folder = base_settings().policy_folder
     try:
         known = (load_bundle(folder).data.get("customers") or {}).keys()
     except GatekeeperError:

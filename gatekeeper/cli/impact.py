@@ -12,7 +12,13 @@ from typing import Any
 import click
 
 from gatekeeper import logging_setup
-from gatekeeper.cli.common import EXIT_FINDINGS, CliError, default_policies, engine_option
+from gatekeeper.cli.common import (
+    EXIT_FINDINGS,
+    CliError,
+    cli_settings,
+    engine_option,
+    local_policies,
+)
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.policyci.failon import KEYWORDS, failures, parse_fail_on
@@ -45,12 +51,6 @@ def _time(value: str | None, option: str) -> datetime | None:
         raise CliError(f"{option} {value!r}: expected a date or RFC 3339 timestamp") from None
 
 
-def _policies_folder(policies: Path | None) -> Path:
-    if policies is not None:
-        return policies
-    return Path("policies") if Path("policies").is_dir() else default_policies()
-
-
 def _format_for(path: Path) -> str:
     return {".md": "markdown", ".json": "json"}.get(path.suffix.lower(), "text")
 
@@ -70,8 +70,9 @@ def _progress_bar(total: int | None, enabled: bool,
 @click.option("--base", "base", required=True, metavar="REV|DIR", help="The bundle before.")
 @click.option("--head", "head", metavar="REV|DIR",
               help="The bundle after (default: the working tree).")
-@click.option("--policies", type=click.Path(path_type=Path), envvar="GATEKEEPER_POLICIES",
-              help="Policy folder in the repository (default: ./policies).")
+@click.option("--policies", type=click.Path(path_type=Path),
+              help="Policy folder in the repository (default: GATEKEEPER_POLICIES, else "
+                   "./policies).")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path),
               help="Git repository (default: the one holding --policies).")
 @click.option("--requests", "requests_path", type=click.Path(path_type=Path),
@@ -94,8 +95,9 @@ def _progress_bar(total: int | None, enabled: bool,
 def impact(base: str, head: str | None, policies: Path | None, repo: Path | None,
            requests_path: Path | None, ledger: str | None, since: str | None,
            now_text: str | None, fail_on: str | None, fmt: str, reports: tuple[Path, ...],
-           jobs: int | None, progress: bool | None, engine: str) -> None:
+           jobs: int | None, progress: bool | None, engine: str | None) -> None:
     """Replay requests on the base and head bundles and report every decision that changes."""
+    engine = cli_settings(engine=engine).engine
     logging_setup.configure_logging(level="WARNING")
     try:
         rules = parse_fail_on(fail_on)
@@ -106,7 +108,7 @@ def impact(base: str, head: str | None, policies: Path | None, repo: Path | None
     if since and not ledger:
         raise CliError("--since applies to --ledger only")
     now = _time(now_text, "--now") or datetime.now(UTC)
-    folder = _policies_folder(policies)
+    folder = local_policies(policies)
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         with ExitStack() as stack:

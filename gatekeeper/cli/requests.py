@@ -5,45 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import click
 
-from gatekeeper.cli.common import CliError, describe_error
-from gatekeeper.cli.database import database_option, resolve_url
-from gatekeeper.domain import AccessRequest, Decision, GatekeeperError, Principal
-from gatekeeper.domain import UnavailableError as _Unavailable
+from gatekeeper.cli.common import cli_services
+from gatekeeper.cli.database import database_option
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
-from gatekeeper.ledger import RequestRecord, open_ledger
+from gatekeeper.ledger import RequestRecord
 from gatekeeper.service.representation import request_to_dict
 from gatekeeper.service.requests import RequestService
 
 
-class _NoDecisions:
-    """Reading the ledger needs no policy; submitting from here is not offered."""
-
-    def decide(
-        self, body: Any, principal: Principal, now: datetime | None = None,
-        request_id: str | None = None,
-    ) -> tuple[AccessRequest, Decision]:
-        raise _Unavailable("this command does not evaluate requests")
-
-
 @contextmanager
 def request_service(database_url: str | None) -> Iterator[RequestService]:
-    """A service on the ledger only; errors become one-line CLI errors."""
-    url = resolve_url(database_url)
-    try:
-        ledger = open_ledger(url)
-    except GatekeeperError as exc:
-        raise CliError(describe_error("database", exc)) from None
-    try:
-        yield RequestService(_NoDecisions(), ledger)
-    except GatekeeperError as exc:
-        raise CliError(describe_error("error", exc)) from None
-    finally:
-        ledger.close()
+    """The request service on the ledger (no policy is loaded unless something is decided);
+    errors become one-line CLI errors."""
+    with cli_services("error", ledger=True, database_url=database_url) as services:
+        yield services.requests
 
 
 def _short(value: str | None) -> str:

@@ -7,7 +7,6 @@ request pays for the build on a fresh thread (docs/policy-contract.md, "Serving"
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from concurrent.futures import Executor, Future
 from concurrent.futures import wait as wait_for
@@ -18,7 +17,7 @@ import click
 import structlog
 
 from gatekeeper.cli.balanced_worker import WORKER_CLASS
-from gatekeeper.cli.common import CliError, describe_error
+from gatekeeper.cli.common import CliError, cli_settings, describe_error
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.engine.base import Engine
 
@@ -78,7 +77,7 @@ def warm_up_worker(worker: Any) -> None:
     pool = getattr(worker, "tpool", None)
     if pool is None:
         return  # not a gthread worker: engines are built on first use, as before
-    from gatekeeper.service.wiring import services
+    from gatekeeper.bootstrap import services
 
     try:
         engine = services(worker.wsgi).store.current.engine
@@ -120,30 +119,31 @@ def _gunicorn_app(app: Any, options: dict[str, Any]) -> Any:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="GATEKEEPER_HOST")
-@click.option("--port", default=8080, show_default=True, type=int, envvar="GATEKEEPER_PORT")
+@click.option("--host", help="Address to listen on (default: GATEKEEPER_HOST, else 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: GATEKEEPER_PORT, else 8080).")
 @click.option(
     "--workers",
-    default=lambda: os.cpu_count() or 1,
     type=int,
-    envvar="GATEKEEPER_WORKERS",
-    help="Worker processes (default: one per core). A decision is CPU work under one "
-         "process's GIL; a worker accepts connections only while one of its threads is "
-         "free, so the cores share the load (bench/decisions.py).",
+    help="Worker processes (default: GATEKEEPER_WORKERS, else one per core). A decision is "
+         "CPU work under one process's GIL; a worker accepts connections only while one of "
+         "its threads is free, so the cores share the load (bench/decisions.py).",
 )
-@click.option("--threads", default=2, show_default=True, type=int, envvar="GATEKEEPER_THREADS")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--threads", type=int,
+              help="Threads per worker (default: GATEKEEPER_THREADS, else 2).")
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Start the service (policies, engine and database from GATEKEEPER_* settings)."""
     from gatekeeper.app import create_app
 
+    settings = cli_settings(host=host, port=port, workers=workers, threads=threads)
     try:
-        app = create_app()
+        app = create_app(settings=settings)
     except GatekeeperError as exc:
         raise CliError(describe_error("cannot start", exc)) from None
     gc.collect()
     gc.freeze()  # the built app outlives every fork: workers' collections need not rescan it
-    click.echo(f"gatekeeper listening on http://{host}:{port}", err=True)
-    _gunicorn_app(app, gunicorn_options(host, port, workers, threads)).run()
+    click.echo(f"gatekeeper listening on http://{settings.host}:{settings.port}", err=True)
+    options = gunicorn_options(settings.host, settings.port, settings.workers, settings.threads)
+    _gunicorn_app(app, options).run()
 
 
 def register(group: click.Group) -> None:

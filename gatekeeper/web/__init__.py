@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, current_app, g, redirect, url_for
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from gatekeeper.bootstrap import settings
 from gatekeeper.domain import Principal
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from gatekeeper.domain.roles import MSP_STAFF as MSP_ROLES
@@ -27,7 +28,7 @@ bp = Blueprint(
 
 def auth_off() -> bool:
     """``GATEKEEPER_AUTH=off``: every caller is the local engineer (development only)."""
-    return str(current_app.config.get("AUTH", "on")).lower() in ("off", "0", "false", "no")
+    return not settings(current_app).auth
 
 
 def signed_in() -> Principal | None:

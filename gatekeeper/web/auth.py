@@ -29,6 +29,7 @@ from werkzeug.routing import BuildError
 
 from gatekeeper.api.access_rules import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
 from gatekeeper.api.auth import SESSION_KEY, auth_enabled
+from gatekeeper.bootstrap import services, settings
 from gatekeeper.domain import (
     ROLES,
     AuthenticationError,
@@ -36,7 +37,6 @@ from gatekeeper.domain import (
     Principal,
     TooManyAttemptsError,
 )
-from gatekeeper.service.wiring import services
 
 log = structlog.get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,7 +99,7 @@ def _landing(next_url: str | None) -> str:
 def _form(status: int = 200, error: str | None = None, headers: dict[str, str] | None = None,
           **values: Any) -> ResponseReturnValue:
     page = render_template("auth/sign_in.html", error=error,
-                           sso_header=current_app.config.get("SSO_HEADER"), **values)
+                           sso_header=settings(current_app).sso_header, **values)
     return page, status, headers or {}
 
 

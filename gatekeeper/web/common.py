@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from gatekeeper.api.identity import current_principal
+from gatekeeper.bootstrap import Services, services
 from gatekeeper.domain import (
     ConflictError,
     EngineError,
@@ -24,7 +25,6 @@ from gatekeeper.domain import (
 )
 from gatekeeper.service.catalog import build_catalog, visible_customers
 from gatekeeper.service.requests import RequestRecord
-from gatekeeper.service.wiring import Services, services
 from gatekeeper.web.auth import login_required
 from gatekeeper.web.present import state_label
 

@@ -1,0 +1,146 @@
+"""The composition root: builds, from one ``Settings``, everything the doors call.
+
+The app (``create_app``) and every CLI command go through ``Services``. Each part is built on
+first use, so ``gatekeeper eval`` loads only the policy bundle and never opens a database,
+and ``gatekeeper requests list`` opens the ledger without loading a bundle. ``Services``
+closes what it opened. The app builds every part at start (``Services.build``), before a
+preforking server copies it into its workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.domain import AccessRequest, Decision, Principal
+from gatekeeper.service.decisions import DecisionService
+from gatekeeper.service.policy_store import PolicyStore
+from gatekeeper.settings import Settings
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only by the commands that use it
+    from gatekeeper.ledger import Database, SqlLedger
+    from gatekeeper.service.identity import IdentityService
+    from gatekeeper.service.requests import RequestService
+
+EXTENSION = "gatekeeper"
+SETTINGS_EXTENSION = "gatekeeper.settings"
+
+
+class _DecideLater:
+    """The decision service, built (its bundle loaded) only when a request is submitted:
+    reading the ledger needs no policy."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def decide(self, body: Any, principal: Principal, now: datetime | None = None,
+               request_id: str | None = None) -> tuple[AccessRequest, Decision]:
+        return self._services.decisions.decide(body, principal, now=now, request_id=request_id)
+
+
+class Services:
+    """Everything the outer ring calls, built lazily from ``settings``; one per app or
+    per CLI command. Use as a context manager (or call ``close``) to close what was opened."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._closers: list[Callable[[], None]] = []
+
+    @cached_property
+    def store(self) -> PolicyStore:
+        """The policy bundle and its engine; a bundle that does not load raises unless
+        ``require_policies`` is off (then the store serves nothing and /readyz says why)."""
+        store = PolicyStore(self.settings.policy_folder, self.settings.engine)
+        try:
+            store.load()
+        except Exception:
+            if self.settings.require_policies:
+                raise
+        return store
+
+    @cached_property
+    def decisions(self) -> DecisionService:
+        return DecisionService(self.store)
+
+    @property
+    def database_url(self) -> str:
+        """GATEKEEPER_DATABASE_URL, else the SQLite file in the instance folder."""
+        from gatekeeper.ledger import default_url
+
+        return self.settings.database_url or default_url(self.settings.instance_path)
+
+    @cached_property
+    def ledger(self) -> SqlLedger:
+        """The ledger; an embedded SQLite database is migrated on opening, PostgreSQL by
+        ``gatekeeper db upgrade``."""
+        from gatekeeper.ledger import open_ledger
+
+        ledger = open_ledger(self.database_url)
+        self._closers.append(ledger.close)
+        return ledger
+
+    @cached_property
+    def database(self) -> Database:
+        """The database alone, never migrated on opening: for ``gatekeeper db``."""
+        from gatekeeper.ledger import Database
+
+        database = Database(self.database_url)
+        self._closers.append(database.dispose)
+        return database
+
+    @cached_property
+    def requests(self) -> RequestService:
+        from gatekeeper.service.requests import RequestService
+
+        return RequestService(_DecideLater(self), self.ledger)
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        from gatekeeper.ledger.identity_sql import SqlIdentityStore
+        from gatekeeper.service.identity import IdentityService
+
+        return IdentityService(SqlIdentityStore(self.ledger.db),
+                               session_hours=self.settings.session_hours,
+                               token_cache_seconds=self.settings.token_cache_seconds)
+
+    def build(self) -> Services:
+        """Build every part now (the app: a bad bundle refuses start-up, no lazy build
+        races between request threads)."""
+        for part in ("store", "decisions", "ledger", "requests", "identity"):
+            getattr(self, part)
+        return self
+
+    def close(self) -> None:
+        """Close what was opened, newest first; the parts are not used afterwards."""
+        while self._closers:
+            self._closers.pop()()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def init_app(app: Any, settings: Settings) -> Services:
+    """Build the app's services and keep them and the settings on ``app.extensions``."""
+    built = Services(settings).build()
+    app.extensions[SETTINGS_EXTENSION] = settings
+    app.extensions[EXTENSION] = built
+    return built
+
+
+def services(app: Any) -> Services:
+    """The app's services: what every view of every door calls."""
+    found: Services = app.extensions[EXTENSION]
+    return found
+
+
+def settings(app: Any) -> Settings:
+    """The app's validated settings."""
+    found: Settings = app.extensions[SETTINGS_EXTENSION]
+    return found

@@ -1,0 +1,301 @@
+"""One typed settings object: every ``GATEKEEPER_*`` variable parsed and validated once.
+
+The app (``create_app``) and every CLI command build a ``Settings`` and hand it to the
+composition root (``gatekeeper.bootstrap``); nothing else reads the environment. As in
+Cerbos' engine configuration, the defaults live in one place (the field defaults below) and
+one step validates (``Settings.validate``, run by the constructor), so a ``Settings`` that
+exists is a valid one. A bad value raises ``ConfigurationError`` naming the variable.
+
+Imports nothing of Flask, SQLAlchemy or the service layer: only ``gatekeeper.domain``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path, PurePath
+from typing import Any
+
+from gatekeeper.domain import ConfigurationError
+
+PREFIX = "GATEKEEPER_"
+DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
+APP_NAME = "gatekeeper.app"  # the Flask app's import name: its default instance folder
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+DEFAULT_TOKEN_CACHE_SECONDS = 2.0  # as gatekeeper.service.token_cache.DEFAULT_SECONDS
+
+
+def default_instance_path() -> Path:
+    """The folder Flask picks for ``Flask("gatekeeper.app", instance_relative_config=True)``.
+
+    Computed here, as Flask's ``find_package`` does, so the CLI and the app find the same
+    SQLite file without building an app: ``<project root>/instance`` from a checkout,
+    ``<prefix>/var/gatekeeper.app-instance`` when installed (system or virtualenv).
+    """
+    package_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    prefix = os.path.abspath(sys.prefix)
+    if PurePath(package_path).is_relative_to(prefix):
+        return Path(prefix, "var", f"{APP_NAME}-instance")
+    site_parent, site_folder = os.path.split(package_path)
+    if site_folder.lower() == "site-packages":
+        parent, folder = os.path.split(site_parent)
+        if folder.lower() == "lib":  # Windows: prefix/lib/site-packages
+            root = parent
+        elif os.path.basename(parent).lower() == "lib":  # prefix/lib/pythonX.Y/site-packages
+            root = os.path.dirname(parent)
+        else:  # prefix/site-packages
+            root = site_parent
+        return Path(root, "var", f"{APP_NAME}-instance")
+    return Path(package_path, "instance")
+
+
+# -- parsers: (variable name, raw value) -> typed value; errors name the variable ----------
+
+def _problem(name: str, expected: str, value: Any) -> ConfigurationError:
+    return ConfigurationError(f"{PREFIX}{name} must be {expected}, not {value!r}")
+
+
+def parse_bool(name: str, value: Any) -> bool:
+    """The one reading of a switch: 1/true/yes/on or 0/false/no/off, any case; else an error."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise _problem(name, "one of 1/true/yes/on or 0/false/no/off", value)
+
+
+def _optional_bool(name: str, value: Any) -> bool | None:
+    if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+        return None
+    return parse_bool(name, value)
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _problem(name, "a non-empty text", value)
+    return value.strip()
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return _text(name, value)
+
+
+def _secret(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _problem(name, "a text", value)
+    return value
+
+
+def _path(name: str, value: Any) -> Path:
+    if not isinstance(value, str | PurePath) or not str(value).strip():
+        raise _problem(name, "a folder path", value)
+    return Path(str(value).strip())
+
+
+def _absolute_path(name: str, value: Any) -> Path:
+    """A folder made absolute against the working directory (Flask requires that)."""
+    return Path(os.path.abspath(_path(name, value)))
+
+
+def _optional_path(name: str, value: Any) -> Path | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return _path(name, value)
+
+
+def _number(minimum: float, expected: str, above: bool = False) -> Callable[[str, Any], float]:
+    """A parser of finite numbers from ``minimum`` on (above it when ``above``)."""
+
+    def parse(name: str, value: Any) -> float:
+        try:
+            number = math.nan if isinstance(value, bool) else float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number < minimum or (above and number == minimum):
+            raise _problem(name, expected, value)
+        return number
+
+    return parse
+
+
+def _integer(minimum: int, maximum: int, expected: str) -> Callable[[str, Any], int]:
+    """A parser of whole numbers from ``minimum`` to ``maximum``."""
+
+    def parse(name: str, value: Any) -> int:
+        try:
+            number = int(value) if isinstance(value, int) and not isinstance(value, bool) \
+                else int(str(value).strip())
+        except ValueError:
+            number = minimum - 1
+        if not minimum <= number <= maximum:
+            raise _problem(name, expected, value)
+        return number
+
+    return parse
+
+
+def _level(name: str, value: Any) -> str:
+    level = str(value).strip().upper()
+    if level not in LOG_LEVELS:
+        raise _problem(name, "one of " + ", ".join(LOG_LEVELS), value)
+    return level
+
+
+def _meta(parse: Callable[[str, Any], Any], meaning: str) -> dict[str, Any]:
+    """A field's parser (which also checks a typed value) and its meaning in a few words."""
+    return {"parse": parse, "meaning": meaning}
+
+
+_SECONDS = "a number of seconds, 0 or more (0 turns the token cache off)"
+_MAX = 2**31
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the service, typed; field ``foo_bar`` is ``GATEKEEPER_FOO_BAR`` and the
+    ``create_app(test_config)`` key ``FOO_BAR``."""
+
+    # the policy bundle
+    policies: Path | None = field(default=None, metadata=_meta(
+        _optional_path, "policy bundle folder (unset: the bundled policies/)"))
+    engine: str = field(default="regorus", metadata=_meta(
+        _text, "Rego engine: regorus, regorus-rvm or regopy"))
+    require_policies: bool = field(default=True, metadata=_meta(
+        parse_bool, "refuse to start when the bundle does not load"))
+    # the ledger (a URL may hold a password: kept out of repr, as the secret key)
+    database_url: str | None = field(default=None, repr=False, metadata=_meta(
+        _optional_text, "ledger database, a SQLAlchemy URL (unset: SQLite in the instance "
+        "folder)"))
+    instance_path: Path = field(default_factory=default_instance_path, metadata=_meta(
+        _absolute_path, "folder for local state (the SQLite file)"))
+    # who may call, and how
+    secret_key: str = field(default="dev", repr=False, metadata=_meta(
+        _secret, "signs sessions and CSRF tokens; the default is refused outside DEV/TESTING"))
+    dev: bool = field(default=False, metadata=_meta(
+        parse_bool, "development: plain-HTTP cookies, the built-in secret key allowed"))
+    testing: bool = field(default=False, metadata=_meta(
+        parse_bool, "Flask's test mode (allows what DEV allows)"))
+    auth: bool = field(default=True, metadata=_meta(
+        parse_bool, "off: every caller is the local engineer (needs DEV)"))
+    sso_header: str | None = field(default=None, metadata=_meta(
+        _optional_text, "user header set by a trusted SSO proxy (unset: ignored)"))
+    sso_role_header: str | None = field(default=None, metadata=_meta(
+        _optional_text, "the SSO proxy's role header"))
+    sso_org_header: str | None = field(default=None, metadata=_meta(
+        _optional_text, "the SSO proxy's organisation header (customer role)"))
+    session_hours: float = field(default=8.0, metadata=_meta(
+        _number(0, "a number of hours above 0", above=True), "web session lifetime, hours"))
+    token_cache_seconds: float = field(default=DEFAULT_TOKEN_CACHE_SECONDS, metadata=_meta(
+        _number(0, _SECONDS), "how long a worker remembers an accepted API token (0: off)"))
+    wtf_csrf_enabled: bool = field(default=True, metadata=_meta(
+        parse_bool, "CSRF protection of the web forms"))
+    max_content_length: int = field(default=64 * 1024, metadata=_meta(
+        _integer(1, _MAX, "a number of bytes, 1 or more"), "largest request body, bytes"))
+    # logging
+    log_json: bool | None = field(default=None, metadata=_meta(
+        _optional_bool, "JSON log lines (unset or auto: JSON unless stderr is a terminal)"))
+    log_level: str = field(default="INFO", metadata=_meta(_level, "the service's log level"))
+    cli_log_level: str = field(default="WARNING", metadata=_meta(
+        _level, "the log level of the other CLI commands"))
+    env_name: str = field(default="production", metadata=_meta(
+        _text, "name of this deployment"))
+    # gatekeeper serve
+    host: str = field(default="127.0.0.1", metadata=_meta(_text, "where serve listens"))
+    port: int = field(default=8080, metadata=_meta(
+        _integer(0, 65535, "a port number from 0 to 65535"), "the port serve listens on"))
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1, metadata=_meta(
+        _integer(1, 1024, "a number of processes, 1 or more"),
+        "gunicorn worker processes (default: one per core)"))
+    threads: int = field(default=2, metadata=_meta(
+        _integer(1, 1024, "a number of threads, 1 or more"), "threads per gunicorn worker"))
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field with its parser (text from the environment or typed values),
+        keeping the parsed value; raises ConfigurationError naming the variable."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None or f.default is not None:
+                object.__setattr__(self, f.name, f.metadata["parse"](f.name.upper(), value))
+
+    # -- building ------------------------------------------------------------------------
+
+    @classmethod
+    def setting_keys(cls) -> tuple[str, ...]:
+        """The setting names without the prefix (``POLICIES``, ``TOKEN_CACHE_SECONDS`` ...)."""
+        return tuple(f.name.upper() for f in fields(cls))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str],
+                 overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Settings from ``GATEKEEPER_*`` variables (an empty one counts as unset), then
+        ``overrides`` by key (``create_app``'s test_config, the CLI's options) on top."""
+        values: dict[str, Any] = {}
+        for key in cls.setting_keys():
+            text = environ.get(PREFIX + key)
+            if text is not None and text.strip():
+                values[key] = text
+        values.update(overrides or {})
+        return cls(**cls._parse(values))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with ``overrides`` (by key, text or typed) applied, validated again."""
+        return replace(self, **self._parse(overrides))
+
+    @classmethod
+    def _parse(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Key -> field name; None stands for the default (parsing is ``validate``'s)."""
+        known = {f.name.upper(): f for f in fields(cls)}
+        parsed: dict[str, Any] = {}
+        for key, value in values.items():
+            spec = known.get(key)
+            if spec is None:
+                raise ConfigurationError(f"{PREFIX}{key} is not a setting; known: "
+                                         + ", ".join(known))
+            if value is not None:
+                parsed[spec.name] = value
+            elif spec.default_factory is not MISSING:
+                parsed[spec.name] = spec.default_factory()
+            else:
+                parsed[spec.name] = spec.default
+        return parsed
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def policy_folder(self) -> Path:
+        """The bundle to serve: GATEKEEPER_POLICIES, else the bundled ``policies/``."""
+        return self.policies or DEFAULT_POLICIES
+
+    def flask_config(self) -> dict[str, Any]:
+        """The settings as Flask config keys (real types), for code that still reads
+        ``app.config``."""
+        config = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
+        config["POLICIES"] = str(self.policy_folder)
+        config["INSTANCE_PATH"] = str(self.instance_path)
+        return config
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) of every setting, for documentation."""
+        rows = []
+        for f in fields(cls):
+            default = "computed" if f.default is MISSING else repr(f.default)
+            rows.append((PREFIX + f.name.upper(), default, str(f.metadata["meaning"])))
+        return rows
+
