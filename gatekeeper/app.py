@@ -49,10 +49,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from gatekeeper import web
     from gatekeeper.api import init_app as init_api
+    from gatekeeper.server import guard
     from gatekeeper.service import wiring
     from gatekeeper.web import auth as web_auth
 
     wiring.init_app(app)
+    guard.init_app(app)  # authentication, the access table and CSRF for every door
     init_api(app)
     web.init_app(app)
     web_auth.init_app(app)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from gatekeeper.api.auth import SESSION_KEY
+from gatekeeper.server.identifier import SESSION_KEY
 from gatekeeper.service.wiring import services
 from gatekeeper.web.forms import justification_problem
 from tests.conftest import example_files, load_example

@@ -13,9 +13,9 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gatekeeper.api.auth import SESSION_KEY
 from gatekeeper.app import create_app
 from gatekeeper.domain import Principal
+from gatekeeper.server.identifier import SESSION_KEY
 from gatekeeper.service.wiring import services
 from tests.conftest import POLICIES, load_example
 

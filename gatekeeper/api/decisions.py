@@ -8,8 +8,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from gatekeeper import jsontext
-from gatekeeper.api.identity import current_principal
 from gatekeeper.api.jsonbody import json_body
+from gatekeeper.server.identifier import current_principal
 from gatekeeper.service.catalog import build_catalog
 from gatekeeper.service.wiring import services
 

@@ -1,6 +1,6 @@
 """Sign-in and sign-out pages, and ``login_required`` for the other web views.
 
-The guard in ``gatekeeper.api.auth`` has already authenticated the caller (session cookie or
+The guard in ``gatekeeper.server.guard`` has already authenticated the caller (session cookie or
 trusted SSO header) and checked CSRF before any of these views run.
 """
 
@@ -27,8 +27,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
 
-from gatekeeper.api.access_rules import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
-from gatekeeper.api.auth import SESSION_KEY, auth_enabled
 from gatekeeper.domain import (
     ROLES,
     AuthenticationError,
@@ -36,6 +34,9 @@ from gatekeeper.domain import (
     Principal,
     TooManyAttemptsError,
 )
+from gatekeeper.server.authorizer import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
+from gatekeeper.server.guard import auth_enabled
+from gatekeeper.server.identifier import SESSION_KEY
 from gatekeeper.service.wiring import services
 
 log = structlog.get_logger(__name__)

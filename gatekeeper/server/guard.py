@@ -14,12 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
-from gatekeeper.api.access_rules import rule_for
 from gatekeeper.domain import (
     AuthenticationError,
     ConfigurationError,
@@ -27,13 +26,13 @@ from gatekeeper.domain import (
     Principal,
 )
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
-from gatekeeper.service.wiring import services
+from gatekeeper.server.authorizer import rule_for
+from gatekeeper.server.identifier import authenticate
 
 log = structlog.get_logger(__name__)
 
+# Blueprints whose import name starts here are the JSON door (a name, not an import).
 API_PACKAGE = "gatekeeper.api"
-SESSION_KEY = "gk_sid"
-REALM = "gatekeeper"
 csrf = CSRFProtect()
 
 
@@ -56,56 +55,6 @@ def is_api(app: Flask, endpoint: str) -> bool:
     """Endpoints of blueprints defined under gatekeeper.api belong to the JSON door."""
     blueprint = app.blueprints.get(endpoint.rpartition(".")[0])
     return blueprint is not None and blueprint.import_name.startswith(API_PACKAGE + ".")
-
-
-def www_authenticate(exc: AuthenticationError | None = None) -> str:
-    """The RFC 6750 challenge; names ``invalid_token`` when a token was presented."""
-    challenge = f'Bearer realm="{REALM}"'
-    if exc is not None and exc.reason in ("malformed", "unknown", "revoked", "expired"):
-        challenge += f', error="invalid_token", error_description="{exc.detail}"'
-    return challenge
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise AuthenticationError("use 'Authorization: Bearer <token>'", reason="malformed")
-    return value.strip()
-
-
-def _sso_principal(app: Flask) -> Principal | None:
-    header = app.config.get("SSO_HEADER")
-    subject = request.headers.get(header) if header else None
-    if not subject:
-        return None
-
-    def optional(name: str) -> str | None:
-        configured = app.config.get(name)
-        return request.headers.get(configured) if configured else None
-
-    return services(app).identity.sso_principal(
-        subject, optional("SSO_ROLE_HEADER"), optional("SSO_ORG_HEADER"))
-
-
-def _session_principal(app: Flask) -> Principal | None:
-    session_id = session.get(SESSION_KEY)
-    if not isinstance(session_id, str):
-        return None
-    principal = services(app).identity.principal_for_session(session_id)
-    if principal is None:
-        session.pop(SESSION_KEY, None)
-    return principal
-
-
-def authenticate(app: Flask, api: bool) -> Principal | None:
-    """The caller of this request, None without credentials; bad tokens raise 401."""
-    if api:
-        token = _bearer()
-        return services(app).identity.authenticate_token(token) if token else None
-    return _sso_principal(app) or _session_principal(app)
 
 
 def _sign_in_redirect() -> ResponseReturnValue:
