@@ -30,8 +30,9 @@ from gatekeeper.domain.errors import (
     UnavailableError,
     ValidationError,
 )
-from gatekeeper.domain.identity import ROLES, Principal
+from gatekeeper.domain.identity import Principal
 from gatekeeper.domain.request import URGENCIES, AccessRequest
+from gatekeeper.domain.roles import ROLES
 
 __all__ = [
     "OUTCOMES",

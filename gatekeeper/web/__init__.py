@@ -12,9 +12,9 @@ from flask import Blueprint, Flask, current_app, g, redirect, url_for
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from gatekeeper.domain import Principal
+from gatekeeper.domain import Principal, roles
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
-from gatekeeper.service.lifecycle import MSP_ROLES
+from gatekeeper.domain.roles import is_msp_staff
 
 bp = Blueprint(
     "web",
@@ -48,7 +48,9 @@ def url_if(endpoint: str, **values: Any) -> str | None:
 
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"viewer": signed_in(), "msp_roles": MSP_ROLES, "url_if": url_if}
+    # Templates compare roles with these groups, never with role names of their own.
+    return {"viewer": signed_in(), "roles": roles, "msp_roles": roles.MSP_STAFF,
+            "url_if": url_if}
 
 
 @bp.route("/")
@@ -57,7 +59,7 @@ def index() -> Response:
     who = signed_in()
     if who is None:
         target = url_if("auth.sign_in") or url_for("customer.my_requests")
-    elif who.role in MSP_ROLES:
+    elif is_msp_staff(who.role):
         target = url_for("console.queue")
     else:
         target = url_for("customer.my_requests")

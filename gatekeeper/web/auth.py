@@ -28,12 +28,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
 
 from gatekeeper.domain import (
-    ROLES,
     AuthenticationError,
     ForbiddenError,
     Principal,
     TooManyAttemptsError,
 )
+from gatekeeper.domain.roles import ROLES
 from gatekeeper.server.authorizer import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
 from gatekeeper.server.guard import auth_enabled
 from gatekeeper.server.identifier import SESSION_KEY
