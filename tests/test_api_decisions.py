@@ -10,11 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gatekeeper.api.auth import is_api
 from gatekeeper.api.decisions import json_response
 from gatekeeper.api.openapi import load_spec
 from gatekeeper.bootstrap import services
 from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.server.guard import is_api
 from tests.conftest import load_example
 
 

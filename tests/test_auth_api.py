@@ -162,7 +162,7 @@ def test_nobody_approves_their_own_request(app: Flask, anonymous: FlaskClient,
 
 
 def test_a_session_cookie_does_not_open_the_json_door(app: Flask) -> None:
-    from gatekeeper.api.auth import SESSION_KEY
+    from gatekeeper.server.identifier import SESSION_KEY
 
     identity = services(app).identity
     identity.create_user("eve@msp.example", "admin", "a long enough password")

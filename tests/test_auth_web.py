@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from gatekeeper.api.auth import SESSION_KEY
 from gatekeeper.app import create_app
 from gatekeeper.bootstrap import services
 from gatekeeper.domain import ConfigurationError
 from gatekeeper.logging_setup import configure_logging
+from gatekeeper.server.identifier import SESSION_KEY
 from gatekeeper.service.decisions import utc_now
 from gatekeeper.service.identity import FAILED
 from gatekeeper.web.auth import login_required, safe_next

@@ -17,11 +17,12 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
-from gatekeeper.api.access_rules import rule_for
-from gatekeeper.api.auth import SESSION_KEY, is_api
 from gatekeeper.app import create_app
 from gatekeeper.bootstrap import services
 from gatekeeper.domain import Principal
+from gatekeeper.server.authorizer import rule_for
+from gatekeeper.server.guard import is_api
+from gatekeeper.server.identifier import SESSION_KEY
 from gatekeeper.service.requests import RequestService
 from tests.conftest import POLICIES
 from tests.ledger_fixtures import CannedDecisions, request_body

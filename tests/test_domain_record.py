@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gatekeeper.domain import (
+    Change,
     ConflictError,
     Decision,
     ForbiddenError,
@@ -45,7 +46,7 @@ def submitted(access: str = "full_admin", **overrides: object) -> RequestRecord:
     return RequestRecord.submitted("r-1", request, decision, REQUESTER, NOW)
 
 
-def apply(record: RequestRecord, change: lc.Change) -> RequestRecord:
+def apply(record: RequestRecord, change: Change) -> RequestRecord:
     """What the ledger does with a change, enough for a second step."""
     return replace(record, state=change.to_state, grant=change.grant or record.grant,
                    events=(*record.events, change.event))

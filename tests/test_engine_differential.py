@@ -20,8 +20,8 @@ import pytest
 
 from gatekeeper.domain import Principal
 from gatekeeper.domain.errors import EngineError
-from gatekeeper.domain.identity import ROLES
 from gatekeeper.domain.request import AccessRequest, format_timestamp, parse_timestamp
+from gatekeeper.domain.roles import ROLES
 from gatekeeper.engine import Engine, create_engine, load_bundle
 from gatekeeper.engine.base import PolicyBundle
 from gatekeeper.engine.bundle import without_views

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from gatekeeper.api.auth import SESSION_KEY
 from gatekeeper.bootstrap import services
+from gatekeeper.server.identifier import SESSION_KEY
 from gatekeeper.web.forms import justification_problem
 from tests.conftest import example_files, load_example
 

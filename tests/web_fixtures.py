@@ -13,10 +13,10 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gatekeeper.api.auth import SESSION_KEY
 from gatekeeper.app import create_app
 from gatekeeper.bootstrap import services
 from gatekeeper.domain import Principal
+from gatekeeper.server.identifier import SESSION_KEY
 from tests.conftest import POLICIES, load_example
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, inside every support window

@@ -6,10 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from gatekeeper.api import access_requests, decisions, health, identity, openapi, problems
+    from gatekeeper.api import access_requests, decisions, health, openapi, problems
 
     problems.init_app(app)
-    identity.init_app(app)
     health.init_app(app)
     decisions.init_app(app)
     access_requests.init_app(app)

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, json, request, url_for
 from flask.typing import ResponseReturnValue
 
-from gatekeeper.api.identity import current_principal
 from gatekeeper.api.jsonbody import json_body
 from gatekeeper.bootstrap import services
+from gatekeeper.server.identifier import current_principal
 from gatekeeper.service.representation import request_to_dict
 from gatekeeper.service.requests import RequestService
 

@@ -8,9 +8,9 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from gatekeeper import jsontext
-from gatekeeper.api.identity import current_principal
 from gatekeeper.api.jsonbody import json_body
 from gatekeeper.bootstrap import services
+from gatekeeper.server.identifier import current_principal
 from gatekeeper.service.catalog import build_catalog
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")

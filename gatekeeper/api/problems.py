@@ -13,32 +13,17 @@ from gatekeeper.domain import (
     BundleError,
     ConflictError,
     EngineError,
-    ForbiddenError,
     GatekeeperError,
-    MalformedBodyError,
-    NotFoundError,
     PolicyError,
     TooManyAttemptsError,
-    UnavailableError,
     ValidationError,
 )
+from gatekeeper.server.errors import status_for
+from gatekeeper.server.identifier import www_authenticate
 
 log = structlog.get_logger(__name__)
 
 PROBLEM_TYPE = "https://gatekeeper.example/problems/"
-STATUS_BY_ERROR: dict[type[GatekeeperError], int] = {
-    MalformedBodyError: 400,
-    ValidationError: 422,
-    AuthenticationError: 401,
-    TooManyAttemptsError: 429,
-    ForbiddenError: 403,
-    NotFoundError: 404,
-    ConflictError: 409,
-    UnavailableError: 503,
-    EngineError: 503,
-    PolicyError: 503,
-    BundleError: 503,
-}
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
@@ -57,9 +42,8 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Re
 
 
 def render_error(exc: GatekeeperError) -> Response:
-    status = next(
-        (s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400
-    )
+    """The error as problem+json, with the status every door gives it."""
+    status = status_for(exc)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationError):
         extra["errors"] = [e.to_dict() for e in exc.errors]
@@ -69,8 +53,6 @@ def render_error(exc: GatekeeperError) -> Response:
         log.error("request_failed_closed", code=exc.code, detail=exc.detail, path=request.path)
     response = problem(status, exc.code, exc.title, exc.detail, **extra)
     if isinstance(exc, AuthenticationError):
-        from gatekeeper.api.auth import www_authenticate
-
         response.headers["WWW-Authenticate"] = www_authenticate(exc)
     if isinstance(exc, TooManyAttemptsError):
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -20,6 +20,7 @@ from gatekeeper.cli.render import render_decision
 from gatekeeper.domain import GatekeeperError, Principal
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.domain.roles import ENGINEER
 from gatekeeper.service.decisions import DecisionService
 
 
@@ -31,7 +32,7 @@ def split_document(doc: Any) -> tuple[Any, Principal | None, str | None]:
         if isinstance(ident, dict):
             principal = Principal(
                 subject=str(ident.get("subject", "example")),
-                role=str(ident.get("role", "engineer")),
+                role=str(ident.get("role", ENGINEER)),
                 organisation=ident.get("organisation"),
             )
         return doc["request"], principal, doc.get("now")

@@ -11,8 +11,8 @@ import click
 from gatekeeper.cli.common import CliError
 from gatekeeper.cli.database import database_option
 from gatekeeper.cli.identity_common import identity_service, warn_unknown_customer, when
-from gatekeeper.domain import ROLES
 from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.domain.roles import ROLES
 from gatekeeper.ledger.identity_sql import TokenRecord
 
 _LIFETIME = re.compile(r"^(\d+)([dhm])$")

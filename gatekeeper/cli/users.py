@@ -10,7 +10,7 @@ import click
 from gatekeeper.cli.common import CliError
 from gatekeeper.cli.database import database_option
 from gatekeeper.cli.identity_common import identity_service, warn_unknown_customer, when
-from gatekeeper.domain import ROLES
+from gatekeeper.domain.roles import ROLES
 from gatekeeper.ledger.identity_sql import UserRecord
 
 _stdin_option = click.option(

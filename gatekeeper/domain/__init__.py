@@ -30,10 +30,11 @@ from gatekeeper.domain.errors import (
     UnavailableError,
     ValidationError,
 )
-from gatekeeper.domain.identity import ROLES, Principal
-from gatekeeper.domain.lifecycle import Change, Event, Grant
-from gatekeeper.domain.record import RequestRecord
+from gatekeeper.domain.identity import Principal
+from gatekeeper.domain.lifecycle import Event, Grant
+from gatekeeper.domain.record import Change, RequestRecord
 from gatekeeper.domain.request import URGENCIES, AccessRequest
+from gatekeeper.domain.roles import ROLES
 
 __all__ = [
     "OUTCOMES",

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gatekeeper.domain.roles import DECIDERS as DECIDER_ROLES
-from gatekeeper.domain.roles import ENGINEER, ROLES
-from gatekeeper.domain.roles import REVOKERS as REVOKER_ROLES
-from gatekeeper.domain.roles import SUBMITTERS as SUBMITTER_ROLES
+from gatekeeper.domain.roles import ENGINEER
 
-__all__ = ["ANONYMOUS_ENGINEER", "DECIDER_ROLES", "REVOKER_ROLES", "ROLES", "SUBMITTER_ROLES",
-           "Principal"]
+__all__ = ["ANONYMOUS_ENGINEER", "Principal"]
 
 
 @dataclass(frozen=True)

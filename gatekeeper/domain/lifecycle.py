@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from gatekeeper.domain.record import RequestRecord
+from typing import Any
 
 SYSTEM_ACTOR = "gatekeeper"
 
@@ -96,15 +93,3 @@ class Grant:
 
     def to_dict(self) -> dict[str, Any]:
         return {"duration_hours": self.duration_hours, "systems": list(self.systems)}
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one transition does: the new state, its audit event, and optional side effects."""
-
-    to_state: str
-    event: Event
-    grant: Grant | None = None
-    grant_starts_at: datetime | None = None
-    grant_ends_at: datetime | None = None
-    follow_up: RequestRecord | None = None

@@ -19,14 +19,27 @@ from gatekeeper.domain.commands import Accept, Approve, Choose, Command, Reject,
 from gatekeeper.domain.decision import Alternative, Approval, Decision, Reason
 from gatekeeper.domain.errors import ConflictError, FieldError, ForbiddenError, ValidationError
 from gatekeeper.domain.identity import Principal
-from gatekeeper.domain.lifecycle import Change, Event, Grant
+from gatekeeper.domain.lifecycle import Event, Grant
 from gatekeeper.domain.request import AccessRequest
 from gatekeeper.domain.roles import (
     ACTS_FOR_REQUESTER,
+    APPROVES_ANY,
     DEFAULT_APPROVER_ROLES,
     MSP_STAFF,
     is_customer_role,
 )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one transition does: the new state, its audit event, and optional side effects."""
+
+    to_state: str
+    event: Event
+    grant: Grant | None = None
+    grant_starts_at: datetime | None = None
+    grant_ends_at: datetime | None = None
+    follow_up: RequestRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,7 @@ class RequestRecord:
         if principal.subject == self.requester_subject:
             raise ForbiddenError(f"a requester never may {action} their own request")
         roles = self.approver_roles
-        if principal.role not in roles and principal.role not in ACTS_FOR_REQUESTER:
+        if principal.role not in roles and principal.role not in APPROVES_ANY:
             raise ForbiddenError(f"to {action} this request needs the role {' or '.join(roles)}")
 
     def _may_revoke(self, principal: Principal, action: str) -> None:

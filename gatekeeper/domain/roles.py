@@ -28,6 +28,8 @@ REVOKERS: tuple[str, ...] = (CUSTOMER, ENGINEER, ADMIN)
 ACTS_FOR_REQUESTER: tuple[str, ...] = (ADMIN,)
 # The approver roles a decision falls back on when it names none.
 DEFAULT_APPROVER_ROLES: tuple[str, ...] = (APPROVER,)
+# Who may approve or reject whichever approver roles the decision names.
+APPROVES_ANY: tuple[str, ...] = (ADMIN,)
 # Who may read requests and pages of every customer (a customer sees its own).
 READERS: tuple[str, ...] = ROLES
 # Who may look at the requests pages: customers and the MSP's people.

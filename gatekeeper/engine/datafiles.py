@@ -15,7 +15,11 @@ from typing import Any
 import jsonschema
 import yaml
 
+from gatekeeper.domain import roles
 from gatekeeper.domain.errors import BundleError
+
+# A schema node {"x-gatekeeper-roles": "DECIDERS"} becomes an enum of that role group.
+ROLES_KEYWORD = "x-gatekeeper-roles"
 
 
 class _DataLoader(yaml.SafeLoader):
@@ -124,12 +128,37 @@ def dotted(path: Sequence[str | int]) -> str:
     return ".".join(str(p) for p in path)
 
 
-def validate(top: str, value: Any, files: Sequence[DataFile], schema_path: Path) -> None:
-    """Validate ``data[top]`` against its schema; report the first error (by file order)."""
+def fill_roles(node: Any, source: str) -> Any:
+    """``node`` with each ``ROLES_KEYWORD`` replaced by the enum of that group of
+    ``gatekeeper.domain.roles``, so that no schema spells a role name of its own."""
+    if isinstance(node, list):
+        return [fill_roles(item, source) for item in node]
+    if not isinstance(node, dict):
+        return node
+    filled = {key: fill_roles(item, source) for key, item in node.items()
+              if key != ROLES_KEYWORD}
+    if ROLES_KEYWORD in node:
+        name = node[ROLES_KEYWORD]
+        group = getattr(roles, name, None) if isinstance(name, str) and name.isupper() else None
+        if not (isinstance(group, tuple) and group and all(isinstance(r, str) for r in group)):
+            raise BundleError(source, f"{ROLES_KEYWORD}: {name!r} is not a role group of "
+                                      "gatekeeper.domain.roles")
+        filled["enum"] = list(group)
+    return filled
+
+
+def load_schema(schema_path: Path) -> dict[str, Any]:
+    """Read a JSON Schema and fill its role groups from ``gatekeeper.domain.roles``."""
     try:
         schema = json.loads(schema_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise BundleError(str(schema_path), f"cannot read schema: {exc}") from exc
+    return dict(fill_roles(schema, str(schema_path)))
+
+
+def validate(top: str, value: Any, files: Sequence[DataFile], schema_path: Path) -> None:
+    """Validate ``data[top]`` against its schema; report the first error (by file order)."""
+    schema = load_schema(schema_path)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.path])

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from gatekeeper.domain.lifecycle import Change, Event
-from gatekeeper.domain.record import RequestRecord
+from gatekeeper.domain.lifecycle import Event
+from gatekeeper.domain.record import Change, RequestRecord
 
 __all__ = ["Change", "Event", "IdempotencyConflict", "Ledger", "NewRequest", "Page",
            "RequestQuery", "RequestRecord", "Step", "StoredResponse"]

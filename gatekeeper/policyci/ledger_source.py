@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from gatekeeper.domain import Principal
+from gatekeeper.domain.roles import CUSTOMER, ENGINEER
 from gatekeeper.ledger.database import is_sqlite, redact_url
 from gatekeeper.ledger.models import AccessRequestRow
 from gatekeeper.policyci.errors import SourceError
@@ -109,7 +110,7 @@ class LedgerSource:
     def _item(row: Any, has_role: bool) -> Pending:
         organisation = row.requester_organisation
         # Without a stored role: a requester tied to a customer organisation is that customer.
-        role = row.requester_role if has_role else ("customer" if organisation else "engineer")
+        role = row.requester_role if has_role else (CUSTOMER if organisation else ENGINEER)
         principal = Principal(row.requester_subject, role, organisation)
         return Pending(f"ledger:{row.id}", row.created_at, body=row.request_json,
                        principal=principal)

@@ -18,6 +18,7 @@ from typing import Any
 from gatekeeper.domain import AccessRequest, Principal, ValidationError
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.domain.roles import ENGINEER
 from gatekeeper.policyci.errors import SourceError
 from gatekeeper.service.decisions import build_input
 
@@ -36,7 +37,7 @@ def _principal(ident: Any) -> Principal:
         return ANONYMOUS_ENGINEER
     return Principal(
         subject=str(ident.get("subject", "example")),
-        role=str(ident.get("role", "engineer")),
+        role=str(ident.get("role", ENGINEER)),
         organisation=ident.get("organisation"),
     )
 

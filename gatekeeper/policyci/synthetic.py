@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.domain.request import format_timestamp
+from gatekeeper.domain.roles import CUSTOMER, ENGINEER
 
 # (access, purpose, weight): what people ask for, and why, roughly as often as they do.
 _MIX = (
@@ -78,10 +79,10 @@ def generate(
         lead = timedelta(hours=rng.choice((0, 0, 1, 4, 20, 48, 24 * 7)))
         as_customer = rng.random() < 0.6
         identity = (
-            {"subject": f"user{rng.randrange(40)}@{cid}.example", "role": "customer",
+            {"subject": f"user{rng.randrange(40)}@{cid}.example", "role": CUSTOMER,
              "organisation": cid}
             if as_customer
-            else {"subject": f"eng{rng.randrange(15)}@msp.example", "role": "engineer",
+            else {"subject": f"eng{rng.randrange(15)}@msp.example", "role": ENGINEER,
                   "organisation": None}
         )
         system = chosen[0] if chosen else "environment"

@@ -6,15 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from gatekeeper.domain import FieldError, ForbiddenError, Principal, ValidationError
+from gatekeeper.domain.roles import is_customer_role
 from gatekeeper.engine.base import PolicyBundle
-
-CUSTOMER_ROLES = ("customer",)
 
 
 def visible_customers(data: Mapping[str, Any], principal: Principal) -> dict[str, Any]:
     """The customers this caller may request for: its own organisation for a customer role."""
     customers = data.get("customers", {}) or {}
-    if principal.role in CUSTOMER_ROLES:
+    if is_customer_role(principal.role):
         return {k: v for k, v in customers.items() if k == principal.organisation}
     return dict(customers)
 
@@ -60,7 +59,7 @@ def check_known(bundle: PolicyBundle, principal: Principal, request: Any) -> Non
 
     A customer credential asking for another organisation is refused outright (403).
     """
-    if principal.role in CUSTOMER_ROLES and request.customer != principal.organisation:
+    if is_customer_role(principal.role) and request.customer != principal.organisation:
         raise ForbiddenError(f"this credential may only request for its own organisation "
                              f"({principal.organisation})")
     catalog = bundle.data.get("catalog", {}) or {}

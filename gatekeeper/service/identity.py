@@ -19,7 +19,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from gatekeeper.domain import (
-    ROLES,
     AuthenticationError,
     ConflictError,
     FieldError,
@@ -29,6 +28,7 @@ from gatekeeper.domain import (
     TooManyAttemptsError,
     ValidationError,
 )
+from gatekeeper.domain.roles import CUSTOMER_ROLES, ROLES
 from gatekeeper.ledger.identity_sql import (
     SessionRecord,
     SqlIdentityStore,
@@ -43,7 +43,6 @@ log = structlog.get_logger(__name__)
 TOKEN_PREFIX = "gk_"
 TOKEN_PATTERN = re.compile(r"^gk_[A-Za-z0-9_-]{43}$")
 DISPLAY_CHARS = 10  # "gk_" and 7 characters: enough to tell tokens apart, useless to guess
-CUSTOMER_ROLES = ("customer",)
 MIN_PASSWORD, MAX_PASSWORD = 12, 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,199}$")

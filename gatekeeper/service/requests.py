@@ -32,7 +32,8 @@ from gatekeeper.domain.commands import (
     Revoke,
     Withdraw,
 )
-from gatekeeper.domain.lifecycle import EXPIRED, GRANTED, STATES, SYSTEM_ACTOR, Change
+from gatekeeper.domain.lifecycle import EXPIRED, GRANTED, STATES, SYSTEM_ACTOR
+from gatekeeper.domain.record import Change
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.domain.roles import is_customer_role
 from gatekeeper.ledger import (

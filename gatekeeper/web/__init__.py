@@ -12,10 +12,10 @@ from flask import Blueprint, Flask, current_app, g, redirect, url_for
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from gatekeeper.bootstrap import settings
-from gatekeeper.domain import Principal
+from gatekeeper.domain import Principal, roles
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
-from gatekeeper.domain.roles import MSP_STAFF as MSP_ROLES
+from gatekeeper.domain.roles import is_msp_staff
+from gatekeeper.server.guard import auth_enabled
 
 bp = Blueprint(
     "web",
@@ -28,7 +28,7 @@ bp = Blueprint(
 
 def auth_off() -> bool:
     """``GATEKEEPER_AUTH=off``: every caller is the local engineer (development only)."""
-    return not settings(current_app).auth
+    return not auth_enabled(current_app)
 
 
 def signed_in() -> Principal | None:
@@ -49,7 +49,9 @@ def url_if(endpoint: str, **values: Any) -> str | None:
 
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"viewer": signed_in(), "msp_roles": MSP_ROLES, "url_if": url_if}
+    # Templates compare roles with these groups, never with role names of their own.
+    return {"viewer": signed_in(), "roles": roles, "msp_roles": roles.MSP_STAFF,
+            "url_if": url_if}
 
 
 @bp.route("/")
@@ -58,7 +60,7 @@ def index() -> Response:
     who = signed_in()
     if who is None:
         target = url_if("auth.sign_in") or url_for("customer.my_requests")
-    elif who.role in MSP_ROLES:
+    elif is_msp_staff(who.role):
         target = url_for("console.queue")
     else:
         target = url_for("customer.my_requests")

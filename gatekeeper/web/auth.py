@@ -1,6 +1,6 @@
 """Sign-in and sign-out pages, and ``login_required`` for the other web views.
 
-The guard in ``gatekeeper.api.auth`` has already authenticated the caller (session cookie or
+The guard in ``gatekeeper.server.guard`` has already authenticated the caller (session cookie or
 trusted SSO header) and checked CSRF before any of these views run.
 """
 
@@ -27,16 +27,17 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
 
-from gatekeeper.api.access_rules import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
-from gatekeeper.api.auth import SESSION_KEY, auth_enabled
 from gatekeeper.bootstrap import services, settings
 from gatekeeper.domain import (
-    ROLES,
     AuthenticationError,
     ForbiddenError,
     Principal,
     TooManyAttemptsError,
 )
+from gatekeeper.domain.roles import ROLES
+from gatekeeper.server.authorizer import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
+from gatekeeper.server.guard import auth_enabled
+from gatekeeper.server.identifier import SESSION_KEY
 
 log = structlog.get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,19 +10,17 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from gatekeeper.api.identity import current_principal
 from gatekeeper.bootstrap import Services, services
 from gatekeeper.domain import (
     ConflictError,
-    EngineError,
     ForbiddenError,
     GatekeeperError,
-    NotFoundError,
-    PolicyError,
     Principal,
-    UnavailableError,
+    TooManyAttemptsError,
     ValidationError,
 )
+from gatekeeper.server.errors import status_for
+from gatekeeper.server.identifier import current_principal
 from gatekeeper.service.catalog import build_catalog, visible_customers
 from gatekeeper.service.requests import RequestRecord
 from gatekeeper.web.auth import login_required
@@ -88,19 +86,42 @@ def render_error(status: int, title: str, detail: str) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-def _page_for(exc: Exception) -> Response:
-    if isinstance(exc, NotFoundError):
-        return render_error(404, "Request not found",
+# The title of the page each status of a domain error shows; the detail is the error's own.
+PAGE_TITLES: dict[int, str] = {
+    400: "That did not work",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Request not found",
+    409: "This changed meanwhile",
+    422: "That did not work",
+    429: "Too many attempts",
+    503: "Gatekeeper cannot answer right now",
+}
+
+
+def _domain_page(exc: GatekeeperError) -> Response:
+    """A domain error as a page, with the status ``gatekeeper.server.errors`` gives it."""
+    status = status_for(exc)
+    title = PAGE_TITLES.get(status, PAGE_TITLES[400])
+    if status == 404:
+        return render_error(status, title,
                             "There is no request with this reference that you may see.")
-    if isinstance(exc, ForbiddenError):
-        return render_error(403, "Not allowed", exc.detail[:1].upper() + exc.detail[1:] + ".")
-    if isinstance(exc, EngineError | PolicyError | UnavailableError):
+    if status == 403:
+        return render_error(status, title, exc.detail[:1].upper() + exc.detail[1:] + ".")
+    if status == 503:
         log.error("web_request_failed_closed", code=exc.code, detail=exc.detail)
-        return render_error(503, "Gatekeeper cannot answer right now",
+        return render_error(status, title,
                             "Nothing was recorded. Please try again in a few minutes; if it "
                             "keeps happening, contact your MSP.")
+    response = render_error(status, title, exc.detail)
+    if isinstance(exc, TooManyAttemptsError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _page_for(exc: Exception) -> Response:
     if isinstance(exc, GatekeeperError):
-        return render_error(400, "That did not work", exc.detail)
+        return _domain_page(exc)
     if isinstance(exc, HTTPException):
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             return render_error(400, "This form has expired",

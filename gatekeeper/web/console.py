@@ -8,9 +8,8 @@ from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response
 
 from gatekeeper.domain import ValidationError
-from gatekeeper.domain.identity import DECIDER_ROLES, REVOKER_ROLES
 from gatekeeper.domain.lifecycle import OPEN_STATES, STATES, allowed_actions
-from gatekeeper.domain.roles import MSP_STAFF as MSP_ROLES
+from gatekeeper.domain.roles import CONSOLE_REVOKERS, DECIDERS, MSP_STAFF
 from gatekeeper.web import forms
 from gatekeeper.web.common import (
     act,
@@ -26,9 +25,6 @@ from gatekeeper.web.common import (
 )
 from gatekeeper.web.customer import detail_context
 from gatekeeper.web.present import state_label
-
-# The console is MSP-only; of the roles that may revoke, those of MSP staff.
-CONSOLE_REVOKERS = tuple(r for r in REVOKER_ROLES if r in MSP_ROLES)
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 html_errors(bp)
@@ -48,7 +44,7 @@ def _search(params: dict[str, Any]) -> Any:
 
 
 @bp.route("", methods=["GET"])
-@login_required(*MSP_ROLES)
+@login_required(*MSP_STAFF)
 def queue() -> str:
     """Requests awaiting approval (or another queue), newest first."""
     chosen, params = tab_query(QUEUES, "awaiting_approval", limit=50)
@@ -74,14 +70,14 @@ def _detail_page(request_id: str, errors: dict[str, list[str]] | None = None,
 
 
 @bp.route("/requests/<request_id>", methods=["GET"])
-@login_required(*MSP_ROLES)
+@login_required(*MSP_STAFF)
 def detail(request_id: str) -> Response:
     """A request with its decision, the reasons trace, its history and the approver's forms."""
     return _detail_page(request_id)
 
 
 @bp.route("/requests/<request_id>/approve", methods=["POST"])
-@login_required(*DECIDER_ROLES)
+@login_required(*DECIDERS)
 def approve(request_id: str) -> Response:
     """Approve, optionally narrowing the duration or the systems."""
     record = svc().requests.get(request_id, principal())
@@ -112,7 +108,7 @@ def approve(request_id: str) -> Response:
 
 
 @bp.route("/requests/<request_id>/reject", methods=["POST"])
-@login_required(*DECIDER_ROLES)
+@login_required(*DECIDERS)
 def reject(request_id: str) -> Response:
     """Reject, saying why (the customer reads the reason)."""
     reason = forms.reason(request.form)
@@ -146,7 +142,7 @@ def revoke(request_id: str) -> Response:
 
 
 @bp.route("/customers", methods=["GET"])
-@login_required(*MSP_ROLES)
+@login_required(*MSP_STAFF)
 def customers() -> str:
     """Every customer with the number of its open requests."""
     cat = catalog()
@@ -160,7 +156,7 @@ def customers() -> str:
 
 
 @bp.route("/customers/<customer_id>", methods=["GET"])
-@login_required(*MSP_ROLES)
+@login_required(*MSP_STAFF)
 def customer(customer_id: str) -> str:
     """One customer: contract facts and its requests, filterable by state."""
     cat = catalog()

@@ -9,9 +9,8 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gatekeeper.domain import NotFoundError, ValidationError
-from gatekeeper.domain.identity import SUBMITTER_ROLES
 from gatekeeper.domain.lifecycle import OPEN_STATES, STATES
-from gatekeeper.domain.roles import MSP_STAFF as MSP_ROLES
+from gatekeeper.domain.roles import REQUEST_VIEWERS, SUBMITTERS, is_customer_role
 from gatekeeper.service.representation import request_to_dict
 from gatekeeper.service.requests import RequestRecord
 from gatekeeper.web import forms
@@ -35,7 +34,6 @@ log = structlog.get_logger(__name__)
 bp = Blueprint("customer", __name__, url_prefix="/requests", template_folder="templates")
 html_errors(bp)
 
-ROLES = ("customer", *MSP_ROLES)
 LIST_FILTERS = {
     "open": ("Open", OPEN_STATES),
     "granted": ("Granted", ("granted",)),
@@ -55,7 +53,7 @@ def _render_form(result: forms.FormResult | None, status: int = 200) -> tuple[st
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required(*SUBMITTER_ROLES)
+@login_required(*SUBMITTERS)
 def new_request() -> Any:
     """The access-request form; a valid one is submitted and answered at once."""
     if request.method == "GET":
@@ -77,12 +75,12 @@ def new_request() -> Any:
 
 
 @bp.route("", methods=["GET"])
-@login_required(*ROLES)
+@login_required(*REQUEST_VIEWERS)
 def my_requests() -> str:
     """The caller's requests (customers: their organisation's), newest first."""
     chosen, params = tab_query(LIST_FILTERS, "all", limit=25)
     who = principal()
-    if who.role != "customer":
+    if not is_customer_role(who.role):
         params["requester"] = who.subject
     page = svc().requests.search(who, params)
     cat = catalog()
@@ -116,7 +114,7 @@ def detail_context(record: RequestRecord) -> dict[str, Any]:
 
 
 @bp.route("/<request_id>", methods=["GET"])
-@login_required(*ROLES)
+@login_required(*REQUEST_VIEWERS)
 def detail(request_id: str) -> str:
     """The answer: consequences with figures, ranked alternatives, and what can be done."""
     record = svc().requests.get(request_id, principal())
@@ -125,7 +123,7 @@ def detail(request_id: str) -> str:
 
 
 @bp.route("/<request_id>/accept", methods=["POST"])
-@login_required(*SUBMITTER_ROLES)
+@login_required(*SUBMITTERS)
 def accept(request_id: str) -> Response:
     """Accept every consequence, each one ticked explicitly."""
     ticked = request.form.getlist("consequences")
@@ -147,7 +145,7 @@ def accept(request_id: str) -> Response:
 
 
 @bp.route("/<request_id>/choose", methods=["POST"])
-@login_required(*SUBMITTER_ROLES)
+@login_required(*SUBMITTERS)
 def choose(request_id: str) -> Response:
     """Take an alternative instead; a linked follow-up request carries it."""
 
@@ -164,7 +162,7 @@ def choose(request_id: str) -> Response:
 
 
 @bp.route("/<request_id>/withdraw", methods=["POST"])
-@login_required(*SUBMITTER_ROLES)
+@login_required(*SUBMITTERS)
 def withdraw(request_id: str) -> Response:
     """Withdraw an open request."""
 

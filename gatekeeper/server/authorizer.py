@@ -1,6 +1,6 @@
 """Which role may call which endpoint: one declarative table, denied unless listed.
 
-The guard in ``gatekeeper.api.auth`` consults it before every view. Web pages may instead
+The guard in ``gatekeeper.server.guard`` consults it before every view. Web pages may instead
 declare their roles with ``gatekeeper.web.auth.login_required`` (stored on the view under
 ``ROLES_ATTRIBUTE``). Which *records* a caller may see or touch (own organisation, no
 self-approval) is decided in the service layer, not here.
@@ -12,14 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gatekeeper.domain import ROLES
-from gatekeeper.domain.identity import DECIDER_ROLES, REVOKER_ROLES, SUBMITTER_ROLES
+from gatekeeper.domain.roles import DECIDERS, READERS, REVOKERS, ROLES, SUBMITTERS
 
 ROLES_ATTRIBUTE = "gatekeeper_roles"
 PUBLIC_ATTRIBUTE = "gatekeeper_public"
-
-ALL = ROLES
-CUSTOMER, ENGINEER, APPROVER, ADMIN, CI = "customer", "engineer", "approver", "admin", "ci"
 
 PUBLIC: frozenset[str] = frozenset({
     "health.healthz",
@@ -34,18 +30,18 @@ PUBLIC: frozenset[str] = frozenset({
 
 RULES: dict[str, tuple[str, ...]] = {
     # evaluate only, and what a form or integration needs to ask
-    "decisions.create_decision": ALL,
-    "decisions.catalog": ALL,
+    "decisions.create_decision": READERS,
+    "decisions.catalog": READERS,
     # the ledger: customers are narrowed to their organisation by the service layer
-    "access_requests.submit": SUBMITTER_ROLES,
-    "access_requests.index": ALL,
-    "access_requests.show": ALL,
-    "access_requests.accept": SUBMITTER_ROLES,
-    "access_requests.choose": SUBMITTER_ROLES,
-    "access_requests.withdraw": SUBMITTER_ROLES,
-    "access_requests.revoke": REVOKER_ROLES,
-    "access_requests.approve": DECIDER_ROLES,
-    "access_requests.reject": DECIDER_ROLES,
+    "access_requests.submit": SUBMITTERS,
+    "access_requests.index": READERS,
+    "access_requests.show": READERS,
+    "access_requests.accept": SUBMITTERS,
+    "access_requests.choose": SUBMITTERS,
+    "access_requests.withdraw": SUBMITTERS,
+    "access_requests.revoke": REVOKERS,
+    "access_requests.approve": DECIDERS,
+    "access_requests.reject": DECIDERS,
 }
 
 
@@ -69,11 +65,11 @@ class Rule:
 def rule_for(endpoint: str, view: Callable[..., Any] | None) -> Rule:
     """The rule of ``endpoint``: the table first, then what the view declares; else none."""
     if endpoint in PUBLIC:
-        return Rule(endpoint, True, ALL, "table")
+        return Rule(endpoint, True, ROLES, "table")
     if endpoint in RULES:
         return Rule(endpoint, False, RULES[endpoint], "table")
     if view is not None and getattr(view, PUBLIC_ATTRIBUTE, False):
-        return Rule(endpoint, True, ALL, "view")
+        return Rule(endpoint, True, ROLES, "view")
     declared = getattr(view, ROLES_ATTRIBUTE, None) if view is not None else None
     if declared is not None:
         return Rule(endpoint, False, tuple(declared), "view")

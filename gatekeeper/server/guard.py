@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
-from gatekeeper.api.access_rules import rule_for
-from gatekeeper.bootstrap import services
+from gatekeeper.bootstrap import settings
 from gatekeeper.domain import (
     AuthenticationError,
     ConfigurationError,
@@ -28,84 +26,31 @@ from gatekeeper.domain import (
     Principal,
 )
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
+from gatekeeper.server.authorizer import rule_for
+from gatekeeper.server.identifier import authenticate
 
 log = structlog.get_logger(__name__)
 
+# Blueprints whose import name starts here are the JSON door (a name, not an import).
 API_PACKAGE = "gatekeeper.api"
-SESSION_KEY = "gk_sid"
-REALM = "gatekeeper"
 csrf = CSRFProtect()
 
 
-def flag(value: Any) -> bool:
-    """A config switch that may come from the environment as a string."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 def auth_enabled(app: Flask) -> bool:
-    return str(app.config.get("AUTH", "on")).strip().lower() not in ("off", "0", "false", "no")
+    """False only with GATEKEEPER_AUTH=off (development: every caller is a local engineer)."""
+    return settings(app).auth
 
 
 def development(app: Flask) -> bool:
-    return flag(app.config.get("DEV")) or flag(app.config.get("TESTING"))
+    """GATEKEEPER_DEV or TESTING: a development key and plain-HTTP cookies are allowed."""
+    config = settings(app)
+    return config.dev or config.testing
 
 
 def is_api(app: Flask, endpoint: str) -> bool:
     """Endpoints of blueprints defined under gatekeeper.api belong to the JSON door."""
     blueprint = app.blueprints.get(endpoint.rpartition(".")[0])
     return blueprint is not None and blueprint.import_name.startswith(API_PACKAGE + ".")
-
-
-def www_authenticate(exc: AuthenticationError | None = None) -> str:
-    """The RFC 6750 challenge; names ``invalid_token`` when a token was presented."""
-    challenge = f'Bearer realm="{REALM}"'
-    if exc is not None and exc.reason in ("malformed", "unknown", "revoked", "expired"):
-        challenge += f', error="invalid_token", error_description="{exc.detail}"'
-    return challenge
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise AuthenticationError("use 'Authorization: Bearer <token>'", reason="malformed")
-    return value.strip()
-
-
-def _sso_principal(app: Flask) -> Principal | None:
-    header = app.config.get("SSO_HEADER")
-    subject = request.headers.get(header) if header else None
-    if not subject:
-        return None
-
-    def optional(name: str) -> str | None:
-        configured = app.config.get(name)
-        return request.headers.get(configured) if configured else None
-
-    return services(app).identity.sso_principal(
-        subject, optional("SSO_ROLE_HEADER"), optional("SSO_ORG_HEADER"))
-
-
-def _session_principal(app: Flask) -> Principal | None:
-    session_id = session.get(SESSION_KEY)
-    if not isinstance(session_id, str):
-        return None
-    principal = services(app).identity.principal_for_session(session_id)
-    if principal is None:
-        session.pop(SESSION_KEY, None)
-    return principal
-
-
-def authenticate(app: Flask, api: bool) -> Principal | None:
-    """The caller of this request, None without credentials; bad tokens raise 401."""
-    if api:
-        token = _bearer()
-        return services(app).identity.authenticate_token(token) if token else None
-    return _sso_principal(app) or _session_principal(app)
 
 
 def _sign_in_redirect() -> ResponseReturnValue:
@@ -161,7 +106,7 @@ def _guard() -> ResponseReturnValue | None:
 
 def _check_csrf(app: Flask) -> None:
     """Every state-changing web request carries the form's CSRF token (400 otherwise)."""
-    if flag(app.config.get("WTF_CSRF_ENABLED", True)):
+    if settings(app).wtf_csrf_enabled:
         csrf.protect(apply_exemptions=True)
 
 
@@ -177,8 +122,9 @@ def _forget(_: BaseException | None) -> None:
 
 def configure(app: Flask) -> None:
     """Session cookie flags and start-up refusals; a dev key or auth=off need DEV/TESTING."""
+    config = settings(app)
     dev = development(app)
-    secret = str(app.config.get("SECRET_KEY") or "")
+    secret = config.secret_key or ""
     if not dev and secret in ("", "dev"):
         raise ConfigurationError("set GATEKEEPER_SECRET_KEY to a long random value "
                                  "(the built-in development key is refused outside "
@@ -192,8 +138,8 @@ def configure(app: Flask) -> None:
         log.warning("authentication_disabled",
                     detail="GATEKEEPER_AUTH=off: EVERY caller is the local engineer; "
                            "never expose this service")
-    hours = float(app.config.get("SESSION_HOURS", 8))
-    secure = not flag(app.config.get("DEV"))
+    hours = config.session_hours
+    secure = not config.dev
     app.config.update(
         # __Host- cookies are only accepted over HTTPS, for this host, on every path
         SESSION_COOKIE_NAME="__Host-gatekeeper" if secure else "gatekeeper_session",
