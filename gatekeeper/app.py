@@ -28,7 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None, *,
         settings = settings.with_overrides(known)
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=str(settings.instance_path))
-    # The guard and Flask-WTF still read app.config: the same keys, real types.
+    # Flask and Flask-WTF read app.config (SECRET_KEY, MAX_CONTENT_LENGTH, WTF_*); the
+    # project's own code reads the Settings object. Same values, real types.
     app.config.update(settings.flask_config())
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

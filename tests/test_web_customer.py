@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from gatekeeper.bootstrap import services
+from gatekeeper.bootstrap import SETTINGS_EXTENSION, services, settings
 from gatekeeper.server.identifier import SESSION_KEY
 from gatekeeper.web.forms import justification_problem
 from tests.conftest import example_files, load_example
@@ -219,7 +220,8 @@ def test_a_form_without_a_valid_csrf_token_is_an_html_page_not_a_crash(
     browser: Browser,
 ) -> None:
     browser.as_(ALICE)
-    browser.app.config["WTF_CSRF_ENABLED"] = True
+    on = dataclasses.replace(settings(browser.app), wtf_csrf_enabled=True)
+    browser.app.extensions[SETTINGS_EXTENSION] = on
     response = browser.post("/requests/new", data=form_of("full_admin_software_install"))
     assert response.status_code == 400 and "text/html" in response.content_type
     assert "This form has expired" in text(response)
