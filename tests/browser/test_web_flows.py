@@ -160,3 +160,29 @@ def test_a_customer_cannot_open_another_customers_request(
     globex_path = globex_url.removeprefix(alice.url.split("/requests")[0])
     expect(alice.locator(f'a[href="{globex_path}"]')).to_have_count(0)
     shot(alice, "12-other-customers-request-not-found")
+
+
+def test_no_page_breaks_the_content_security_policy(
+    sign_in: Callable[..., Any],
+) -> None:
+    """Chromium reports every blocked inline style or script; the pages cause none."""
+    violations: list[str] = []
+
+    def watch(page: Any) -> Any:
+        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text else None)
+        return page
+
+    page = watch(sign_in("alice@acme.example"))
+    request_id = submit_full_admin(page)
+    for path in ("/requests", f"/requests/{request_id}", "/requests/new"):
+        page.goto(path)
+        page.wait_for_load_state()
+    approver = watch(sign_in("ann@msp.example"))
+    for path in ("/console", f"/console/requests/{request_id}", "/console/customers",
+                 "/console/customers/acme"):
+        approver.goto(path)
+        approver.wait_for_load_state()
+    header = approver.context.request.get("/console").headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in header
+    assert violations == []
