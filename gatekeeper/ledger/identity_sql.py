@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,16 +63,6 @@ class SessionRecord:
     revoked_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Throttle:
-    """Recent failed sign-ins for one key and until when that key is paused."""
-
-    key: str
-    failures: int
-    last_failure_at: datetime
-    locked_until: datetime | None = None
-
-
 _T = ApiTokenRow.__table__.c
 # Built once: the columns in TokenRecord's order, looked up by the token's hash.
 _TOKEN_BY_HASH = select(
@@ -90,10 +80,6 @@ def _user(row: UserRow) -> UserRecord:
     return UserRecord(row.username, row.display_name, row.role, row.customer,
                       row.password_hash, row.created_at, row.password_changed_at,
                       row.disabled_at, row.last_sign_in_at)
-
-
-def _throttle(row: SignInThrottleRow) -> Throttle:
-    return Throttle(row.key, row.failures, row.last_failure_at, row.locked_until)
 
 
 class SqlIdentityStore:
@@ -219,29 +205,46 @@ class SqlIdentityStore:
 
     # -- sign-in throttling --------------------------------------------------------------
 
-    def throttles(self, keys: Iterable[str]) -> list[Throttle]:
-        with self.db.session() as session:
-            rows = session.scalars(select(SignInThrottleRow).where(
-                SignInThrottleRow.key.in_(list(keys))))
-            return [_throttle(r) for r in rows]
+    def claim_attempt(self, keys: Mapping[str, Callable[[int], timedelta | None]],
+                      at: datetime, window: timedelta) -> datetime | None:
+        """Check and count a sign-in attempt in one transaction, with the keys' rows locked.
 
-    def record_failure(self, key: str, at: datetime, window: timedelta,
-                       pause: Callable[[int], timedelta | None]) -> Throttle:
-        """Count one failure (restarting after a quiet ``window``) and maybe pause the key."""
+        When any key is paused, nothing is counted and its pause end is returned. Otherwise
+        the attempt counts as a failure on every key now (restarting after a quiet
+        ``window``), before the password is checked, so parallel guesses cannot all pass the
+        check first; a success gives it back with :meth:`release_attempt`."""
         with self.db.session(write=True) as session:
-            self._ensure_row(session, key, at)
-            row = session.scalars(select(SignInThrottleRow)
-                                  .where(SignInThrottleRow.key == key)
-                                  .with_for_update()).one()
-            if row.last_failure_at < at - window and (row.locked_until or at) <= at:
-                row.failures = 0
-            row.failures += 1
-            row.last_failure_at = at
-            wait = pause(row.failures)
-            if wait is not None:
-                row.locked_until = at + wait
+            rows = self._locked_rows(session, sorted(keys), at)
+            paused = [r.locked_until for r in rows if r.locked_until and r.locked_until > at]
+            if paused:
+                return max(paused)
+            for row in rows:
+                if row.last_failure_at < at - window:
+                    row.failures = 0
+                row.failures += 1
+                row.last_failure_at = at
+                wait = keys[row.key](row.failures)
+                row.locked_until = at + wait if wait is not None else None
             session.flush()
-            return _throttle(row)
+            return None
+
+    def release_attempt(self, keys: Mapping[str, Callable[[int], timedelta | None]],
+                        at: datetime) -> None:
+        """Give back the failure counted by a successful attempt's claim."""
+        with self.db.session(write=True) as session:
+            for row in self._locked_rows(session, sorted(keys), at):
+                row.failures = max(0, row.failures - 1)
+                wait = keys[row.key](row.failures)
+                row.locked_until = row.last_failure_at + wait if wait is not None else None
+
+    def _locked_rows(self, session: Session, keys: list[str], at: datetime
+                     ) -> list[SignInThrottleRow]:
+        for key in keys:  # in a fixed order: two claims never wait on each other's rows
+            self._ensure_row(session, key, at)
+        return list(session.scalars(select(SignInThrottleRow)
+                                    .where(SignInThrottleRow.key.in_(keys))
+                                    .order_by(SignInThrottleRow.key)
+                                    .with_for_update()))
 
     def _ensure_row(self, session: Session, key: str, at: datetime) -> None:
         values = {"key": key, "failures": 0, "last_failure_at": at}

@@ -97,9 +97,9 @@ class SignInPolicy:
         """The pause after the n-th failure of a key that has ``free`` tries."""
 
         def wait(failures: int) -> timedelta | None:
-            if failures <= free:
+            if failures < free:  # the free-th failure starts the first pause
                 return None
-            return min(self.first_pause * 2 ** (failures - free - 1), self.longest_pause)
+            return min(self.first_pause * 2 ** (failures - free), self.longest_pause)
 
         return wait
 
@@ -262,27 +262,27 @@ class IdentityService:
         name = normalise_username(username or "")
         if not name or not password:
             raise AuthenticationError(FAILED, reason="invalid")  # no guess: nothing to count
-        keys = {f"user:{name}": self.policy.free_failures}
+        keys = {f"user:{name}": self.policy.pause(self.policy.free_failures)}
         if address:
-            keys[f"addr:{address}"] = self.policy.address_free_failures
+            keys[f"addr:{address}"] = self.policy.pause(self.policy.address_free_failures)
         now = self.clock()
-        paused = [t.locked_until for t in self.store.throttles(keys)
-                  if t.locked_until is not None and t.locked_until > now]
-        if paused:
+        # Checking the pause and counting this attempt are one database operation, so
+        # parallel guesses get exactly the documented number of password checks.
+        paused = self.store.claim_attempt(keys, now, self.policy.window)
+        if paused is not None:
             self._verify(None, password)
-            wait = max(1, int((max(paused) - now).total_seconds() + 0.999))
+            wait = max(1, int((paused - now).total_seconds() + 0.999))
             log.warning("sign_in_throttled", username=name, address=address, retry_after=wait)
             raise TooManyAttemptsError(
                 f"Too many failed sign-ins. Try again in {(wait + 59) // 60} minute(s).", wait)
         user = self.store.user(name) if _USERNAME.match(name) else None
         usable = user is not None and user.disabled_at is None
         ok = self._verify(user.password_hash if usable and user else None, password)
-        if not ok or user is None:
-            for key, free in keys.items():
-                self.store.record_failure(key, now, self.policy.window, self.policy.pause(free))
+        if not ok or user is None:  # already counted by the claim
             why = "unknown_user" if user is None else "disabled" if not usable else "wrong"
             log.warning("sign_in_failed", username=name, address=address, reason=why)
             raise AuthenticationError(FAILED, reason="invalid")
+        self.store.release_attempt({k: v for k, v in keys.items() if k.startswith("addr:")}, now)
         self.store.clear_failures([f"user:{name}"], older_than=now - timedelta(days=1))
         changes: dict[str, object] = {"last_sign_in_at": now}
         if self.hasher.check_needs_rehash(user.password_hash):
