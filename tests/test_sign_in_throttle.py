@@ -19,7 +19,6 @@ from gatekeeper.ledger import open_ledger
 from gatekeeper.ledger.identity_sql import SqlIdentityStore
 from gatekeeper.service.identity import IdentityService, SignInPolicy
 
-
 ROOT = Path(__file__).resolve().parent.parent
 NAME, PASSWORD = "ann@msp.example", "a long enough password"
 LIMIT = SignInPolicy().free_failures  # what docs/security.md promises: 5
