@@ -16,6 +16,7 @@ from gatekeeper.domain import Principal, roles
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from gatekeeper.domain.roles import is_msp_staff
 from gatekeeper.server.guard import auth_enabled
+from gatekeeper.web.errors import html_errors
 
 bp = Blueprint(
     "web",
@@ -24,6 +25,7 @@ bp = Blueprint(
     static_url_path="/static/web",
     template_folder="templates",
 )
+html_errors(bp)
 
 
 def auth_off() -> bool:

@@ -38,11 +38,13 @@ from gatekeeper.domain.roles import ROLES
 from gatekeeper.server.authorizer import PUBLIC_ATTRIBUTE, ROLES_ATTRIBUTE
 from gatekeeper.server.guard import auth_enabled
 from gatekeeper.server.identifier import SESSION_KEY
+from gatekeeper.web.errors import html_errors
 
 log = structlog.get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+html_errors(bp)
 
 
 def login_required(*roles: str) -> Callable[[F], F]:

@@ -6,28 +6,25 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from gatekeeper.bootstrap import Services, services
 from gatekeeper.domain import (
     ConflictError,
     ForbiddenError,
-    GatekeeperError,
     Principal,
-    TooManyAttemptsError,
     ValidationError,
 )
-from gatekeeper.server.errors import status_for
 from gatekeeper.server.identifier import current_principal
 from gatekeeper.service.catalog import build_catalog, visible_customers
 from gatekeeper.service.requests import RequestRecord
 from gatekeeper.web.auth import login_required
+from gatekeeper.web.errors import html_errors, render_error
 from gatekeeper.web.present import state_label
 
 __all__ = ["act", "all_zones", "catalog", "html_errors", "login_required", "principal",
-           "short_id", "svc", "timezones", "titles"]
+           "render_error", "short_id", "svc", "timezones", "titles"]
 
 log = structlog.get_logger(__name__)
 
@@ -79,63 +76,6 @@ def titles(cat: dict[str, Any]) -> dict[str, dict[str, str]]:
         for env in customer["environments"]:
             out["environment"][f"{customer['id']}/{env['id']}"] = env.get("name", env["id"])
     return out
-
-
-def render_error(status: int, title: str, detail: str) -> Response:
-    body = render_template("error.html", status=status, title=title, detail=detail)
-    return Response(body, status=status, mimetype="text/html")
-
-
-# The title of the page each status of a domain error shows; the detail is the error's own.
-PAGE_TITLES: dict[int, str] = {
-    400: "That did not work",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Request not found",
-    409: "This changed meanwhile",
-    422: "That did not work",
-    429: "Too many attempts",
-    503: "Gatekeeper cannot answer right now",
-}
-
-
-def _domain_page(exc: GatekeeperError) -> Response:
-    """A domain error as a page, with the status ``gatekeeper.server.errors`` gives it."""
-    status = status_for(exc)
-    title = PAGE_TITLES.get(status, PAGE_TITLES[400])
-    if status == 404:
-        return render_error(status, title,
-                            "There is no request with this reference that you may see.")
-    if status == 403:
-        return render_error(status, title, exc.detail[:1].upper() + exc.detail[1:] + ".")
-    if status == 503:
-        log.error("web_request_failed_closed", code=exc.code, detail=exc.detail)
-        return render_error(status, title,
-                            "Nothing was recorded. Please try again in a few minutes; if it "
-                            "keeps happening, contact your MSP.")
-    response = render_error(status, title, exc.detail)
-    if isinstance(exc, TooManyAttemptsError):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-def _page_for(exc: Exception) -> Response:
-    if isinstance(exc, GatekeeperError):
-        return _domain_page(exc)
-    if isinstance(exc, HTTPException):
-        if exc.code == 400 and "CSRF" in (exc.description or ""):
-            return render_error(400, "This form has expired",
-                                "For your safety a form is only valid for a while. Go back, "
-                                "reload the page and send it again; nothing was changed.")
-        return render_error(exc.code or 500, exc.name, exc.description or "")
-    log.exception("web_request_crashed")
-    return render_error(500, "Something went wrong", "An unexpected error occurred; nothing "
-                        "more was changed. Please try again.")
-
-
-def html_errors(bp: Blueprint) -> None:
-    """Errors inside these pages are HTML pages, not the API's problem+json."""
-    bp.register_error_handler(Exception, _page_for)
 
 
 def act(
