@@ -9,7 +9,7 @@ preforking server copies it into its workers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
 from types import TracebackType
@@ -63,7 +63,18 @@ class Services:
 
     @cached_property
     def decisions(self) -> DecisionService:
+        """Decisions with ``input.context`` read from the ledger (opened on first use)."""
+        return DecisionService(self.store, context=self._ledger_context)
+
+    @cached_property
+    def offline_decisions(self) -> DecisionService:
+        """Decisions on an empty ``input.context``, never opening a database: ``eval``."""
         return DecisionService(self.store)
+
+    def _ledger_context(self, request: AccessRequest, now: datetime) -> Mapping[str, Any]:
+        from gatekeeper.service.decisions import LedgerContext
+
+        return LedgerContext(self.ledger)(request, now)
 
     @property
     def database_url(self) -> str:

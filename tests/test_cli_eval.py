@@ -60,3 +60,17 @@ def test_eval_missing_file() -> None:
     result = gatekeeper("eval", "/nonexistent/request.json")
     assert result.returncode == 2
     assert "/nonexistent/request.json: cannot read" in result.stderr
+
+
+def test_eval_decides_on_the_files_context_else_an_empty_one() -> None:
+    """eval opens no database: an example's ``context`` is input.context, else empty lists."""
+    example = load_example("10_month_to_date")
+    with_context = gatekeeper("eval", "--json", "-", stdin=json.dumps(example))
+    assert with_context.returncode == 0, with_context.stderr
+    sla = {c["kind"]: c for c in json.loads(with_context.stdout)["consequences"]}["sla"]
+    assert sla["sla_minutes_used_this_month"] == 480
+    bare = gatekeeper("eval", "--json", "-", stdin=json.dumps({**example, "context": None}))
+    found = {c["kind"]: c for c in json.loads(bare.stdout)["consequences"]}
+    assert found["sla"]["sla_minutes_used_this_month"] == 0 and "overlap" not in found
+    wrong = gatekeeper("eval", "-", stdin=json.dumps({**example, "context": []}))
+    assert wrong.returncode != 0 and "context" in wrong.stderr

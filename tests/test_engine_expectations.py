@@ -64,7 +64,7 @@ def test_items_without_ids_match_any_item_containing_them() -> None:
     ]
 
 
-def test_example_input_defaults_start_to_now() -> None:
+def test_example_input_defaults_start_to_now_and_context_to_empty_lists() -> None:
     spec = {
         "now": "2026-11-23T15:00:00Z",
         "identity": {"subject": "a@x", "role": "customer", "organisation": "acme"},
@@ -75,6 +75,10 @@ def test_example_input_defaults_start_to_now() -> None:
         "request": {"customer": "acme", "access": "read_only", "start": "2026-11-23T15:00:00Z"},
         "identity": {"subject": "a@x", "role": "customer", "organisation": "acme"},
         "now": "2026-11-23T15:00:00Z",
+        "context": {"sla_downtime": [], "overlapping": []},
     }
     spec["request"] = {"start": "2026-12-01T00:00:00Z"}
     assert example_input(spec)["request"]["start"] == "2026-12-01T00:00:00Z"
+    spec["context"] = {"overlapping": [{"request_id": "r"}]}
+    assert example_input(spec)["context"] == {"sla_downtime": [],
+                                              "overlapping": [{"request_id": "r"}]}

@@ -29,6 +29,7 @@ from gatekeeper.ledger import (
     NewRequest,
     RequestQuery,
     RequestRecord,
+    SituationQuery,
     SqlLedger,
     StoredResponse,
     current_revision,
@@ -223,3 +224,79 @@ def test_an_unreachable_database_is_unavailable(tmp_path: object) -> None:
         down.create(NewRequest(make_record()))
     with pytest.raises(UnavailableError):
         down.ping()
+
+
+# -- the situation the policy decides with (input.context) ---------------------------------
+
+def _with_downtime(hours: float) -> Decision:
+    from gatekeeper.domain import Consequence
+
+    downtime = Consequence(id="reprovisioning_downtime", rule="r", kind="downtime",
+                           severity="high", summary="s", details={"downtime_hours": hours})
+    return replace(DECISION, consequences=(downtime,))
+
+
+def _situation_query(start: datetime, hours: float = 8.0) -> SituationQuery:
+    return SituationQuery.around("acme", "production", start, hours)
+
+
+def test_situation_counts_committed_downtime_of_the_month_and_overlaps(ledger: SqlLedger) -> None:
+    """Granted, expired and accepted-awaiting-approval downtime of the month counts; an
+    awaiting-approval request nobody accepted, another month, another environment and a
+    withdrawn request do not. Overlaps are grants and open requests sharing the window."""
+    start = datetime(2026, 11, 24, 8, tzinfo=UTC)
+    at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+    def add(state: str, hours: float, begins: datetime, **kw: object) -> str:
+        grant_kw: dict[str, object] = {}
+        if state in ("granted", "expired", "revoked"):
+            grant_kw = {"grant_starts_at": begins, "grant_ends_at": begins + timedelta(hours=8)}
+        events: tuple[Event, ...] = (
+            Event("alice", at, None, "submitted", "submit"),
+            Event("gatekeeper", at, "submitted", state, "decide"),
+        )
+        if kw.pop("accepted", False):
+            events += (Event("alice", at, "awaiting_acceptance", state, "accept", None,
+                             {"consequences": ["reprovisioning_downtime"]}),)
+        record = make_record(at=at, state=state, decision=_with_downtime(hours), events=events,
+                             request=replace(REQUEST, start=begins,
+                                             systems=tuple(kw.pop("systems", ()))),  # type: ignore[call-overload]
+                             **grant_kw, **kw)
+        for offset, event in enumerate(record.events):
+            object.__setattr__(event, "seq", offset + 1)
+        ledger.create(NewRequest(record))
+        return record.id
+
+    granted = add("granted", 8, start)
+    expired = add("expired", 0.5, datetime(2026, 11, 2, 6, tzinfo=UTC))
+    accepted = add("awaiting_approval", 4, datetime(2026, 11, 10, 8, tzinfo=UTC), accepted=True)
+    waiting = add("awaiting_approval", 2, start + timedelta(hours=4), systems=["db-01"])
+    pending = add("awaiting_acceptance", 8, start - timedelta(hours=2))
+    add("granted", 8, datetime(2026, 10, 30, 8, tzinfo=UTC))  # last month
+    add("withdrawn", 8, start)
+    add("granted", 8, start, environment="staging")
+    after = add("granted", 8, start + timedelta(hours=8))  # this month, but no overlap
+    no_downtime = add("granted", 0, start - timedelta(hours=1))  # overlaps, no downtime
+
+    situation = ledger.situation(_situation_query(start))
+    used = {d.request_id: (d.state, d.downtime_hours) for d in situation.sla_downtime}
+    assert used == {granted: ("granted", 8.0), expired: ("expired", 0.5),
+                    accepted: ("awaiting_approval", 4.0), after: ("granted", 8.0)}
+    overlapping = {o.request_id: o for o in situation.overlapping}
+    assert set(overlapping) == {granted, waiting, pending, no_downtime}
+    assert overlapping[waiting].systems == ("db-01",)
+    assert overlapping[granted].starts_at == start
+    assert overlapping[granted].ends_at == start + timedelta(hours=8)
+    assert overlapping[pending].state == "awaiting_acceptance"
+    as_input = situation.to_input()
+    assert [d["request_id"] for d in as_input["sla_downtime"]] == sorted(used)
+    assert as_input["overlapping"][0].keys() == {"request_id", "state", "access", "systems",
+                                                 "starts_at", "ends_at"}
+
+
+def test_situation_of_an_empty_ledger_is_empty(ledger: SqlLedger) -> None:
+    situation = ledger.situation(_situation_query(datetime(2026, 12, 31, 23, tzinfo=UTC)))
+    assert situation.to_input() == {"sla_downtime": [], "overlapping": []}
+    query = _situation_query(datetime(2026, 12, 31, 23, tzinfo=UTC))
+    assert (query.month_start, query.month_end) == (datetime(2026, 12, 1, tzinfo=UTC),
+                                                    datetime(2027, 1, 1, tzinfo=UTC))

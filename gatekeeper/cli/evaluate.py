@@ -21,6 +21,7 @@ from gatekeeper.domain import GatekeeperError, Principal
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.domain.roles import ENGINEER
+from gatekeeper.domain.situation import context_input
 from gatekeeper.service.decisions import DecisionService
 
 
@@ -39,10 +40,19 @@ def split_document(doc: Any) -> tuple[Any, Principal | None, str | None]:
     return doc, None, None
 
 
+def given_context(doc: Any) -> dict[str, Any]:
+    """The example file's ``context``, else an empty one (eval never reads the ledger)."""
+    raw = doc.get("context") if isinstance(doc, dict) and "request" in doc else None
+    try:
+        return context_input(raw)
+    except ValueError as exc:
+        raise CliError(f"context: {exc}") from None
+
+
 def load_service(services: Services) -> DecisionService:
     """Load the bundle once (no database); a broken one is a one-line error, exit code 2."""
     try:
-        return services.decisions
+        return services.offline_decisions
     except GatekeeperError as exc:
         raise CliError(exc.detail) from None
     except (KeyError, ValueError) as exc:
@@ -66,7 +76,11 @@ def evaluate(
     policies: Path | None,
     engine: str | None,
 ) -> None:
-    """Decide the access request in FILE ('-' for stdin) without recording it."""
+    """Decide the access request in FILE ('-' for stdin) without recording it.
+
+    No database is opened: the policy decides on the file's "context" (an example file's
+    month-to-date SLA downtime and overlapping requests), else on an empty context, so
+    figures such as sla_minutes_used_this_month are 0 and no overlap is found."""
     doc = read_json_file(file)
     body, principal, file_now = split_document(doc)
     principal = principal or ANONYMOUS_ENGINEER
@@ -79,7 +93,8 @@ def evaluate(
         raise CliError(f"--now / now: {when!r} is not an RFC 3339 timestamp") from None
     label = "<stdin>" if file == "-" else file
     with cli_services(label, policies=policies, engine=engine) as services:
-        _, decision = load_service(services).decide(body, principal, now=at)
+        _, decision = load_service(services).decide(body, principal, now=at,
+                                                    context=given_context(doc))
     if as_json:
         click.echo(json.dumps(decision.to_dict(), indent=2, sort_keys=False))
     else:

@@ -11,6 +11,10 @@ from gatekeeper.domain.errors import FieldError, MalformedBodyError, ValidationE
 
 URGENCIES = ("normal", "high", "emergency")
 MAX_DURATION_HOURS = 24 * 90
+# Any start outside these years is a mistake, and outside what every engine's time built-ins
+# handle; the service narrows it further around its clock (service/decisions.py check_start).
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
 _TEXT_LIMIT = 2000
 _ID_FIELDS = ("customer", "environment", "access", "purpose")
 _ALL_FIELDS = (
@@ -119,13 +123,15 @@ class AccessRequest:
                 errors.append(FieldError("start", "must be an RFC 3339 timestamp string"))
             else:
                 try:
-                    start = parse_timestamp(start_raw)
+                    start = _start_in_range(parse_timestamp(start_raw))
                 except ValueError:
                     errors.append(
                         FieldError(
                             "start", "must be an RFC 3339 timestamp, e.g. 2026-11-23T09:00:00Z"
                         )
                     )
+                except OverflowError:
+                    errors.append(FieldError("start", "must be a time in the years 2000 to 2099"))
 
         if errors:
             raise ValidationError(errors)
@@ -182,6 +188,15 @@ class AccessRequest:
         body = self.to_dict()
         body["start"] = format_timestamp(self.start or now)
         return body
+
+
+def _start_in_range(start: datetime) -> datetime:
+    """``start`` in UTC; OverflowError when it is outside ``EARLIEST_START``..``LATEST_START``
+    (a far offset such as 0001-01-01T00:00:00+14:00 overflows on the way to UTC)."""
+    utc = start.astimezone(UTC)
+    if not EARLIEST_START <= utc < LATEST_START:
+        raise OverflowError(start.isoformat())
+    return utc
 
 
 def _json_type(value: Any) -> str:

@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gatekeeper.domain.situation import context_input
+
 
 def example_input(example: Mapping[str, Any]) -> dict[str, Any]:
-    """The engine input for an ``examples/requests/*.json`` file (``start`` defaults to now)."""
+    """The engine input for an ``examples/requests/*.json`` file (``start`` defaults to now,
+    ``context`` to empty lists)."""
     request = dict(example.get("request") or {})
     request.setdefault("start", example.get("now"))
-    return {"request": request, "identity": example.get("identity"), "now": example.get("now")}
+    return {"request": request, "identity": example.get("identity"), "now": example.get("now"),
+            "context": context_input(example.get("context"))}
 
 
 def _show(value: Any) -> str:

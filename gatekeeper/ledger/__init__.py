@@ -14,6 +14,8 @@ from gatekeeper.ledger.records import (
     Page,
     RequestQuery,
     RequestRecord,
+    Situation,
+    SituationQuery,
     Step,
     StoredResponse,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "Page",
     "RequestQuery",
     "RequestRecord",
+    "Situation",
+    "SituationQuery",
     "SqlLedger",
     "Step",
     "StoredResponse",

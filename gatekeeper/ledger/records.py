@@ -9,9 +9,11 @@ from typing import Any, Protocol
 
 from gatekeeper.domain.lifecycle import Event
 from gatekeeper.domain.record import Change, RequestRecord
+from gatekeeper.domain.situation import Situation, SituationQuery
 
 __all__ = ["Change", "Event", "IdempotencyConflict", "Ledger", "NewRequest", "Page",
-           "RequestQuery", "RequestRecord", "Step", "StoredResponse"]
+           "RequestQuery", "RequestRecord", "Situation", "SituationQuery", "Step",
+           "StoredResponse"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,15 @@ class Ledger(Protocol):
 
     def due_for_expiry(self, now: datetime, limit: int = 500) -> list[str]:
         """Ids of granted requests whose grant ended at or before ``now``."""
+        ...
+
+    def situation(self, query: SituationQuery) -> Situation:
+        """What the ledger knows about ``query``'s customer and environment that the policy
+        decides with: requests whose downtime counts against the month's SLA budget (granted,
+        expired or revoked after a grant, or awaiting approval with the consequences accepted,
+        whose window starts in the month; downtime from their recorded decisions), and grants
+        and open requests whose window overlaps ``query``'s in time (systems are left to the
+        policy)."""
         ...
 
     def ping(self) -> None:

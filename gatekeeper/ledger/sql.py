@@ -31,9 +31,12 @@ from gatekeeper.ledger.records import (
     Page,
     RequestQuery,
     RequestRecord,
+    Situation,
+    SituationQuery,
     Step,
     StoredResponse,
 )
+from gatekeeper.ledger.situation_sql import gather
 
 MAX_PAGE = 200
 
@@ -284,6 +287,10 @@ class SqlLedger:
         )
         with self.db.session() as session:
             return list(session.scalars(stmt).all())
+
+    def situation(self, query: SituationQuery) -> Situation:
+        with self.db.session() as session:
+            return gather(session, query)
 
     def count(self) -> int:
         """How many requests are recorded (for tests and the crash check)."""

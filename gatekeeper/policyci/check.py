@@ -298,7 +298,8 @@ class Checker:
         else:
             try:
                 decision = service.decide(doc["request"], _principal(item.input),
-                                          now=_now(item.input))[1]
+                                          now=_now(item.input),
+                                          context=item.input["context"])[1]
                 actual = decision.to_dict()
             except GatekeeperError as exc:
                 actual = {"error": exc.code, "detail": exc.detail}

@@ -19,6 +19,7 @@ from gatekeeper.domain import AccessRequest, Principal, ValidationError
 from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.domain.roles import ENGINEER
+from gatekeeper.domain.situation import context_input
 from gatekeeper.policyci.errors import SourceError
 from gatekeeper.service.decisions import build_input
 
@@ -42,18 +43,23 @@ def _principal(ident: Any) -> Principal:
     )
 
 
-def make_item(label: str, body: Any, principal: Principal, now: datetime) -> Item:
-    """Validate ``body`` as the service does and build the engine input."""
+def make_item(label: str, body: Any, principal: Principal, now: datetime,
+              context: Any = None) -> Item:
+    """Validate ``body`` as the service does and build the engine input (``context``: an
+    example's ``input.context``; none is read from the ledger)."""
     try:
         request = AccessRequest.from_mapping(body)
+        context = context_input(context)
     except ValidationError as exc:
         problems = "; ".join(f"{e.field or 'body'}: {e.problem}" for e in exc.errors)
         return Item(label, problem=problems)
-    return Item(label, build_input(request, principal, now))
+    except ValueError as exc:
+        return Item(label, problem=str(exc))
+    return Item(label, build_input(request, principal, now, context))
 
 
 def item_from_document(label: str, doc: Any, default_now: datetime) -> Item:
-    """A bare request, or an example ``{request, identity, now, expect}``."""
+    """A bare request, or an example ``{request, identity, now, context, expect}``."""
     if isinstance(doc, Mapping) and isinstance(doc.get("request"), Mapping):
         now = default_now
         if doc.get("now") is not None:
@@ -61,7 +67,8 @@ def item_from_document(label: str, doc: Any, default_now: datetime) -> Item:
                 now = parse_timestamp(str(doc["now"]))
             except ValueError:
                 return Item(label, problem=f"now: {doc['now']!r} is not an RFC 3339 timestamp")
-        return make_item(label, doc["request"], _principal(doc.get("identity")), now)
+        return make_item(label, doc["request"], _principal(doc.get("identity")), now,
+                         doc.get("context"))
     return make_item(label, doc, ANONYMOUS_ENGINEER, default_now)
 
 

@@ -5,14 +5,23 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 import structlog
 
-from gatekeeper.domain import AccessRequest, Decision, EngineError, PolicyRef, Principal
+from gatekeeper.domain import (
+    AccessRequest,
+    Decision,
+    EngineError,
+    FieldError,
+    PolicyRef,
+    Principal,
+    ValidationError,
+)
 from gatekeeper.domain.request import format_timestamp
+from gatekeeper.domain.situation import Situation, SituationQuery, context_input
 from gatekeeper.engine.base import DECISION_PATH
 from gatekeeper.service.catalog import check_known
 from gatekeeper.service.policy_store import PolicyStore
@@ -20,27 +29,76 @@ from gatekeeper.service.policy_store import PolicyStore
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+# What the ledger knows that changes the answer (``input.context``), for a request at ``now``.
+ContextProvider = Callable[[AccessRequest, datetime], Mapping[str, Any]]
+
+# A start may lie a little in the past (clocks, typing) and at most a year ahead; anything
+# else is a mistake the requester should hear about, not a decision.
+START_GRACE = timedelta(minutes=15)
+START_HORIZON = timedelta(days=366)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_input(request: AccessRequest, principal: Principal, now: datetime) -> dict[str, Any]:
-    """The engine input: the request, who asks (from the credential) and the evaluation time."""
+def build_input(request: AccessRequest, principal: Principal, now: datetime,
+                context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The engine input: the request, who asks (from the credential), the evaluation time and
+    ``context`` (always present: empty lists when nothing is known)."""
     return {
         "request": request.to_input(now),
         "identity": principal.to_input(),
         "now": format_timestamp(now),
+        "context": context_input(context),
     }
 
 
-class DecisionService:
-    """Evaluates access requests against the serving policy; records nothing."""
+def check_start(request: AccessRequest, now: datetime) -> None:
+    """ValidationError naming ``start`` unless it lies from ``START_GRACE`` before ``now`` to
+    ``START_HORIZON`` after it."""
+    if request.start is None:
+        return
+    if request.start < now - START_GRACE:
+        raise ValidationError([FieldError(
+            "start", f"must not be more than 15 minutes in the past (it is now "
+                     f"{format_timestamp(now)}); leave it out to start at once")])
+    if request.start > now + START_HORIZON:
+        latest = format_timestamp(now + START_HORIZON)
+        raise ValidationError([FieldError(
+            "start", f"must be at most a year ahead (until {latest})")])
 
-    def __init__(self, store: PolicyStore, clock: Clock = utc_now) -> None:
+
+class SituationSource(Protocol):
+    """The part of the ledger the context needs (``Ledger.situation``)."""
+
+    def situation(self, query: SituationQuery) -> Situation: ...
+
+
+class LedgerContext:
+    """A ``ContextProvider`` reading the ledger: SLA downtime of the month the request
+    starts in, and grants and open requests overlapping its window."""
+
+    def __init__(self, ledger: SituationSource) -> None:
+        self.ledger = ledger
+
+    def __call__(self, request: AccessRequest, now: datetime) -> Mapping[str, Any]:
+        query = SituationQuery.around(request.customer, request.environment,
+                                      request.start or now, request.duration_hours)
+        return self.ledger.situation(query).to_input()
+
+
+class DecisionService:
+    """Evaluates access requests against the serving policy; records nothing.
+
+    ``context`` gathers ``input.context`` (the app's reads the ledger); without one the
+    policy decides on an empty context, as ``gatekeeper eval`` does."""
+
+    def __init__(self, store: PolicyStore, clock: Clock = utc_now,
+                 context: ContextProvider | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.context = context
 
     def decide(
         self,
@@ -48,10 +106,12 @@ class DecisionService:
         principal: Principal,
         now: datetime | None = None,
         request_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> tuple[AccessRequest, Decision]:
-        """Validate ``body`` and evaluate it; raise ValidationError, EngineError or PolicyError."""
+        """Validate ``body`` and evaluate it; raise ValidationError, EngineError or PolicyError.
+        A given ``context`` is used as it is instead of gathering one."""
         request = AccessRequest.from_mapping(body)
-        return request, self.decide_request(request, principal, now, request_id)
+        return request, self.decide_request(request, principal, now, request_id, context)
 
     def decide_request(
         self,
@@ -59,11 +119,15 @@ class DecisionService:
         principal: Principal,
         now: datetime | None = None,
         request_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Decision:
         loaded = self.store.current
         check_known(loaded.bundle, principal, request)
         now = now or self.clock()
-        engine_input = build_input(request, principal, now)
+        check_start(request, now)
+        if context is None and self.context is not None:
+            context = self.context(request, now)
+        engine_input = build_input(request, principal, now, context)
         started = time.perf_counter()
         try:
             raw = loaded.engine.evaluate(engine_input, DECISION_PATH)

@@ -251,3 +251,23 @@ blocking_freeze := _blocking.freeze
 # custom:
 #   code: GK-CTX-024
 freeze_wait_hours := times.hours_between(start_ns, _blocking.end_ns)
+
+# METADATA
+# title: What the ledger knows about the environment (input.context), with empty defaults
+# description: |
+#   sla_downtime lists recorded requests whose downtime counts against the month's SLA
+#   budget; overlapping lists grants and open requests whose window overlaps this one.
+#   Absent in old inputs: then both are empty.
+# custom:
+#   code: GK-CTX-033
+ledger := object.union({"sla_downtime": [], "overlapping": []}, object.get(input, "context", {}))
+
+# METADATA
+# title: SLA minutes already used or committed this month, before this request
+# description: Each recorded request's downtime hours counted as SLA minutes, then added.
+# custom:
+#   code: GK-CTX-034
+sla_minutes_used_this_month := sum([m |
+	some d in ledger.sla_downtime
+	m = data.gatekeeper.lib.sla.minutes_consumed(d.downtime_hours)
+])

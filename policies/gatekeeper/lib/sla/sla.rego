@@ -44,13 +44,24 @@ credit_percent(tier, uptime) := 0 if {
 
 # METADATA
 # title: All SLA figures for a tier, some hours of downtime and a monthly fee
+# description: As figures_after with nothing used before this month.
 # custom:
 #   code: GK-LIB-SLA-005
-figures(tier, downtime_hours, monthly_fee) := {
+figures(tier, downtime_hours, monthly_fee) := figures_after(tier, 0, downtime_hours, monthly_fee)
+
+# METADATA
+# title: All SLA figures when some minutes of the month are already used
+# description: |
+#   The budget left, the breach, the uptime and the credit are computed on the total: the
+#   minutes used this month before the request plus the minutes it consumes.
+# custom:
+#   code: GK-LIB-SLA-006
+figures_after(tier, used_minutes, downtime_hours, monthly_fee) := {
 	"sla_budget_minutes": budget,
+	"sla_minutes_used_this_month": used_minutes,
 	"sla_minutes_consumed": consumed,
-	"sla_budget_remaining_minutes": budget - consumed,
-	"sla_breached": consumed > budget,
+	"sla_budget_remaining_minutes": (budget - used_minutes) - consumed,
+	"sla_breached": total > budget,
 	"uptime_target_percent": tier.uptime_target_percent,
 	"resulting_uptime_percent": round(uptime * 100) / 100,
 	"credit_percent": credit,
@@ -58,6 +69,7 @@ figures(tier, downtime_hours, monthly_fee) := {
 } if {
 	budget = tier.monthly_downtime_budget_minutes
 	consumed = minutes_consumed(downtime_hours)
-	uptime = uptime_percent(consumed)
+	total = used_minutes + consumed
+	uptime = uptime_percent(total)
 	credit = credit_percent(tier, uptime)
 }

@@ -17,6 +17,7 @@ _gold := {
 test_figures_for_a_day_of_downtime if {
 	sla.figures(_gold, 24, 12000) == {
 		"sla_budget_minutes": 43,
+		"sla_minutes_used_this_month": 0,
 		"sla_minutes_consumed": 1440,
 		"sla_budget_remaining_minutes": -1397,
 		"sla_breached": true,
@@ -30,6 +31,7 @@ test_figures_for_a_day_of_downtime if {
 test_figures_within_budget if {
 	sla.figures(_gold, 0.5, 12000) == {
 		"sla_budget_minutes": 43,
+		"sla_minutes_used_this_month": 0,
 		"sla_minutes_consumed": 30,
 		"sla_budget_remaining_minutes": 13,
 		"sla_breached": false,
@@ -50,4 +52,18 @@ test_highest_matching_credit_step_applies if {
 test_month_is_thirty_days if {
 	sla.month_minutes == (30 * 24) * 60
 	sla.uptime_percent(432) == 99
+}
+
+test_figures_after_count_the_minutes_used_before if {
+	sla.figures_after(_gold, 30, 0.5, 12000) == {
+		"sla_budget_minutes": 43,
+		"sla_minutes_used_this_month": 30,
+		"sla_minutes_consumed": 30,
+		"sla_budget_remaining_minutes": -17,
+		"sla_breached": true,
+		"uptime_target_percent": 99.9,
+		"resulting_uptime_percent": 99.86,
+		"credit_percent": 10,
+		"credit_amount": 1200,
+	}
 }

@@ -4,7 +4,9 @@ import rego.v1
 
 import data.gatekeeper.rules.sla
 
-_input(overrides) := {
+_input(overrides) := _input_with(overrides, {"sla_downtime": [], "overlapping": []})
+
+_input_with(overrides, context) := {
 	"request": object.union(
 		{
 			"customer": "acme", "environment": "production", "access": "full_admin",
@@ -16,6 +18,7 @@ _input(overrides) := {
 	),
 	"identity": {"subject": "a@acme.example", "role": "customer", "organisation": "acme"},
 	"now": "2026-11-23T09:00:00Z",
+	"context": context,
 }
 
 test_gold_budget_is_exceeded_by_a_day_of_downtime if {
@@ -24,11 +27,12 @@ test_gold_budget_is_exceeded_by_a_day_of_downtime if {
 		"kind": "sla",
 		"severity": "high",
 		"title": "SLA budget exceeded",
-		"summary": "1440 minutes of downtime use the Gold SLA budget of 43 minutes a month and exceed it by 1397 minutes: uptime this month falls to 96.67% against a 99.9% target, a 25% service credit (EUR 3000).",
+		"summary": "This causes 1440 minutes of downtime. Your Gold plan allows 43 minutes a month. That is 1397 minutes over. Uptime this month would be 96.67%. The target is 99.9%. You get a 25% service credit (EUR 3000).",
 		"tier": "gold",
 		"downtime_hours": 24,
 		"currency": "EUR",
 		"sla_budget_minutes": 43,
+		"sla_minutes_used_this_month": 0,
 		"sla_minutes_consumed": 1440,
 		"sla_budget_remaining_minutes": -1397,
 		"sla_breached": true,
@@ -47,11 +51,63 @@ test_within_budget_is_medium_and_leaves_minutes if {
 	c.sla_breached == false
 	c.sla_budget_remaining_minutes == 13
 	c.credit_percent == 0
-	contains(c.summary, "leave 13 minutes of it")
-	contains(c.summary, "no service credit")
+	c.summary == "This causes 30 minutes of downtime. Your Gold plan allows 43 minutes a month. That leaves 13 minutes. Uptime this month would be 99.93%. The target is 99.9%. There is no service credit."
 }
 
 test_no_downtime_no_sla_consequence if {
 	count(sla.consequences) == 0 with input as _input({"access": "read_only", "purpose": "troubleshooting"})
 	count(sla.reasons) == 0 with input as _input({"access": "read_only", "purpose": "troubleshooting"})
+}
+
+_bakkerij := {"customer": "bakkerij_jansen", "access": "full_admin", "start": "2026-11-24T08:00:00Z"}
+
+_used_480 := {
+	"sla_downtime": [{
+		"request_id": "first", "state": "granted",
+		"starts_at": "2026-11-24T08:00:00Z", "downtime_hours": 8,
+	}],
+	"overlapping": [],
+}
+
+test_minutes_used_this_month_count_before_this_request if {
+	sla.consequences == {{
+		"id": "sla_budget",
+		"kind": "sla",
+		"severity": "high",
+		"title": "SLA budget exceeded",
+		"summary": "This causes 480 minutes of downtime. 480 minutes were already used or booked this month. Your Bronze plan allows 432 minutes a month. Together that is 528 minutes over. Uptime this month would be 97.78%. The target is 99%. You get a 5% service credit (EUR 22.5).",
+		"tier": "bronze",
+		"downtime_hours": 8,
+		"currency": "EUR",
+		"sla_budget_minutes": 432,
+		"sla_minutes_used_this_month": 480,
+		"sla_minutes_consumed": 480,
+		"sla_budget_remaining_minutes": -528,
+		"sla_breached": true,
+		"uptime_target_percent": 99,
+		"resulting_uptime_percent": 97.78,
+		"credit_percent": 5,
+		"credit_amount": 22.5,
+		"rule": "gatekeeper.rules.sla.consequences",
+	}} with input as _input_with(_bakkerij, _used_480)
+	sla.reasons == {{
+		"rule": "gatekeeper.rules.sla.consequences",
+		"code": "GK-SLA-001",
+		"message": "480 of 432 SLA minutes consumed after 480 used this month (breached: true), credit 5%.",
+	}} with input as _input_with(_bakkerij, _used_480)
+}
+
+test_used_minutes_within_budget_leave_the_rest if {
+	used = {"sla_downtime": [{"request_id": "r", "state": "awaiting_approval", "starts_at": "2026-11-02T08:00:00Z", "downtime_hours": 0.25}], "overlapping": []}
+	some c in sla.consequences with input as _input_with({}, used)
+		with data.customers.acme.environments.production.reprovision_hours as 0.25 with data.views as {}
+	[c.sla_minutes_used_this_month, c.sla_minutes_consumed, c.sla_budget_remaining_minutes, c.sla_breached] == [15, 15, 13, false]
+	c.summary == "This causes 15 minutes of downtime. 15 minutes were already used or booked this month. Your Gold plan allows 43 minutes a month. Together that leaves 13 minutes. Uptime this month would be 99.93%. The target is 99.9%. There is no service credit."
+}
+
+test_an_input_without_context_uses_nothing_before if {
+	inp = object.remove(_input({}), ["context"])
+	some c in sla.consequences with input as inp
+	c.sla_minutes_used_this_month == 0
+	c.sla_minutes_consumed == 1440
 }
