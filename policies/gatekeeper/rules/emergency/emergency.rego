@@ -55,9 +55,9 @@ _skip(k) := s if {
 	s = {"id": "break_glass_approval", "text": "the approval break-glass needs outside an emergency"}
 }
 
-_texts(skips) := concat("; ", [t | some s in skips; t = s.text])
+_texts(skips) := concat("; ", [t | some s in skips; some t in [s.text]])
 
-_ids(skips) := [i | some s in skips; i = s.id]
+_ids(skips) := [i | some s in skips; some i in [s.id]]
 
 # An honoured emergency: what it skips, the after-review, whom it tells.
 _of(honoured, skips) := a if {
@@ -100,15 +100,20 @@ _of(honoured, skips) := a if {
 		who, " declared an emergency for ", input.request.customer, "/", input.request.environment,
 		" (", _ticket_text(object.get(input.request, "ticket", null)), "). It skips: ", skipped, ".",
 	])
-	on_call_contact = {"role": "msp_on_call", "name": on_call.name, "email": on_call.email}
-	security_contact = {"role": "security", "name": security.name, "email": security.email}
-	contacts = {"msp_on_call": on_call_contact, "security_contact": security_contact}
-	tells = {e |
-		some id
-		contact = contacts[id]
-		_tells(id)
-		e = {"id": id, "contact": contact, "reason": reason, "rule": "gatekeeper.rules.emergency.escalations"}
-	}
+	tells = [
+		{
+			"id": "msp_on_call",
+			"contact": {"role": "msp_on_call", "name": on_call.name, "email": on_call.email},
+			"reason": reason,
+			"rule": "gatekeeper.rules.emergency.escalations",
+		},
+		{
+			"id": "security_contact",
+			"contact": {"role": "security", "name": security.name, "email": security.email},
+			"reason": reason,
+			"rule": "gatekeeper.rules.emergency.escalations",
+		},
+	]
 	message = concat("", [
 		"Emergency declared by ", who, " is honoured and skips ", concat(", ", _ids(skips)),
 		"; after-review due ", review_due, ".",
@@ -170,9 +175,9 @@ _role_names := {
 	"customer": "customer staff",
 }
 
+# `some n in [...]` binds n: regopy finds a cycle in `n = f(...)` inside a function.
 _declarers(who) := text if {
-	names = _role_names
-	roles = [n | some r in who.roles; n = object.get(names, r, r)]
+	roles = [n | some r in who.roles; some n in [object.get(_role_names, r, r)]]
 	text = concat(", ", array.concat(roles, who.contacts))
 }
 
@@ -203,6 +208,7 @@ conditions contains c if {
 #   code: GK-EMG-003
 escalations contains e if {
 	some e in _answer.escalations
+	_tells(e.id)
 }
 
 # METADATA
