@@ -19,6 +19,14 @@ TRANSITION = {"base": "allow_with_consequences", "head": "needs_approval"}
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two commits: the shipped policies, then Silver-tier baseline breaks need approval."""
     root = init_policy_repo(tmp_path_factory.mktemp("impact") / "policy-repo")
+    # Base: Globex production holds no customer data, so a full admin grant there is not held
+    # by data protection and the Silver tier alone sets its outcome.
+    customers = root / "policies" / "customers" / "data.yaml"
+    text = customers.read_text()
+    erp = text.index("title: Production ERP")
+    flag = text.index("holds_customer_data: true", erp)
+    customers.write_text(text[:flag] + "holds_customer_data: false" + text[flag + 25:])
+    git(root, "commit", "-q", "-am", "Globex production: no customer data")
     tiers = root / "policies" / "sla_tiers" / "data.yaml"
     text = tiers.read_text()
     silver = text[text.index("silver:"):]

@@ -119,24 +119,33 @@ _offer := "No alternative fulfils this purpose; the contact named below can help
 
 _what := sprintf("%s on %s", [data.gatekeeper.lib.context.access_level.title, data.gatekeeper.lib.context.environment_title])
 
-_summary := text if {
+_answer_text := text if {
 	_outcome == "allow"
 	ends = times.format(data.gatekeeper.lib.context.end_ns)
 	text = sprintf("%s is granted until %s.", [_what, ends])
 }
 
 # concat, not sprintf: one engine quotes strings built by concat inside sprintf.
-_summary := concat("", [_what, " is possible if you accept: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", [_what, " is possible if you accept: ", _headline, ". ", _offer]) if {
 	_outcome == "allow_with_consequences"
 }
 
-_summary := concat("", [_what, " needs approval: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", [_what, " needs approval: ", _headline, ". ", _offer]) if {
 	_outcome == "needs_approval"
 }
 
-_summary := concat("", [_what, " is not available to you: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", [_what, " is not available to you: ", _headline, ". ", _offer]) if {
 	_outcome == "deny"
 }
+
+# The summary restates the need in the requester's own words, then gives the answer.
+_need := trim_right(trim_space(object.get(input.request, "need", "")), ".")
+
+_need_text := concat("", ["You asked to: ", _need, ". "]) if {
+	_need != ""
+} else := concat("", ["You asked to: ", lower(data.gatekeeper.lib.context.purpose.title), ". "])
+
+_summary := concat("", [_need_text, _answer_text])
 
 # METADATA
 # title: The decision for the access request in input

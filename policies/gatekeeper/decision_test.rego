@@ -26,7 +26,7 @@ test_full_admin_is_not_denied_but_needs_approval_on_gold if {
 	d := gatekeeper.decision with input as _input({}, _customer)
 	d.outcome == "needs_approval"
 	d.approval == {"required": true, "roles": ["approver"], "count": 1}
-	[c.id | some c in d.consequences] == ["reprovisioning_downtime", "sla_budget"]
+	[c.id | some c in d.consequences] == ["reprovisioning_downtime", "customer_data_reach", "sla_budget"]
 	count(d.alternatives) >= 2
 	every a in d.alternatives {
 		a.downtime_hours == 0
@@ -39,7 +39,7 @@ test_read_only_is_allowed_time_boxed_without_alternatives if {
 	d.alternatives == []
 	d.consequences == []
 	[c.id | some c in d.conditions] == ["time_box"]
-	d.summary == "Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	d.summary == "You asked to: n. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
 }
 
 test_most_restrictive_outcome_wins if {
@@ -64,12 +64,12 @@ test_a_new_rule_package_is_gathered_without_changes if {
 
 test_consequences_are_sorted_most_severe_first if {
 	d := gatekeeper.decision with input as _input({}, _customer)
-	[c.severity | some c in d.consequences] == ["critical", "high"]
+	[c.severity | some c in d.consequences] == ["critical", "high", "high"]
 }
 
 test_reasons_name_every_rule_that_fired if {
 	d := gatekeeper.decision with input as _input({}, _customer)
-	[r.code | some r in d.reasons] == ["GK-ALT-003", "GK-RPV-001", "GK-SLA-001", "GK-TB-001"]
+	[r.code | some r in d.reasons] == ["GK-ALT-003", "GK-SEC-001", "GK-RPV-001", "GK-SLA-001", "GK-TB-001"]
 }
 
 test_every_element_names_its_rule if {
@@ -119,5 +119,36 @@ test_break_glass_emergency_is_allowed_with_review_and_escalation if {
 	some c in d.conditions
 	c.id == "after_review"
 	c.mandatory
-	[e.id | some e in d.escalations] == ["security_contact", "service_manager_contact"]
+	[e.id | some e in d.escalations] == ["msp_on_call", "security_contact", "service_manager_contact"]
+}
+
+test_the_summary_restates_the_need_in_the_requesters_words if {
+	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting", "duration_hours": 4, "need": "find out why checkout is slow."}, _customer)
+	d.summary == "You asked to: find out why checkout is slow. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	e := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting", "duration_hours": 4, "need": " "}, _customer)
+	e.summary == "You asked to: troubleshoot a problem. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+}
+
+test_access_that_cannot_do_the_job_is_not_a_plain_allow if {
+	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "software_install", "duration_hours": 4, "need": "install the ERP client"}, _customer)
+	d.outcome == "allow_with_consequences"
+	[c.id | some c in d.consequences] == ["access_does_not_fit"]
+	[a.id | some a in d.alternatives] == ["software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers"]
+	d.summary == "You asked to: install the ERP client. Read-only access on Production web shop is possible if you accept: this access will not let you install software. 4 alternatives are offered, ranked for you."
+}
+
+test_an_honoured_emergency_in_a_freeze_names_the_skip_and_escalates if {
+	d := gatekeeper.decision with input as _input({"access": "scoped_admin", "purpose": "configuration_change", "urgency": "emergency", "start": "2026-12-22T10:00:00Z", "duration_hours": 2}, {"subject": "pieter.bakker@acme.example", "role": "customer", "organisation": "acme"})
+	d.outcome == "allow_with_consequences"
+	d.approval.required == false
+	[c.id | some c in d.consequences] == ["emergency_skips_checks"]
+	[c.id | some c in d.conditions] == ["emergency_after_review", "time_box"]
+	[e.id | some e in d.escalations] == ["msp_on_call", "security_contact"]
+}
+
+test_an_emergency_declared_by_someone_who_may_not_gets_the_normal_answer_and_a_note if {
+	d := gatekeeper.decision with input as _input({"access": "scoped_admin", "purpose": "configuration_change", "urgency": "emergency", "start": "2026-12-22T10:00:00Z", "duration_hours": 2}, _customer)
+	d.outcome == "needs_approval"
+	[c.id | some c in d.consequences] == ["change_freeze", "emergency_not_accepted"]
+	d.escalations == []
 }

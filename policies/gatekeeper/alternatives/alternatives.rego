@@ -8,7 +8,8 @@
 #   Score (whole points): speed points 24 - min(lead time, 24); completeness points
 #   8 x completeness; the customer's priority counts three times. +15 when the involvement
 #   matches the customer's, +30 when the downtime is within what the customer tolerates.
-#   Ties are broken by id.
+#   Ties are broken by id. An urgent request (urgency high or emergency) ranks for speed,
+#   whatever the customer's usual priority (context.preferences), and each `why` says so.
 #
 #   Each says who must sign off a follow-up request that takes it (`approval`, from the
 #   alternative's `approval` block in data.catalog): the ledger does not decide it.
@@ -42,12 +43,14 @@ _freeze_wait := data.gatekeeper.lib.context.freeze_wait_hours if {
 # title: Alternatives ranked for the customer's preferences, best first
 # description: |
 #   The bundle view when nothing waits, else ranked here for this request's waits. A missing
-#   view (a bundle loaded without views, or a test replacing data) also ranks here.
+#   view (a bundle loaded without views, or a test replacing data) also ranks here, and so
+#   does an urgent request (urgency high or emergency), which ranks for speed.
 # custom:
 #   code: GK-ALT-003
 ranked := list if {
 	_staff_wait == 0
 	_freeze_wait == 0
+	not data.gatekeeper.lib.context.urgent
 	profile = data.views.profiles[input.request.customer]
 	list = data.views.alternatives[ranking_key(profile, input.request.purpose, input.request.access)]
 } else := rank(data.gatekeeper.lib.context.preferences, input.request.purpose, input.request.access, _staff_wait, _freeze_wait)
@@ -176,7 +179,12 @@ approval_of(alt) := a if {
 
 _coverage := {"1": "part", "2": "most", "3": "all"}
 
-_priority_text(alt, lead, prefs) := "you prefer speed and it can be in place at once" if {
+_priority_text(alt, lead, prefs) := "it is urgent and it can be in place at once" if {
+	object.get(prefs, "urgent", false)
+	lead == 0
+} else := sprintf("it is urgent and it can be in place in %s", [util.hours_text(lead)]) if {
+	object.get(prefs, "urgent", false)
+} else := "you prefer speed and it can be in place at once" if {
 	prefs.priority == "speed"
 	lead == 0
 } else := sprintf("you prefer speed and it can be in place in %s", [util.hours_text(lead)]) if {

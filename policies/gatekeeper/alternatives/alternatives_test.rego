@@ -154,3 +154,11 @@ test_a_waiting_request_does_not_read_the_view if {
 	ranked := alternatives.ranked with input as inp with data.views as views
 	ranked[0].id == "software_portal"
 }
+
+test_high_urgency_ranks_for_speed_and_says_so if {
+	inp := _input({"customer": "globex", "urgency": "high"})
+	_ids(alternatives.ranked) == [
+		"supervised_session", "scoped_admin_named_servers", "software_portal", "msp_standard_change",
+	] with input as inp
+	alternatives.ranked[0].why == "Rank 1 for you: it is urgent and it can be in place in 2 hours, with no downtime; you stay hands-on, as you prefer to be involved in detail." with input as inp
+}

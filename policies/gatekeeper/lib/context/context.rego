@@ -54,10 +54,21 @@ access_level := data.catalog.access_levels[input.request.access]
 purpose := data.catalog.purposes[input.request.purpose]
 
 # METADATA
-# title: The customer's preferences, with defaults
+# title: The customer's preferences, with defaults; an urgent request ranks for speed
+# description: |
+#   Urgency high or emergency makes speed the priority for this request, whatever the
+#   customer's usual priority, and marks the preferences urgent (the ranking says so).
 # custom:
 #   code: GK-CTX-008
-preferences := preferences_of(customer)
+preferences := object.union(preferences_of(customer), {"priority": "speed", "urgent": true}) if {
+	urgent
+} else := preferences_of(customer)
+
+# METADATA
+# title: The requester marked the request urgent (high or emergency)
+# custom:
+#   code: GK-CTX-033
+urgent if input.request.urgency in {"high", "emergency"}
 
 # METADATA
 # title: A customer's preferences, with defaults
@@ -88,10 +99,67 @@ requester := object.get(identity, "subject", "an unknown requester")
 msp_staff if identity.role in {"engineer", "admin"}
 
 # METADATA
-# title: The request is an emergency
+# title: The request is an honoured emergency
+# description: |
+#   Declared (urgency emergency) by someone the customer's emergency data lets declare one.
+#   Only an honoured emergency skips a freeze, support hours or an approval, and the
+#   emergency rule then names what it skips.
 # custom:
 #   code: GK-CTX-011
-emergency if input.request.urgency == "emergency"
+emergency if {
+	input.request.urgency == "emergency"
+	may_declare_emergency
+}
+
+# METADATA
+# title: The requester may declare an emergency for this customer (by role or by name)
+# custom:
+#   code: GK-CTX-034
+may_declare_emergency if identity.role in customer.emergency.who_may_declare.roles
+
+may_declare_emergency if requester in customer.emergency.who_may_declare.contacts
+
+# METADATA
+# title: The requester declared an emergency that is not honoured
+# custom:
+#   code: GK-CTX-035
+emergency_refused if {
+	input.request.urgency == "emergency"
+	not may_declare_emergency
+}
+
+# METADATA
+# title: The access can read customer data that the environment holds
+# custom:
+#   code: GK-CTX-036
+reaches_customer_data if {
+	access_level.reaches_customer_data
+	object.get(environment, "holds_customer_data", true)
+}
+
+# METADATA
+# title: The requested access cannot fulfil the stated purpose
+# custom:
+#   code: GK-CTX-037
+misfit if not input.request.purpose in access_level.fulfils
+
+# METADATA
+# title: A change freeze would hold the access back, were it not an emergency
+# custom:
+#   code: GK-CTX-038
+freeze_applies if {
+	access_level.changes_system
+	blocking_freeze
+}
+
+# METADATA
+# title: Support is closed and the access needs an MSP engineer, were it not an emergency
+# custom:
+#   code: GK-CTX-039
+support_closed_for_staff if {
+	not access_level.self_service
+	not support_open
+}
 
 # METADATA
 # title: Start of the requested window (ns)
@@ -179,9 +247,8 @@ support_open if support_hours.open_at(customer.support_hours, customer.timezone,
 # custom:
 #   code: GK-CTX-025
 waits_for_support if {
-	not access_level.self_service
+	support_closed_for_staff
 	not emergency
-	not support_open
 }
 
 # METADATA

@@ -52,3 +52,27 @@ test_preferences_have_defaults if {
 	context.preferences == {"tolerated_downtime_hours": 0, "priority": "speed", "involvement": "delegate"} with input as _input({})
 		with data.customers.acme.preferences as {}
 }
+
+test_urgent_requests_rank_for_speed if {
+	prefs := {"tolerated_downtime_hours": 8, "priority": "speed", "involvement": "detail", "urgent": true}
+	context.preferences == prefs with input as _input({"customer": "globex", "urgency": "high"})
+	context.preferences == prefs with input as _input({"customer": "globex", "urgency": "emergency"})
+	context.preferences == {"tolerated_downtime_hours": 8, "priority": "completeness", "involvement": "detail"} with input as _input({"customer": "globex"})
+}
+
+test_only_who_the_customer_names_may_declare_an_emergency if {
+	not context.emergency with input as _input({"urgency": "emergency"})
+	context.emergency_refused with input as _input({"urgency": "emergency"})
+	context.emergency with input as object.union(_input({"urgency": "emergency"}), {"identity": {"subject": "pieter.bakker@acme.example"}})
+	context.emergency with input as object.union(_input({"urgency": "emergency"}), {"identity": {"role": "engineer"}})
+	not context.emergency_refused with input as _input({"urgency": "high"})
+}
+
+test_reach_and_fit_come_from_the_catalogue if {
+	context.reaches_customer_data with input as _input({"purpose": "troubleshooting"})
+	not context.reaches_customer_data with input as _input({"environment": "staging"})
+	not context.reaches_customer_data with input as _input({"access": "read_only"})
+	context.reaches_customer_data with input as _input({}) with data.customers.acme.environments.staging.holds_customer_data as true
+	not context.misfit with input as _input({})
+	context.misfit with input as _input({"access": "read_only"})
+}

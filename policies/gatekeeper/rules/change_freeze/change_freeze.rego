@@ -2,8 +2,9 @@
 # title: Change freeze
 # description: |
 #   Access that can change the environment during one of its change freezes needs an MSP
-#   approver; without an exception it waits until the freeze ends. Read-only access and
-#   emergencies are not held back.
+#   approver; without an exception it waits until the freeze ends. Read-only access is not
+#   held back, nor is an honoured emergency (context.emergency: declared by someone the
+#   customer's emergency data allows), which rules.emergency names as skipping the freeze.
 package gatekeeper.rules.change_freeze
 
 import rego.v1

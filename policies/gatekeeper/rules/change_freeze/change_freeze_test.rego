@@ -41,7 +41,11 @@ test_after_the_freeze_nothing_waits if {
 	count(change_freeze.consequences) == 0 with input as _input({"start": "2026-12-01T06:00:00Z"})
 }
 
-test_read_only_and_emergencies_are_not_held_back if {
+test_read_only_and_honoured_emergencies_are_not_held_back if {
 	count(change_freeze.consequences) == 0 with input as _input({"access": "read_only", "purpose": "troubleshooting"})
-	count(change_freeze.consequences) == 0 with input as _input({"urgency": "emergency"})
+	count(change_freeze.consequences) == 0 with input as object.union(_input({"urgency": "emergency"}), {"identity": {"subject": "pieter.bakker@acme.example"}})
+}
+
+test_an_emergency_declared_by_someone_who_may_not_is_held_back if {
+	change_freeze.outcomes == {{"outcome": "needs_approval", "rule": "gatekeeper.rules.change_freeze.outcomes"}} with input as _input({"urgency": "emergency"})
 }

@@ -1,69 +1,124 @@
 # METADATA
 # title: Data protection
 # description: |
-#   Exporting customer data takes it out of the managed environment. It needs an MSP approver
-#   and the customer's security contact is told at once.
+#   Data protection keys on what the access can reach, not on the purpose it is asked for.
+#   An export (the access or the purpose is data_export) takes customer data out of the
+#   managed environment; access that can read the customer data an environment holds
+#   (catalog access_levels.<id>.reaches_customer_data on an environment with
+#   holds_customer_data) reaches the same data whatever the stated purpose. Either way the
+#   customer's security contact is told at once and an MSP approver must agree. An honoured
+#   emergency skips the approval for reach (never for an export): the answer says so, and the
+#   emergency rule makes the skip part of its after-review and tells the security contact (so
+#   this rule does not tell them twice).
 package gatekeeper.rules.data_protection
 
 import rego.v1
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
-# fails at once: the package has one helper, _export, undefined (after one look-up) unless
-# data is exported. It holds the answers.
-_export := {"consequence": consequence, "escalation": escalation, "message": message} if {
-	"data_export" in [input.request.access, input.request.purpose]
+# fails at once: the package has one helper, _guard, undefined (after one look-up) unless
+# the access exports or reaches customer data. It holds the answers.
+_guard := {"consequence": consequence, "escalation": escalation, "message": message, "approval": approval} if {
+	how = _how
 	security = data.gatekeeper.lib.context.customer.contacts.security
-	summary = sprintf(
-		"Exporting data from %s takes customer data out of the managed environment: an MSP approver must agree and %s (security contact) is told at once.",
-		[data.gatekeeper.lib.context.environment_title, security.name],
-	)
+	text = _texts(how, data.gatekeeper.lib.context.environment_title, data.gatekeeper.lib.context.access_level.title, security.name)
 	consequence = {
-		"id": "customer_data_export",
+		"id": text.id,
 		"kind": "security",
 		"severity": "high",
-		"title": "customer data leaves the managed environment",
-		"summary": summary,
+		"title": text.title,
+		"summary": text.summary,
 		"rule": "gatekeeper.rules.data_protection.consequences",
 	}
 	who = data.gatekeeper.lib.context.requester
-	reason = sprintf("%s asked to export data from %s/%s.", [who, input.request.customer, input.request.environment])
+	reason = sprintf("%s %s %s/%s.", [who, text.verb, input.request.customer, input.request.environment])
 	escalation = {
 		"id": "security_contact",
 		"contact": {"role": "security", "name": security.name, "email": security.email},
 		"reason": reason,
 		"rule": "gatekeeper.rules.data_protection.escalations",
 	}
-	message = sprintf("Data export (%s for %s) needs approval; security contact %s is escalated to.", [input.request.access, input.request.purpose, security.email])
+	approval = how != "emergency_reach"
+	message = sprintf("%s (%s for %s); security contact %s is escalated to.", [text.why, input.request.access, input.request.purpose, security.email])
+}
+
+# export | reach | emergency_reach; undefined when customer data is neither exported nor reached.
+_how := "export" if {
+	"data_export" in [input.request.access, input.request.purpose]
+} else := "emergency_reach" if {
+	data.gatekeeper.lib.context.reaches_customer_data
+	data.gatekeeper.lib.context.emergency
+} else := "reach" if {
+	data.gatekeeper.lib.context.reaches_customer_data
+}
+
+_texts(how, env_title, access_title, security_name) := t if {
+	how == "export"
+	summary = sprintf(
+		"Exporting data from %s takes customer data out of the managed environment. An MSP approver must agree, and %s (security contact) is told at once.",
+		[env_title, security_name],
+	)
+	t = {
+		"id": "customer_data_export", "title": "customer data leaves the managed environment", "summary": summary,
+		"verb": "asked to export data from", "why": "Data export needs approval",
+	}
+}
+
+_texts(how, env_title, access_title, security_name) := t if {
+	how == "reach"
+	summary = sprintf(
+		"%s can read the customer data held in %s, whatever the task. An MSP approver must agree, and %s (security contact) is told at once.",
+		[access_title, env_title, security_name],
+	)
+	t = {
+		"id": "customer_data_reach", "title": "this access can read customer data", "summary": summary,
+		"verb": "asked for access that can read customer data in", "why": "Access that reaches customer data needs approval",
+	}
+}
+
+_texts(how, env_title, access_title, security_name) := t if {
+	how == "emergency_reach"
+	summary = sprintf(
+		"%s can read the customer data held in %s, whatever the task. As an emergency it starts without the usual approval. %s (security contact) is told at once, and the review afterwards checks it.",
+		[access_title, env_title, security_name],
+	)
+	t = {
+		"id": "customer_data_reach", "title": "this access can read customer data", "summary": summary,
+		"verb": "declared an emergency and got access that can read customer data in",
+		"why": "Access that reaches customer data skips approval as an emergency",
+	}
 }
 
 # METADATA
-# title: Customer data leaves the managed environment
+# title: The access exports or can read customer data
 # custom:
 #   code: GK-SEC-001
 consequences contains c if {
-	c = _export.consequence
+	c = _guard.consequence
 }
 
 # METADATA
-# title: The customer's security contact is told
+# title: The customer's security contact is told (by the emergency rule in an emergency)
 # custom:
 #   code: GK-SEC-002
 escalations contains e if {
-	e = _export.escalation
+	_guard.approval
+	e = _guard.escalation
 }
 
 # METADATA
-# title: A data export needs approval
+# title: Exporting or reaching customer data needs approval
 # custom:
 #   code: GK-SEC-003
-outcomes contains {"outcome": "needs_approval", "rule": "gatekeeper.rules.data_protection.outcomes"} if _export
+outcomes contains {"outcome": "needs_approval", "rule": "gatekeeper.rules.data_protection.outcomes"} if {
+	_guard.approval
+}
 
 # METADATA
-# title: An MSP approver signs off a data export
+# title: An MSP approver signs off access to customer data
 # custom:
 #   code: GK-SEC-004
 approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules.data_protection.approvals"} if {
-	_export
+	_guard.approval
 }
 
 # METADATA
@@ -71,5 +126,5 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 # custom:
 #   code: GK-SEC-001
 reasons contains {"rule": "gatekeeper.rules.data_protection.consequences", "code": "GK-SEC-001", "message": message} if {
-	message = _export.message
+	message = _guard.message
 }

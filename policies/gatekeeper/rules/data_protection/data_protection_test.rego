@@ -40,3 +40,69 @@ test_troubleshooting_is_not_an_export if {
 	count(data_protection.consequences) == 0 with input as _input({"access": "read_only", "purpose": "troubleshooting"})
 	count(data_protection.escalations) == 0 with input as _input({"access": "read_only", "purpose": "troubleshooting"})
 }
+
+test_export_consequence_in_full if {
+	data_protection.consequences == {{
+		"id": "customer_data_export",
+		"kind": "security",
+		"severity": "high",
+		"title": "customer data leaves the managed environment",
+		"summary": "Exporting data from Production ERP takes customer data out of the managed environment. An MSP approver must agree, and Dana Whitfield (security contact) is told at once.",
+		"rule": "gatekeeper.rules.data_protection.consequences",
+	}} with input as _input({})
+}
+
+test_full_admin_for_troubleshooting_reaches_customer_data if {
+	inp := _input({"access": "full_admin", "purpose": "troubleshooting"})
+	data_protection.consequences == {{
+		"id": "customer_data_reach",
+		"kind": "security",
+		"severity": "high",
+		"title": "this access can read customer data",
+		"summary": "Full administrator can read the customer data held in Production ERP, whatever the task. An MSP approver must agree, and Dana Whitfield (security contact) is told at once.",
+		"rule": "gatekeeper.rules.data_protection.consequences",
+	}} with input as inp
+	data_protection.escalations == {{
+		"id": "security_contact",
+		"contact": {"role": "security", "name": "Dana Whitfield", "email": "secops@globex.example"},
+		"reason": "carol@globex.example asked for access that can read customer data in globex/production.",
+		"rule": "gatekeeper.rules.data_protection.escalations",
+	}} with input as inp
+	data_protection.outcomes == {{"outcome": "needs_approval", "rule": "gatekeeper.rules.data_protection.outcomes"}} with input as inp
+	data_protection.reasons == {{
+		"rule": "gatekeeper.rules.data_protection.consequences",
+		"code": "GK-SEC-001",
+		"message": "Access that reaches customer data needs approval (full_admin for troubleshooting); security contact secops@globex.example is escalated to.",
+	}} with input as inp
+}
+
+test_an_environment_without_customer_data_is_not_reached if {
+	data_protection.consequences == set() with input as _input({"access": "full_admin", "purpose": "troubleshooting", "environment": "development"})
+}
+
+test_a_level_that_cannot_reach_data_is_not_reached if {
+	data_protection.consequences == set() with input as _input({"access": "scoped_admin", "purpose": "troubleshooting"})
+}
+
+test_an_honoured_emergency_skips_the_approval_and_says_so if {
+	inp := object.union(
+		_input({"access": "full_admin", "purpose": "troubleshooting", "urgency": "emergency"}),
+		{"identity": {"subject": "oncall@msp.example", "role": "engineer", "organisation": null}},
+	)
+	data_protection.consequences == {{
+		"id": "customer_data_reach",
+		"kind": "security",
+		"severity": "high",
+		"title": "this access can read customer data",
+		"summary": "Full administrator can read the customer data held in Production ERP, whatever the task. As an emergency it starts without the usual approval. Dana Whitfield (security contact) is told at once, and the review afterwards checks it.",
+		"rule": "gatekeeper.rules.data_protection.consequences",
+	}} with input as inp
+	data_protection.outcomes == set() with input as inp
+	data_protection.approvals == set() with input as inp
+	data_protection.escalations == set() with input as inp
+}
+
+test_an_export_needs_approval_even_in_an_emergency if {
+	inp := object.union(_input({"urgency": "emergency"}), {"identity": {"subject": "oncall@msp.example", "role": "engineer", "organisation": null}})
+	data_protection.outcomes == {{"outcome": "needs_approval", "rule": "gatekeeper.rules.data_protection.outcomes"}} with input as inp
+}

@@ -3,7 +3,8 @@
 # description: |
 #   A grant that an MSP engineer must set up waits for the customer's support hours. Outside
 #   them the request gets a lead time until support opens; self-service alternatives can
-#   happen sooner. Emergencies go to the on-call engineer and do not wait.
+#   happen sooner. Honoured emergencies go to the on-call engineer and do not wait;
+#   rules.emergency names the skipped wait.
 package gatekeeper.rules.support_hours
 
 import rego.v1

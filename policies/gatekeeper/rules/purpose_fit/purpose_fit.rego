@@ -1,0 +1,49 @@
+# METADATA
+# title: Purpose fit
+# description: |
+#   The catalogue says which purposes each access level fulfils (access_levels.<id>.fulfils).
+#   When the requested access cannot do what the request is for, the answer says so in plain
+#   words, and the alternatives that fulfil the purpose are offered (a consequence means the
+#   answer is at least allow_with_consequences, and such an answer lists its alternatives).
+package gatekeeper.rules.purpose_fit
+
+import rego.v1
+
+# The entry point builds every rule of every rules package, and each rule costs even when it
+# fails at once: the package has one helper, _misfit, undefined (after one look-up) unless
+# the access does not fit the purpose. It holds the answers.
+_misfit := {"consequence": c, "message": message} if {
+	data.gatekeeper.lib.context.misfit
+	level = data.gatekeeper.lib.context.access_level
+	purpose = data.gatekeeper.lib.context.purpose
+	summary = concat("", [level.title, " will not let you ", purpose.action, "."])
+	c = {
+		"id": "access_does_not_fit",
+		"kind": "fit",
+		"severity": "high",
+		"title": concat("", ["this access will not let you ", purpose.action]),
+		"summary": summary,
+		"purpose": input.request.purpose,
+		"rule": "gatekeeper.rules.purpose_fit.consequences",
+	}
+	message = concat("", [
+		"Access level ", input.request.access, " does not fulfil purpose ", input.request.purpose,
+		" (it fulfils ", concat(", ", level.fulfils), ").",
+	])
+}
+
+# METADATA
+# title: The requested access cannot do what the request is for
+# custom:
+#   code: GK-FIT-001
+consequences contains c if {
+	c = _misfit.consequence
+}
+
+# METADATA
+# title: Why the access does not fit the purpose
+# custom:
+#   code: GK-FIT-001
+reasons contains {"rule": "gatekeeper.rules.purpose_fit.consequences", "code": "GK-FIT-001", "message": message} if {
+	message = _misfit.message
+}
