@@ -21,6 +21,7 @@ from tests.conftest import POLICIES
 
 NOW = parse_timestamp("2026-11-23T07:00:00Z")
 KEES = Principal("kees@bakkerij-jansen.example", "customer", "bakkerij_jansen")
+ANN = Principal("ann@msp.example", "approver", None)
 BODY = {"customer": "bakkerij_jansen", "environment": "production", "access": "full_admin",
         "purpose": "software_install", "need": "install the new till software", "systems": [],
         "start": "2026-11-24T08:00:00Z", "duration_hours": 8,
@@ -46,6 +47,21 @@ def bakkerij(db_url: str, tmp_path: Path) -> Iterator[FlaskClient]:
     built.ledger.close()
 
 
+def grant(client: FlaskClient, record: dict[str, Any]) -> dict[str, Any]:
+    """Kees accepts the consequences and an approver approves, as far as each is asked."""
+    ids = [c["id"] for c in record["decision"]["consequences"]]
+    if "accept" in record["actions"]:
+        accepted = client.post(f"/v1/access-requests/{record['id']}/accept",
+                               json={"consequences": ids, "reason": "we need it"})
+        assert accepted.status_code == 200, accepted.get_data(as_text=True)
+        record = accepted.get_json()
+    if "approve" in record["actions"]:
+        requests = services(client.application).requests
+        requests.approve(record["id"], ANN, {}, now=NOW)
+        record = client.get(f"/v1/access-requests/{record['id']}").get_json()
+    return record
+
+
 def _by_kind(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["kind"]: c for c in decision["consequences"]}
 
@@ -61,16 +77,13 @@ def test_a_second_request_counts_the_first_ones_minutes_and_names_the_overlap(
     assert "overlap" not in _by_kind(first.get_json()["decision"])
     first_id = first.get_json()["id"]
 
-    # While it waits for acceptance it overlaps, but its downtime is not yet committed.
+    # While it waits for acceptance and approval it overlaps, but its downtime is not yet committed.
     waiting = _by_kind(bakkerij.post("/v1/decisions", json=BODY).get_json())
     assert waiting["sla"]["sla_minutes_used_this_month"] == 0
     assert waiting["overlap"]["overlapping_request_ids"] == [first_id]
     assert waiting["overlap"]["severity"] == "low"
 
-    ids = [c["id"] for c in first.get_json()["decision"]["consequences"]]
-    accepted = bakkerij.post(f"/v1/access-requests/{first_id}/accept",
-                             json={"consequences": ids, "reason": "we need it"})
-    assert accepted.status_code == 200 and accepted.get_json()["state"] == "granted"
+    assert grant(bakkerij, first.get_json())["state"] == "granted"
 
     dry = bakkerij.post("/v1/decisions", json=BODY)
     second = bakkerij.post("/v1/access-requests", json=BODY)
