@@ -11,6 +11,7 @@ from gatekeeper.domain.decision import (
     Consequence,
     Decision,
     Escalation,
+    NextStep,
     PolicyRef,
     Reason,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Decision",
     "EngineError",
     "Escalation",
+    "NextStep",
     "Event",
     "FieldError",
     "ForbiddenError",
