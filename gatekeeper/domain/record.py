@@ -147,7 +147,8 @@ class RequestRecord:
         return self.decision.approval.roles or DEFAULT_APPROVER_ROLES
 
     def _require_action(self, action: str) -> None:
-        if action not in self.allowed_actions and (self.state, action) in lc.TRANSITIONS:
+        if action in lc.GIVES and lc.GIVES[action] not in self.waiting_for and (
+                self.state, action) in lc.TRANSITIONS:
             raise ConflictError(f"cannot {action}: this request no longer waits for "
                                 f"{lc.GIVES[action]}", state=self.state)
         if (self.state, action) not in lc.TRANSITIONS:

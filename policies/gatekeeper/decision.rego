@@ -146,7 +146,7 @@ _summary := text if {
 	_outcome == "allow"
 	not data.gatekeeper.lib.context.alternative
 	ends = times.format(data.gatekeeper.lib.context.end_ns)
-	text = sprintf("%s is granted until %s.", [_what, ends])
+	text = concat("", [_what, " is granted until ", ends, "."])
 }
 
 # A follow-up allowed at once: what the alternative brings, then the next step.
