@@ -240,7 +240,8 @@ def test_a_follow_up_page_is_titled_by_its_alternative_with_its_next_step(
     assert "<title>Packaged deployment from the software portal on Production web shop" in html
     assert "none on" not in page and "re-provision" not in page
     assert "Your next step" in page
-    assert "Open the self-service software portal, pick the package and choose your servers." in page
+    assert ("Open the self-service software portal, pick the package and choose your "
+            "servers.") in page
     assert "It can start at once, with no downtime." in page
     console = text(browser.as_(ANN).get(f"/console/requests/{follow.id}"))
     assert "Packaged deployment from the software portal on Production web shop" in console

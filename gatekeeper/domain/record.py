@@ -249,10 +249,9 @@ class RequestRecord:
         grant = self._narrow(command.duration_hours, command.systems)
         count = len(given) + 1
         done = count >= max(1, self.approvals_needed)
-        if not done:
-            to = self.state
-        else:
-            to = lc.GRANTED if self.accepted else lc.AWAITING_ACCEPTANCE
+        # the last approval grants only what the requester has accepted; else it waits for them
+        waits = lc.AWAITING_ACCEPTANCE if not self.accepted else lc.GRANTED
+        to = waits if done else self.state
         narrowed = {k: v for k, v in grant.to_dict().items() if v != self.grant.to_dict()[k]}
         event = Event(principal.subject, at, self.state, to, "approve", command.reason,
                       {"approval": count, "needed": self.approvals_needed, "narrowed": narrowed})
