@@ -40,6 +40,11 @@ class _DecideLater:
                request_id: str | None = None) -> tuple[AccessRequest, Decision]:
         return self._services.decisions.decide(body, principal, now=now, request_id=request_id)
 
+    def decide_request(self, request: AccessRequest, principal: Principal,
+                       now: datetime | None = None, request_id: str | None = None) -> Decision:
+        return self._services.decisions.decide_request(request, principal, now=now,
+                                                       request_id=request_id)
+
 
 class Services:
     """Everything the outer ring calls, built lazily from ``settings``; one per app or

@@ -117,6 +117,7 @@ class CannedDecisions:
 
     def __init__(self) -> None:
         self.calls: list[str | None] = []
+        self.follow_ups: list[AccessRequest] = []
 
     def decide(
         self, body: Any, principal: Principal, now: datetime | None = None,
@@ -133,6 +134,31 @@ class CannedDecisions:
             "approval": approval,
         }
         return request, Decision.from_policy(raw, str(uuid.uuid4()), PolicyRef("rev-1", "fake"))
+
+    def decide_request(
+        self, request: AccessRequest, principal: Principal, now: datetime | None = None,
+        request_id: str | None = None,
+    ) -> Decision:
+        """A follow-up decided as the example policy would: the alternative's approval block
+        (one approver when it has none), its conditions, its next step; no consequences."""
+        self.calls.append(request_id)
+        self.follow_ups.append(request)
+        alternative = next(a for a in _ALTERNATIVES if a["id"] == request.alternative)
+        approval = alternative.get("approval") or {"required": True, "roles": ["approver"],
+                                                   "count": 1}
+        outcome = "needs_approval" if approval["required"] else "allow"
+        raw = {
+            "outcome": outcome,
+            "summary": f"You chose {alternative['title']}.",
+            "conditions": [{"id": "alternative_terms", "summary": "no downtime",
+                            "downtime_hours": alternative["downtime_hours"],
+                            "rule": "test.follow_up"}],
+            "next_steps": [{"id": "next_step", "summary": f"go to {alternative['id']}",
+                            "rule": "test.follow_up"}],
+            "alternatives": [a for a in _ALTERNATIVES if a["id"] != request.alternative],
+            "approval": approval,
+        }
+        return Decision.from_policy(raw, str(uuid.uuid4()), PolicyRef("rev-2", "fake"))
 
 
 def request_body(access: str = "full_admin", **overrides: Any) -> dict[str, Any]:

@@ -175,8 +175,17 @@ def test_approval_never_by_the_requester_and_may_narrow(ledger_app: Flask,
     assert wider.status_code == 422
     approved = api.post(url, json={"duration_hours": 2, "reason": "short"}, headers=APPROVER)
     assert approved.status_code == 200, approved.get_data(as_text=True)
-    grant = approved.get_json()["grant"]
-    assert approved.get_json()["state"] == "granted" and grant["duration_hours"] == 2
+    # Gold: approved, but the requester has not yet accepted the 24 hours of downtime
+    doc = approved.get_json()
+    assert doc["state"] == "awaiting_acceptance" and doc["waiting_for"] == ["acceptance"]
+    assert doc["actions"] == ["accept", "choose", "withdraw"]
+    ids = [c["id"] for c in body["decision"]["consequences"]]
+    accepted = api.post(f"{BASE}/{body['id']}/accept", json={"consequences": ids},
+                        headers=who(example))
+    assert accepted.status_code == 200, accepted.get_data(as_text=True)
+    grant = accepted.get_json()["grant"]
+    assert accepted.get_json()["state"] == "granted" and grant["duration_hours"] == 2
+    assert accepted.get_json()["waiting_for"] == []
     assert grant["ends_at"] == "2026-11-23T11:00:00Z"
 
 
@@ -197,6 +206,20 @@ def test_choose_an_alternative_creates_the_follow_up(ledger_app: Flask,
     assert follow["parent_id"] == body["id"] and follow["alternative_id"] == "software_portal"
     assert follow["state"] == "granted"  # the policy: the portal needs no approval
     assert follow["decision"]["approval"] == {"required": False, "roles": [], "count": 0}
+    # decided in its own right: its own title, figures and next step, no re-provisioning
+    decision = follow["decision"]
+    assert decision["decision_id"] != body["decision"]["decision_id"]
+    assert decision["policy"]["revision"] == body["decision"]["policy"]["revision"]
+    assert follow["summary"].startswith(
+        "You chose Packaged deployment from the software portal on Production web shop.")
+    assert "none on" not in follow["summary"] and "re-provision" not in str(decision)
+    assert decision["consequences"] == []
+    terms = next(c for c in decision["conditions"] if c["id"] == "alternative_terms")
+    assert (terms["lead_time_hours"], terms["downtime_hours"]) == (0, 0)
+    assert decision["next_steps"][0]["summary"] == (
+        "Open the self-service software portal, pick the package and choose your servers.")
+    assert follow["request"]["alternative"] == "software_portal"
+    assert {r["code"] for r in decision["reasons"]} >= {"GK-FUP-001"}
     assert chosen.headers["Link"] == f'<{BASE}/{follow["id"]}>; rel="related"'
 
 

@@ -81,14 +81,17 @@ def test_an_engine_that_answers_where_the_reference_fails_closed_is_a_finding(
     engines = next(s for s in doc["steps"] if s["name"] == "engines")
     assert engines["status"] == "failed"
     failed = {c["name"]: c for c in engines["cases"] if c["status"] == "failed"}
-    # the full-admin example names no systems: regorus divides by zero and refuses
-    example = failed["01_full_admin_software_install_acme.json"]
-    assert example["file"].endswith("examples/requests/01_full_admin_software_install_acme.json")
-    assert example["message"].startswith("regorus fails closed (")
-    assert "where regorus-rvm answers 'needs_approval'" in example["message"]
+    # the full-admin example names no systems: regorus divides by zero and refuses; since
+    # follow-ups (issue 16) regorus-rvm's answer there is undefined too, so it falls back to
+    # the interpreter and fails closed as well: a finding only when it answers
+    example = failed.get("01_full_admin_software_install_acme.json")
+    if example is not None:
+        assert example["file"].endswith(
+            "examples/requests/01_full_admin_software_install_acme.json")
+        assert example["message"].startswith("regorus fails closed (")
     assert any(name.startswith("synthetic request ") and "full_admin" in name
                for name in failed)
-    assert len(failed) <= 10 and "differences listed" in engines["summary"]
+    assert 0 < len(failed) <= 10 and "as regorus does" in engines["summary"]
     # the same bundle on the reference engine: nothing to compare, the step is skipped
     plain = run_cli(work, "check", "--policies", "policies", "--format", "json")
     steps = {s["name"]: s["status"] for s in json.loads(plain.stdout)["steps"]}

@@ -121,7 +121,7 @@ def test_to_dict_keeps_its_shape() -> None:
     decision = Decision.from_policy(answer(), "d-1", REF)
     out = decision.to_dict()
     assert list(out) == ["decision_id", "outcome", "summary", "consequences", "alternatives",
-                         "conditions", "approval", "escalations", "reasons", "policy"]
+                         "conditions", "approval", "escalations", "next_steps", "reasons", "policy"]
     # Each element: its required keys in their fixed order, then the others in policy order.
     assert list(out["consequences"][0]) == ["id", "kind", "severity", "summary", "rule",
                                             "zeta", "downtime_hours"]

@@ -41,6 +41,12 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 ALL = ["reprovisioning_downtime", "sla_budget"]
 
 
+def decided(record: RequestRecord, alternative: str) -> Decision:
+    """The policy's (canned) decision on the follow-up that takes ``alternative``."""
+    request = record.follow_up_request(Choose(alternative), REQUESTER, NOW)
+    return CannedDecisions().decide_request(request, REQUESTER, NOW)
+
+
 def submitted(access: str = "full_admin", **overrides: object) -> RequestRecord:
     request, decision = CannedDecisions().decide(request_body(access, **overrides), REQUESTER)
     return RequestRecord.submitted("r-1", request, decision, REQUESTER, NOW)
@@ -112,7 +118,35 @@ def test_a_requester_never_approves_their_own_and_roles_come_from_the_decision()
     assert first.state == lc.AWAITING_APPROVAL and first.approvers == [APPROVER.subject]
     with pytest.raises(ConflictError, match="already approved"):
         first.approve(Approve(), APPROVER, NOW)
-    assert first.approve(Approve(), APPROVER_2, NOW).to_state == lc.GRANTED
+    second = apply(first, first.approve(Approve(), APPROVER_2, NOW))
+    # every approval is given, but the requester has not accepted the consequences yet
+    assert second.state == lc.AWAITING_ACCEPTANCE and second.waiting_for == [lc.ACCEPTANCE]
+    assert second.accept(Accept(tuple(ALL)), REQUESTER, NOW).to_state == lc.GRANTED
+
+
+def test_approval_first_leaves_the_grant_to_the_requesters_acceptance() -> None:
+    record = submitted("break_glass")  # consequences to accept and one approval
+    assert record.waiting_for == [lc.ACCEPTANCE, lc.APPROVAL]
+    approved = apply(record, record.approve(Approve(), APPROVER, NOW))
+    assert approved.state == lc.AWAITING_ACCEPTANCE and approved.waiting_for == [lc.ACCEPTANCE]
+    assert "approve" not in approved.allowed_actions and "reject" not in approved.allowed_actions
+    with pytest.raises(ConflictError, match="no longer waits for approval"):
+        approved.approve(Approve(), APPROVER_2, NOW)
+    assert approved.accept(Accept(tuple(ALL)), REQUESTER, NOW).to_state == lc.GRANTED
+
+
+def test_a_needs_approval_answer_with_consequences_is_accepted_while_it_waits() -> None:
+    record = submitted("scoped_admin")  # needs two approvals and has consequences
+    assert record.state == lc.AWAITING_APPROVAL
+    assert record.waiting_for == [lc.ACCEPTANCE, lc.APPROVAL]
+    assert record.allowed_actions == ["accept", "choose", "approve", "reject", "withdraw"]
+    accepted = apply(record, record.accept(Accept(tuple(ALL)), REQUESTER, NOW))
+    assert accepted.state == lc.AWAITING_APPROVAL and accepted.waiting_for == [lc.APPROVAL]
+    with pytest.raises(ConflictError, match="no longer waits for acceptance"):
+        accepted.accept(Accept(tuple(ALL)), REQUESTER, NOW)
+    once = apply(accepted, accepted.approve(Approve(), APPROVER, NOW))
+    assert once.state == lc.AWAITING_APPROVAL
+    assert once.approve(Approve(), APPROVER_2, NOW).to_state == lc.GRANTED
 
 
 def test_an_approver_may_narrow_but_never_widen_the_grant() -> None:
@@ -125,29 +159,48 @@ def test_an_approver_may_narrow_but_never_widen_the_grant() -> None:
     assert [e.field for e in caught.value.errors] == ["duration_hours", "systems"]
 
 
-def test_choosing_links_a_follow_up_whose_decision_is_a_valid_decision() -> None:
+def test_choosing_links_a_follow_up_with_its_own_decision() -> None:
     record = submitted("full_admin")
     with pytest.raises(ValidationError) as caught:
-        record.choose(Choose("nothing_like_it"), REQUESTER, NOW)
+        record.follow_up_request(Choose("nothing_like_it"), REQUESTER, NOW)
     assert "offered: software_portal" in caught.value.errors[0].problem
-    change = record.choose(Choose("msp_standard_change"), REQUESTER, NOW, follow_up_id="f-1")
+    own = decided(record, "msp_standard_change")
+    change = record.choose(Choose("msp_standard_change"), REQUESTER, NOW, own,
+                           follow_up_id="f-1")
     follow = change.follow_up
     assert change.to_state == lc.FULFILLED_BY_ALTERNATIVE and follow is not None
     assert change.event.details == {"alternative_id": "msp_standard_change",
-                                    "follow_up_id": "f-1"}
+                                    "follow_up_id": "f-1",
+                                    "follow_up_decision_id": own.decision_id}
     assert follow.parent_id == record.id and follow.state == lc.GRANTED
-    assert follow.request.access == "none"
+    assert follow.request.access == "none" and follow.request.alternative == "msp_standard_change"
     assert follow.request.start == NOW + timedelta(hours=8)  # the alternative's lead time
     decision = follow.decision
+    # the follow-up's own answer: not the parent's consequences or conditions
+    assert decision.decision_id == own.decision_id and decision.policy.revision == "rev-2"
+    assert decision.consequences == () and follow.waiting_for == []
+    assert [c.id for c in decision.conditions] == ["alternative_terms"]
+    assert [s.summary for s in decision.next_steps] == ["go to msp_standard_change"]
     assert decision.chosen_alternative is not None
     assert decision.chosen_alternative.id == "msp_standard_change"
     assert decision.parent_decision_id == record.decision.decision_id
     assert Decision.from_dict(decision.to_dict()) == decision
+    assert [e.action for e in follow.events] == ["submit", "decide"]
+    assert follow.events[1].details["parent_id"] == record.id
+
+
+def test_a_follow_up_is_never_recorded_without_a_decision_of_its_own() -> None:
+    record = submitted("full_admin")
+    with pytest.raises(ValueError, match="decision of its own"):
+        record.choose(Choose("software_portal"), REQUESTER, NOW, None)
+    with pytest.raises(ValueError, match="decision of its own"):
+        record.choose(Choose("software_portal"), REQUESTER, NOW, record.decision)
 
 
 def test_a_follow_up_without_the_policys_approval_fails_safe() -> None:
     record = submitted("full_admin")
-    follow = record.choose(Choose("legacy_alternative"), REQUESTER, NOW).follow_up
+    follow = record.choose(Choose("legacy_alternative"), REQUESTER, NOW,
+                           decided(record, "legacy_alternative")).follow_up
     assert follow is not None and follow.state == lc.AWAITING_APPROVAL
     assert follow.decision.approval.to_dict() == {"required": True, "roles": ["approver"],
                                                   "count": 1}

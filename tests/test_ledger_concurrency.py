@@ -93,9 +93,10 @@ def test_two_needed_approvals_at_once_are_both_counted(service: RequestService) 
     results, errors = race([lambda p=p: service.approve(rid, p, {}) for p in approvers(2)])
     assert errors == [] and len(results) == 2
     record = service.get(rid, REQUESTER)
-    assert record.state == "granted"
+    # both approvals counted; the consequences still wait for the requester's acceptance
+    assert record.state == "awaiting_acceptance" and record.waiting_for == ["acceptance"]
     assert [e.to_state for e in record.events if e.action == "approve"] == [
-        "awaiting_approval", "granted"]
+        "awaiting_approval", "awaiting_acceptance"]
 
 
 def test_accept_racing_withdraw_leaves_one_outcome(service: RequestService) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from gatekeeper.domain import (
     ConflictError,
+    EngineError,
     ForbiddenError,
     NotFoundError,
     Principal,
@@ -121,8 +122,14 @@ def test_choosing_an_alternative_links_a_follow_up(service: RequestService) -> N
     original, follow = service.choose(rid, REQUESTER, {"alternative": "software_portal"})
     assert original.state == "fulfilled_by_alternative"
     assert original.follow_up_ids == (follow.id,)
-    assert original.events[-1].details == {"alternative_id": "software_portal",
-                                           "follow_up_id": follow.id}
+    assert original.events[-1].details == {
+        "alternative_id": "software_portal", "follow_up_id": follow.id,
+        "follow_up_decision_id": follow.decision.decision_id}
+    # decided by the policy as a request of its own, not copied from the parent
+    assert follow.decision.decision_id != original.decision.decision_id
+    assert follow.decision.consequences == () and follow.decision.policy.revision == "rev-2"
+    assert follow.request.alternative == "software_portal"
+    assert [s.summary for s in follow.decision.next_steps] == ["go to software_portal"]
     assert follow.parent_id == rid and follow.alternative_id == "software_portal"
     assert follow.state == "granted"  # the policy says it needs no approval
     assert follow.approvals_needed == 0 and follow.decision.outcome == "allow"
@@ -179,9 +186,26 @@ def test_approvals_count_distinct_approvers_and_never_the_requester(
     with pytest.raises(ConflictError):
         service.approve(rid, APPROVER, {})
     second = service.approve(rid, APPROVER_2, {})
-    assert second.state == "granted"
+    # every approval given; the requester has still to accept the consequences
+    assert second.state == "awaiting_acceptance" and second.waiting_for == ["acceptance"]
     assert [e.actor for e in second.events if e.action == "approve"] == [
         APPROVER.subject, APPROVER_2.subject]
+    granted = service.accept(rid, REQUESTER, {"consequences": ALL})
+    assert granted.state == "granted" and granted.waiting_for == []
+
+
+def test_the_requester_may_accept_before_the_approvers(service: RequestService) -> None:
+    rid = submit(service, "scoped_admin")  # needs_approval with consequences
+    first = service.get(rid, REQUESTER)
+    assert first.state == "awaiting_approval"
+    assert first.waiting_for == ["acceptance", "approval"]
+    accepted = service.accept(rid, REQUESTER, {"consequences": ALL})
+    assert accepted.state == "awaiting_approval" and accepted.waiting_for == ["approval"]
+    with pytest.raises(ConflictError):
+        service.accept(rid, REQUESTER, {"consequences": ALL})
+    service.approve(rid, APPROVER, {})
+    done = service.approve(rid, APPROVER_2, {})
+    assert done.state == "granted" and done.grant_ends_at is not None
 
 
 def test_an_approver_may_narrow_but_never_widen(service: RequestService) -> None:
@@ -193,7 +217,9 @@ def test_an_approver_may_narrow_but_never_widen(service: RequestService) -> None
         service.approve(rid, APPROVER, {"systems": ["db-01"]})
     assert "db-01" in caught.value.errors[0].problem
     service.approve(rid, APPROVER, {"duration_hours": 4, "systems": ["app-01"]})
-    done = service.approve(rid, APPROVER_2, {"duration_hours": 2})
+    approved = service.approve(rid, APPROVER_2, {"duration_hours": 2})
+    assert approved.grant.to_dict() == {"duration_hours": 2.0, "systems": ["app-01"]}
+    done = service.accept(rid, REQUESTER, {"consequences": ALL})  # the narrowed grant holds
     assert done.grant.to_dict() == {"duration_hours": 2.0, "systems": ["app-01"]}
     assert done.grant_ends_at == NOW + timedelta(hours=2)
 
@@ -279,3 +305,18 @@ def test_listing_filters_and_customers_see_their_own(service: RequestService) ->
     assert {e.field for e in caught.value.errors} == {"state", "limit", "created_from", "colour"}
     with pytest.raises(NotFoundError):
         service.get(ids[0], OTHER_CUSTOMER)
+
+
+def test_a_policy_failure_on_the_follow_up_records_nothing(ledger: SqlLedger) -> None:
+    class Failing(CannedDecisions):
+        def decide_request(self, request: Any, principal: Any, now: Any = None,
+                           request_id: Any = None) -> Any:
+            raise EngineError("the policy failed")
+
+    failing = RequestService(Failing(), ledger, clock=lambda: NOW)
+    rid = submit(failing)
+    with pytest.raises(EngineError):
+        failing.choose(rid, REQUESTER, {"alternative": "software_portal"})
+    record = failing.get(rid, REQUESTER)
+    assert record.state == "awaiting_acceptance" and record.follow_up_ids == ()
+    assert [e.action for e in record.events] == ["submit", "decide"]

@@ -55,10 +55,17 @@ def test_approving_may_narrow_duration_and_systems(browser: Browser) -> None:
         "reason": "install window agreed with the customer"})
     assert response.status_code == 303
     page = text(browser.get(response.headers["Location"]))
-    assert "Approved. Access is granted." in page and "Granted" in page
+    # Gold: approved, but the customer has not yet accepted the 24 hours of downtime
+    assert "Approved. Access starts once the customer accepts the consequences." in page
+    assert "Waiting for the customer to accept the consequences" in page
     record = services(browser.app).requests.get(request_id, ANN)
+    assert record.state == "awaiting_acceptance"
     assert record.grant.to_dict() == {"duration_hours": 4.0, "systems": ["app-01", "app-02"]}
     assert "Narrowed: duration 4 hours; systems app-01, app-02." in page
+    waiting = text(browser.as_(ALICE).get(f"/requests/{request_id}"))
+    assert "An MSP approver agreed. Access starts only when you accept" in waiting
+    services(browser.app).requests.accept(request_id, ALICE, {
+        "consequences": [c.id for c in record.decision.consequences]})
     customer_view = text(browser.as_(ALICE).get(f"/requests/{request_id}"))
     assert "Access granted" in customer_view
     assert "Granted on app-01, app-02 , for 4 hours" in customer_view

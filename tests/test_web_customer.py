@@ -105,7 +105,9 @@ def test_the_answer_shows_figures_ranked_alternatives_and_actions(browser: Brows
     assert ranked == sorted(ranked)
     assert "Why it ranks here: Rank 1 for you" in page
     assert page.count("Choose this instead") == 4 and "Withdraw the request" in page
-    assert "Accept and go ahead" not in page  # needs approval: nothing to accept
+    # needs approval AND has consequences: the customer accepts them too, in either order
+    assert "Two things are needed: an MSP approver must agree, and you must accept" in page
+    assert "Accept and go ahead" in page
 
 
 def test_choosing_an_alternative_shows_the_new_state_and_the_follow_up(browser: Browser) -> None:
@@ -229,3 +231,21 @@ def test_a_form_without_a_valid_csrf_token_is_an_html_page_not_a_crash(
     assert response.status_code == 400 and "text/html" in response.content_type
     assert "This form has expired" in text(response)
     assert services(browser.app).requests.search(ALICE, {}).items == ()
+
+
+def test_a_follow_up_page_is_titled_by_its_alternative_with_its_next_step(
+        browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    _, follow = services(browser.app).requests.choose(request_id, ALICE,
+                                                      {"alternative": "software_portal"})
+    html = browser.as_(ALICE).get(f"/requests/{follow.id}").get_data(as_text=True)
+    page = text(browser.get(f"/requests/{follow.id}"))
+    assert "<title>Packaged deployment from the software portal on Production web shop" in html
+    assert "none on" not in page and "re-provision" not in page
+    assert "Your next step" in page
+    assert ("Open the self-service software portal, pick the package and choose your "
+            "servers.") in page
+    assert "It can start at once, with no downtime." in page
+    console = text(browser.as_(ANN).get(f"/console/requests/{follow.id}"))
+    assert "Packaged deployment from the software portal on Production web shop" in console
+    assert "Next step for the customer" in console

@@ -11,6 +11,7 @@ from gatekeeper.domain.decision import (
     Consequence,
     Decision,
     Escalation,
+    NextStep,
     PolicyRef,
     Reason,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "GatekeeperError",
     "Grant",
     "MalformedBodyError",
+    "NextStep",
     "NotFoundError",
     "PolicyError",
     "PolicyRef",

@@ -119,6 +119,14 @@ class Condition(_Element):
 
 
 @dataclass(frozen=True)
+class NextStep(_Element):
+    """What the requester does next (a follow-up: where to go, what to book), in plain words."""
+
+    required: ClassVar[tuple[str, ...]] = ("id", "summary", "rule")
+    summary: str = ""
+
+
+@dataclass(frozen=True)
 class Escalation(_Element):
     """A contact that must be told at once, and why."""
 
@@ -194,6 +202,7 @@ class Decision:
     approval: Approval = Approval()
     escalations: tuple[Escalation, ...] = ()
     reasons: tuple[Reason, ...] = ()
+    next_steps: tuple[NextStep, ...] = ()
     # A follow-up request's decision records the alternative chosen on its parent.
     chosen_alternative: Alternative | None = None
     parent_decision_id: str | None = None
@@ -252,6 +261,7 @@ class Decision:
             count=count,
         )
         escalations = _many(raw, "escalations", Escalation)
+        next_steps = _many(raw, "next_steps", NextStep)
         decision = cls(
             decision_id=decision_id,
             outcome=outcome,
@@ -263,6 +273,7 @@ class Decision:
             approval=approval,
             escalations=escalations,
             reasons=tuple(reasons),
+            next_steps=next_steps,
         )
         return decision
 
@@ -296,6 +307,7 @@ class Decision:
             "conditions": [c.to_dict() for c in self.conditions],
             "approval": self.approval.to_dict(),
             "escalations": [e.to_dict() for e in self.escalations],
+            "next_steps": [s.to_dict() for s in self.next_steps],
             "reasons": [r.to_dict() for r in self.reasons],
             "policy": self.policy.to_dict(),
             **({"alternative": self.chosen_alternative.to_dict()}

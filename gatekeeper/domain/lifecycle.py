@@ -45,13 +45,25 @@ STATE_BY_OUTCOME = {
     "deny": DENIED,
 }
 
-# (state, action) -> the states the action may lead to.
+# What an open request may still wait for before it is granted, in either order: the
+# requester's acceptance of every consequence, and every approval the decision asks for.
+ACCEPTANCE = "acceptance"
+APPROVAL = "approval"
+# The action that gives each; the record offers it only while it is still missing.
+GIVES = {"accept": ACCEPTANCE, "approve": APPROVAL, "reject": APPROVAL}
+
+# (state, action) -> the states the action may lead to. awaiting_acceptance: the requester's
+# acceptance is missing (an approval may be too); awaiting_approval: an approval is missing
+# (the acceptance may be too). A grant needs both, whichever comes first.
 TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (AWAITING_ACCEPTANCE, "accept"): (GRANTED, AWAITING_APPROVAL),
     (AWAITING_ACCEPTANCE, "choose"): (FULFILLED_BY_ALTERNATIVE,),
+    (AWAITING_ACCEPTANCE, "approve"): (AWAITING_ACCEPTANCE,),
+    (AWAITING_ACCEPTANCE, "reject"): (REJECTED,),
     (AWAITING_ACCEPTANCE, "withdraw"): (WITHDRAWN,),
+    (AWAITING_APPROVAL, "accept"): (AWAITING_APPROVAL,),
     (AWAITING_APPROVAL, "choose"): (FULFILLED_BY_ALTERNATIVE,),
-    (AWAITING_APPROVAL, "approve"): (GRANTED, AWAITING_APPROVAL),
+    (AWAITING_APPROVAL, "approve"): (GRANTED, AWAITING_APPROVAL, AWAITING_ACCEPTANCE),
     (AWAITING_APPROVAL, "reject"): (REJECTED,),
     (AWAITING_APPROVAL, "withdraw"): (WITHDRAWN,),
     (GRANTED, "revoke"): (REVOKED,),
@@ -61,7 +73,8 @@ ACTIONS = ("accept", "choose", "approve", "reject", "withdraw", "revoke")
 
 
 def allowed_actions(state: str) -> list[str]:
-    """The actions a caller may try on a request in ``state`` (expire is the system's)."""
+    """The actions a caller may try on a request in ``state`` (expire is the system's); the
+    record drops accept or approve once what it gives is no longer missing."""
     return [a for a in ACTIONS if (state, a) in TRANSITIONS]
 
 

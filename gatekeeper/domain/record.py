@@ -7,7 +7,6 @@ the service does that around these methods.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,8 +15,9 @@ from typing import Any
 
 from gatekeeper.domain import lifecycle as lc
 from gatekeeper.domain.commands import Accept, Approve, Choose, Command, Reject, Withdraw
-from gatekeeper.domain.decision import Alternative, Approval, Decision, Reason
+from gatekeeper.domain.decision import Alternative, Decision
 from gatekeeper.domain.errors import ConflictError, FieldError, ForbiddenError, ValidationError
+from gatekeeper.domain.follow_up import follow_up_request
 from gatekeeper.domain.identity import Principal
 from gatekeeper.domain.lifecycle import Event, Grant
 from gatekeeper.domain.request import AccessRequest
@@ -72,8 +72,12 @@ class RequestRecord:
 
     @classmethod
     def submitted(cls, request_id: str, request: AccessRequest, decision: Decision,
-                  principal: Principal, now: datetime) -> RequestRecord:
-        """A new request, decided: its state follows the outcome, with both first events."""
+                  principal: Principal, now: datetime,
+                  details: Mapping[str, Any] | None = None) -> RequestRecord:
+        """A new request, decided: its state follows the outcome, with both first events.
+
+        ``details`` go on both events (a follow-up names its parent and alternative).
+        """
         state = lc.STATE_BY_OUTCOME[decision.outcome]
         needed = 0
         if decision.outcome == "needs_approval" or decision.approval.required:
@@ -82,13 +86,14 @@ class RequestRecord:
         starts = ends = None
         if state == lc.GRANTED:
             starts, ends = grant_window(now, request.start, request.duration_hours)
+        linked = dict(details or {})
         events = (
             Event(principal.subject, now, None, lc.SUBMITTED, "submit", None,
-                  {"ticket": request.ticket} if request.ticket else {}, seq=1),
+                  {**({"ticket": request.ticket} if request.ticket else {}), **linked}, seq=1),
             Event(lc.SYSTEM_ACTOR, now, lc.SUBMITTED, state, "decide", None,
                   {"outcome": decision.outcome, "decision_id": decision.decision_id,
                    "policy_revision": decision.policy.revision,
-                   "engine": decision.policy.engine}, seq=2),
+                   "engine": decision.policy.engine, **linked}, seq=2),
         )
         return cls(
             id=request_id, customer=request.customer, environment=request.environment,
@@ -107,7 +112,29 @@ class RequestRecord:
 
     @property
     def allowed_actions(self) -> list[str]:
-        return lc.allowed_actions(self.state)
+        """The actions possible now: the state's, less an acceptance or approval already given."""
+        missing = self.waiting_for
+        return [a for a in lc.allowed_actions(self.state)
+                if a not in lc.GIVES or lc.GIVES[a] in missing]
+
+    @property
+    def accepted(self) -> bool:
+        """The requester accepted the consequences (or the decision has none)."""
+        return not self.decision.consequences or any(e.action == "accept" for e in self.events)
+
+    @property
+    def approvals_missing(self) -> int:
+        """How many more distinct approvers the decision asks for."""
+        return max(0, self.approvals_needed - len(self.approvers))
+
+    @property
+    def waiting_for(self) -> list[str]:
+        """What an open request still needs before it is granted: ``acceptance`` (the
+        requester's, of every consequence) and ``approval``, in either order."""
+        if self.state not in lc.OPEN_STATES:
+            return []
+        missing = [] if self.accepted else [lc.ACCEPTANCE]
+        return missing + ([lc.APPROVAL] if self.approvals_missing else [])
 
     @property
     def approvers(self) -> list[str]:
@@ -120,6 +147,10 @@ class RequestRecord:
         return self.decision.approval.roles or DEFAULT_APPROVER_ROLES
 
     def _require_action(self, action: str) -> None:
+        if action in lc.GIVES and lc.GIVES[action] not in self.waiting_for and (
+                self.state, action) in lc.TRANSITIONS:
+            raise ConflictError(f"cannot {action}: this request no longer waits for "
+                                f"{lc.GIVES[action]}", state=self.state)
         if (self.state, action) not in lc.TRANSITIONS:
             allowed = ", ".join(self.allowed_actions) or "none"
             raise ConflictError(
@@ -148,13 +179,15 @@ class RequestRecord:
 
     # -- transitions ----------------------------------------------------------------------
 
-    def handle(self, command: Command, principal: Principal, at: datetime) -> Change:
+    def handle(self, command: Command, principal: Principal, at: datetime,
+               decided: Decision | None = None) -> Change:
         """Apply one caller's command; ConflictError, ForbiddenError or ValidationError
-        when it does not fit the state, the caller or the decision."""
+        when it does not fit the state, the caller or the decision. ``decided`` is the
+        policy's decision on the follow-up of a ``Choose``."""
         if isinstance(command, Accept):
             return self.accept(command, principal, at)
         if isinstance(command, Choose):
-            return self.choose(command, principal, at)
+            return self.choose(command, principal, at, decided)
         if isinstance(command, Approve):
             return self.approve(command, principal, at)
         if isinstance(command, Reject):
@@ -167,30 +200,46 @@ class RequestRecord:
                            self._may_revoke)
 
     def accept(self, command: Accept, principal: Principal, at: datetime) -> Change:
-        """The requester accepts every consequence: granted, or on to approval if needed."""
+        """The requester accepts every consequence: granted once no approval is missing."""
         self._require_action("accept")
         self._require_requester(principal, "accept")
         ids = self._check_consequences(command.consequences)
-        to = lc.AWAITING_APPROVAL if self.approvals_needed > 0 else lc.GRANTED
+        to = lc.AWAITING_APPROVAL if self.approvals_missing else lc.GRANTED
         event = Event(principal.subject, at, self.state, to, "accept", command.reason,
                       {"consequences": ids})
         if to != lc.GRANTED:
             return Change(to, event)
         return self._granting(to, event, at, self.grant)
 
-    def choose(self, command: Choose, principal: Principal, at: datetime,
-               follow_up_id: str | None = None) -> Change:
-        """The requester takes an alternative: this request is fulfilled by a linked one."""
+    def follow_up_request(self, command: Choose, principal: Principal,
+                          at: datetime) -> AccessRequest:
+        """The request the policy must decide before ``command`` can be taken.
+
+        Checks what ``choose`` checks (state, requester, alternative), so a choice that cannot
+        be taken never reaches the engine.
+        """
         self._require_action("choose")
         self._require_requester(principal, "choose an alternative")
+        return follow_up_request(self.request, self._find_alternative(command.alternative), at)
+
+    def choose(self, command: Choose, principal: Principal, at: datetime,
+               decided: Decision | None, follow_up_id: str | None = None) -> Change:
+        """The requester takes an alternative: this request is fulfilled by a linked one,
+        recorded with ``decided``, the policy's own decision on that follow-up."""
+        request = self.follow_up_request(command, principal, at)
+        if decided is None or decided.decision_id == self.decision.decision_id:
+            raise ValueError("a follow-up is recorded only with a decision of its own")
         alternative = self._find_alternative(command.alternative)
-        linked = self._follow_up(alternative, principal, at, follow_up_id or str(uuid.uuid4()))
+        linked = self._follow_up(alternative, request, decided, principal, at,
+                                 follow_up_id or str(uuid.uuid4()))
         event = Event(principal.subject, at, self.state, lc.FULFILLED_BY_ALTERNATIVE, "choose",
-                      command.reason, {"alternative_id": alternative.id, "follow_up_id": linked.id})
+                      command.reason, {"alternative_id": alternative.id, "follow_up_id": linked.id,
+                                       "follow_up_decision_id": decided.decision_id})
         return Change(lc.FULFILLED_BY_ALTERNATIVE, event, follow_up=linked)
 
     def approve(self, command: Approve, principal: Principal, at: datetime) -> Change:
-        """One more approval; granted once as many approvers as the decision asks agreed."""
+        """One more approval. With the last one the request is granted, or waits for the
+        requester when they have not yet accepted the consequences."""
         self._require_action("approve")
         self._require_approver(principal, "approve")
         given = self.approvers
@@ -200,11 +249,13 @@ class RequestRecord:
         grant = self._narrow(command.duration_hours, command.systems)
         count = len(given) + 1
         done = count >= max(1, self.approvals_needed)
-        to = lc.GRANTED if done else lc.AWAITING_APPROVAL
+        # the last approval grants only what the requester has accepted; else it waits for them
+        waits = lc.AWAITING_ACCEPTANCE if not self.accepted else lc.GRANTED
+        to = waits if done else self.state
         narrowed = {k: v for k, v in grant.to_dict().items() if v != self.grant.to_dict()[k]}
         event = Event(principal.subject, at, self.state, to, "approve", command.reason,
                       {"approval": count, "needed": self.approvals_needed, "narrowed": narrowed})
-        if not done:
+        if to != lc.GRANTED:
             return Change(to, event, grant=grant)
         return self._granting(to, event, at, grant)
 
@@ -284,73 +335,22 @@ class RequestRecord:
 
     # -- the follow-up of a chosen alternative --------------------------------------------
 
-    def _follow_up_approval(self, approval: Any) -> tuple[int, tuple[str, ...]]:
-        """(approvals needed, roles) for a follow-up, from the alternative's ``approval``.
+    def _follow_up(self, alternative: Alternative, request: AccessRequest, decided: Decision,
+                   principal: Principal, now: datetime, follow_up_id: str) -> RequestRecord:
+        """The linked request that carries a chosen alternative, with its own decision.
 
-        Only the policy's answer counts; anything but an explicit ``"required": false`` needs
-        at least one approver, of the roles named, else of this decision's roles.
+        Its state, approvals, consequences and conditions are the policy's answer to the
+        follow-up (who signs off is the alternative's approval block, as the policy applied
+        it); the decision also records the alternative and the parent decision.
         """
-        if not isinstance(approval, Mapping):
-            return 1, self.approver_roles
-        if approval.get("required") is False:
-            return 0, ()
-        count = approval.get("count")
-        needed = 1
-        if isinstance(count, int | float) and not isinstance(count, bool):
-            needed = max(1, math.ceil(count))
-        return needed, tuple(approval.get("roles") or self.approver_roles)
-
-    def _follow_up(self, alternative: Alternative, principal: Principal, now: datetime,
-                   follow_up_id: str) -> RequestRecord:
-        """The linked request that carries a chosen alternative.
-
-        It keeps the original need and records the alternative; who must sign it off is the
-        alternative's ``approval`` (fail safe without one: one approver of this decision's
-        roles). The alternative's ``access`` and ``lead_time_hours`` apply.
-        """
-        needed, roles = self._follow_up_approval(alternative.get("approval"))
-        request = self.request
-        access = alternative.get("access")
-        if isinstance(access, str):
-            request = replace(request, access=access)
-        lead = float(alternative.lead_time_hours or 0)
-        if lead > 0:
-            earliest = (now + timedelta(hours=lead)).replace(microsecond=0)
-            if request.start is None or request.start < earliest:
-                request = replace(request, start=earliest)
-        outcome = "needs_approval" if needed else "allow"
-        state = lc.AWAITING_APPROVAL if needed else lc.GRANTED
-        decision = Decision(
-            decision_id=str(uuid.uuid4()),
-            outcome=outcome,
-            summary=f"Alternative chosen instead of request {self.id}: {alternative.title}",
-            policy=self.decision.policy,
-            conditions=self.decision.conditions,
-            approval=Approval(required=bool(needed), roles=roles, count=needed),
-            reasons=(Reason(str(alternative.rule), "alternative_chosen",
-                            f"{principal.subject} chose {alternative.id}"),),
-            chosen_alternative=alternative,
-            parent_decision_id=self.decision.decision_id,
-        )
-        grant = Grant(request.duration_hours, request.systems)
-        starts = ends = None
-        if state == lc.GRANTED:
-            starts, ends = grant_window(now, request.start, request.duration_hours)
-        details = {"parent_id": self.id, "alternative_id": alternative.id}
-        events = (
-            Event(principal.subject, now, None, lc.SUBMITTED, "submit", None, details),
-            Event(lc.SYSTEM_ACTOR, now, lc.SUBMITTED, state, "decide", None,
-                  {"outcome": outcome, "decision_id": decision.decision_id, **details}),
-        )
-        return RequestRecord(
-            id=follow_up_id, customer=self.customer, environment=self.environment,
-            requester_subject=self.requester_subject,
-            requester_organisation=self.requester_organisation, state=state, request=request,
-            decision=decision, policy_revision=self.policy_revision, outcome=outcome,
-            created_at=now, updated_at=now, approvals_needed=needed, parent_id=self.id,
-            alternative_id=alternative.id, grant=grant, grant_starts_at=starts,
-            grant_ends_at=ends, events=events,
-        )
+        decision = replace(decided, chosen_alternative=alternative,
+                           parent_decision_id=self.decision.decision_id)
+        record = RequestRecord.submitted(
+            follow_up_id, request, decision, principal, now,
+            details={"parent_id": self.id, "alternative_id": alternative.id})
+        return replace(record, requester_subject=self.requester_subject,
+                       requester_organisation=self.requester_organisation,
+                       parent_id=self.id, alternative_id=alternative.id)
 
 
 def grant_window(now: datetime, requested_start: datetime | None,

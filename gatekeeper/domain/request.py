@@ -26,6 +26,7 @@ _ALL_FIELDS = (
     "justification",
     "urgency",
     "ticket",
+    "alternative",
 )
 
 
@@ -56,6 +57,9 @@ class AccessRequest:
     start: datetime | None = None
     urgency: str = "normal"
     ticket: str | None = None
+    # Set on the follow-up of a chosen alternative: the catalogue id of that alternative, so
+    # the policy decides the alternative as a request of its own (input.request.alternative).
+    alternative: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -88,6 +92,7 @@ class AccessRequest:
         need = text("need")
         justification = text("justification")
         ticket = text("ticket", required=False, limit=200) or None
+        alternative = text("alternative", required=False, limit=100) or None
 
         urgency = data.get("urgency", "normal")
         if urgency not in URGENCIES:
@@ -147,6 +152,7 @@ class AccessRequest:
             start=start,
             urgency=str(urgency),
             ticket=ticket,
+            alternative=alternative,
         )
 
     @classmethod
@@ -165,11 +171,13 @@ class AccessRequest:
             start=parse_timestamp(str(start)) if start else None,
             urgency=str(raw.get("urgency") or "normal"),
             ticket=raw.get("ticket") or None,
+            alternative=raw.get("alternative") or None,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The request as JSON, as the requester sent it (start may be null)."""
-        return {
+        """The request as JSON, as the requester sent it (start may be null); ``alternative``
+        only on the follow-up of a chosen alternative."""
+        body = {
             "customer": self.customer,
             "environment": self.environment,
             "access": self.access,
@@ -182,6 +190,9 @@ class AccessRequest:
             "urgency": self.urgency,
             "ticket": self.ticket,
         }
+        if self.alternative is not None:
+            body["alternative"] = self.alternative
+        return body
 
     def to_input(self, now: datetime) -> dict[str, Any]:
         """The request as the policy sees it: start defaults to ``now``."""

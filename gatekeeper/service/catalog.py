@@ -77,7 +77,13 @@ def check_known(bundle: PolicyBundle, principal: Principal, request: Any) -> Non
                 f"(known: {known})",
             )
         )
-    for name, section in (("access", "access_levels"), ("purpose", "purposes")):
+    checked: tuple[tuple[str, str], ...] = (("access", "access_levels"), ("purpose", "purposes"))
+    alternative_id = getattr(request, "alternative", None)
+    if alternative_id is not None:
+        errors += _alternative_problems(catalog, request, alternative_id)
+        if request.access == "none":
+            checked = (("purpose", "purposes"),)
+    for name, section in checked:
         value = getattr(request, name)
         options = catalog.get(section) or {}
         if value not in options:
@@ -86,3 +92,20 @@ def check_known(bundle: PolicyBundle, principal: Principal, request: Any) -> Non
             )
     if errors:
         raise ValidationError(errors)
+
+
+def _alternative_problems(catalog: Mapping[str, Any], request: Any,
+                          alternative_id: str) -> list[FieldError]:
+    """A follow-up names a catalogue alternative for its purpose, with that alternative's
+    access (``none`` when the MSP does the work)."""
+    alternative = (catalog.get("alternatives") or {}).get(alternative_id)
+    if not isinstance(alternative, Mapping):
+        return [FieldError("alternative", f"unknown alternative {alternative_id!r}")]
+    errors = []
+    if request.purpose not in (alternative.get("fulfils") or ()):
+        errors.append(FieldError("alternative", f"{alternative_id!r} does not fulfil "
+                                                f"{request.purpose!r}"))
+    if request.access != alternative.get("access"):
+        errors.append(FieldError("access", f"must be {alternative.get('access')!r}, the "
+                                           f"access of {alternative_id!r}"))
+    return errors

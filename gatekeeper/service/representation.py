@@ -42,6 +42,7 @@ def request_to_dict(record: RequestRecord, detail: bool = True) -> dict[str, Any
         },
         "outcome": record.outcome,
         "summary": record.decision.summary,
+        "waiting_for": record.waiting_for,
         "policy_revision": record.policy_revision,
         "parent_id": record.parent_id,
         "alternative_id": record.alternative_id,

@@ -61,6 +61,11 @@ class Decider(Protocol):
         request_id: str | None = None,
     ) -> tuple[AccessRequest, Decision]: ...
 
+    def decide_request(
+        self, request: AccessRequest, principal: Principal, now: datetime | None = None,
+        request_id: str | None = None,
+    ) -> Decision: ...
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -161,15 +166,23 @@ class RequestService:
     # -- transitions ---------------------------------------------------------------------
 
     def execute(self, request_id: str, principal: Principal, command: Command,
-                now: datetime | None = None) -> tuple[RequestRecord, Change]:
-        """Apply a typed command under the request's lock; returns the record and the change."""
+                now: datetime | None = None, decided: Decision | None = None,
+                follow_up_id: str | None = None) -> tuple[RequestRecord, Change]:
+        """Apply a typed command under the request's lock; returns the record and the change.
+
+        ``decided`` (with ``follow_up_id``) is the policy's decision on the follow-up of a
+        ``Choose``, made before the lock (see :meth:`choose`).
+        """
         at = now or self.clock()
         seen: list[tuple[str, Change]] = []
 
         def step(record: RequestRecord) -> Change:
             if not record.visible_to(principal):
                 raise NotFoundError(f"no access request {request_id!r}")
-            change = record.handle(command, principal, at)
+            if isinstance(command, Choose):
+                change = record.choose(command, principal, at, decided, follow_up_id)
+            else:
+                change = record.handle(command, principal, at, decided)
             seen.append((record.state, change))
             return change
 
@@ -187,12 +200,33 @@ class RequestService:
 
     def choose(self, request_id: str, principal: Principal, body: Any,
                now: datetime | None = None) -> tuple[RequestRecord, RequestRecord]:
-        """The requester takes an alternative; returns the request and its linked follow-up."""
-        record, change = self.execute(request_id, principal, Choose.from_body(body), now)
+        """The requester takes an alternative; returns the request and its linked follow-up.
+
+        The follow-up is decided by the policy as a request of its own, *before* the row is
+        locked: what it is decided on (the parent's request and the alternative its recorded
+        decision offered) never changes after submission, so a concurrent transition cannot
+        make the decision stale; and an evaluation (or an OPA server's round trip) held inside
+        the lock would queue every writer behind the engine (on SQLite the lock is the whole
+        database's). Under the lock the record checks the state again and links the decision;
+        if the state moved on meanwhile the choice is a 409 and the decision is only logged.
+        A policy or engine error raises here (503) and nothing is recorded.
+        """
+        command = Choose.from_body(body)
+        at = now or self.clock()
+        parent = self.ledger.get(request_id)
+        if not parent.visible_to(principal):
+            raise NotFoundError(f"no access request {request_id!r}")
+        follow_up_id = str(uuid.uuid4())
+        request = parent.follow_up_request(command, principal, at)
+        decided = self.decisions.decide_request(request, principal, now=at,
+                                                request_id=follow_up_id)
+        record, change = self.execute(request_id, principal, command, at, decided,
+                                      follow_up_id)
         assert change.follow_up is not None  # a choice always links a follow-up
         follow = self.ledger.get(change.follow_up.id)
         log.info("follow_up_created", request_id=follow.id, parent_id=record.id,
-                 alternative_id=follow.alternative_id, state=follow.state)
+                 alternative_id=follow.alternative_id, state=follow.state,
+                 decision_id=decided.decision_id, outcome=decided.outcome)
         return record, follow
 
     def approve(self, request_id: str, principal: Principal, body: Any,

@@ -94,6 +94,8 @@ def approve(request_id: str) -> Response:
         after = svc().requests.approve(request_id, principal(), body)
         if after.state == "granted":
             return "Approved. Access is granted."
+        if after.waiting_for == ["acceptance"]:
+            return ("Approved. Access starts once the customer accepts the consequences.")
         return (f"Your approval is recorded; {after.approvals_needed} approvals are needed "
                 "in all.")
 

@@ -49,6 +49,11 @@ _rule_reasons contains r if {
 	some r in p.reasons
 }
 
+_next_steps contains s if {
+	some p in _packages
+	some s in p.next_steps
+}
+
 # Sorting: every element gets a unique text key; lists follow the sorted keys.
 # `some v in [...]` binds v: see "regorus RVM" and regopy in docs/policy-contract.md.
 _sorted(index) := [v | some k in sort(object.keys(index)); some v in [index[k]]]
@@ -62,6 +67,8 @@ _consequence_list := _sorted({k: c |
 _condition_list := [] if {
 	_outcome == "deny"
 } else := _sorted({k: c | some c in _conditions; k = concat("|", [c.id, c.rule])})
+
+_next_step_list := _sorted({k: s | some s in _next_steps; k = concat("|", [s.id, s.rule])})
 
 _escalation_list := _sorted({k: e | some e in _escalations; k = concat("|", [e.id, e.rule])})
 
@@ -117,24 +124,49 @@ _offer := "No alternative fulfils this purpose; the contact named below can help
 	count(_alternative_list) == 1
 } else := sprintf("%d alternatives are offered, ranked for you.", [count(_alternative_list)])
 
-_what := sprintf("%s on %s", [data.gatekeeper.lib.context.access_level.title, data.gatekeeper.lib.context.environment_title])
+# What is asked for: the chosen alternative's title for a follow-up, else the access level's.
+_title := t if {
+	t = data.gatekeeper.lib.context.alternative.title
+} else := data.gatekeeper.lib.context.access_level.title
+
+_what := concat(" on ", [_title, data.gatekeeper.lib.context.environment_title])
+
+# ": <consequence titles>. " when there are any, else ". "
+_because := concat("", [": ", _headline, ". "]) if count(_consequence_list) > 0
+
+else := ". "
+
+# A follow-up ends its summary with the next step for the requester.
+_next := concat("", [" Next step: ", s.summary]) if {
+	some s in _next_step_list
+	s.id == "next_step"
+} else := ""
 
 _answer_text := text if {
 	_outcome == "allow"
+	not data.gatekeeper.lib.context.alternative
 	ends = times.format(data.gatekeeper.lib.context.end_ns)
-	text = sprintf("%s is granted until %s.", [_what, ends])
+	text = concat("", [_what, " is granted until ", ends, "."])
+}
+
+# A follow-up allowed at once: what the alternative brings, then the next step.
+_answer_text := text if {
+	_outcome == "allow"
+	some c in _condition_list
+	c.id == "alternative_terms"
+	text = concat("", ["You chose ", _what, ". ", c.summary, _next])
 }
 
 # concat, not sprintf: one engine quotes strings built by concat inside sprintf.
-_answer_text := concat("", [_what, " is possible if you accept: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", [_what, " is possible if you accept", _because, _offer, _next]) if {
 	_outcome == "allow_with_consequences"
 }
 
-_answer_text := concat("", [_what, " needs approval: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", [_what, " needs approval", _because, _offer, _next]) if {
 	_outcome == "needs_approval"
 }
 
-_answer_text := concat("", [_what, " is not available to you: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", [_what, " is not available to you", _because, _offer]) if {
 	_outcome == "deny"
 }
 
@@ -150,8 +182,8 @@ _summary := concat("", [_need_text, _answer_text])
 # METADATA
 # title: The decision for the access request in input
 # description: |
-#   outcome, summary, consequences, alternatives, conditions, approval, escalations and
-#   reasons, as in docs/policy-contract.md.
+#   outcome, summary, consequences, alternatives, conditions, approval, escalations,
+#   next_steps and reasons, as in docs/policy-contract.md.
 # custom:
 #   code: GK-DEC-001
 decision := {
@@ -162,5 +194,6 @@ decision := {
 	"conditions": _condition_list,
 	"approval": _approval,
 	"escalations": _escalation_list,
+	"next_steps": _next_step_list,
 	"reasons": _reason_list,
 }

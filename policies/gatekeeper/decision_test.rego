@@ -152,3 +152,88 @@ test_an_emergency_declared_by_someone_who_may_not_gets_the_normal_answer_and_a_n
 	[c.id | some c in d.consequences] == ["change_freeze", "emergency_not_accepted"]
 	d.escalations == []
 }
+
+_follow_up(overrides) := {
+	"request": object.union(
+		{
+			"customer": "acme", "environment": "production", "access": "none",
+			"alternative": "software_portal", "purpose": "software_install", "need": "n",
+			"systems": [], "start": "2026-11-23T09:00:00Z", "duration_hours": 8,
+			"justification": "j", "urgency": "normal", "ticket": "T-1",
+		},
+		overrides,
+	),
+	"identity": {"subject": "a@acme.example", "role": "customer", "organisation": "acme"},
+	"now": "2026-11-23T09:00:00Z",
+}
+
+test_test_the_software_portal_is_decided_as_its_own_request if {
+	d := gatekeeper.decision with input as _follow_up({})
+	d == {
+		"outcome": "allow",
+		"summary": "You asked to: n. You chose Packaged deployment from the software portal on Production web shop. It can start at once, with no downtime. Next step: Open the self-service software portal, pick the package and choose your servers.",
+		"consequences": [],
+		"alternatives": [],
+		"conditions": [
+			{
+				"id": "alternative_condition_1",
+				"summary": "the software is in the portal catalogue (new packages can be requested)",
+				"alternative": "software_portal",
+				"rule": "gatekeeper.rules.follow_up.conditions",
+			},
+			{
+				"id": "alternative_terms",
+				"summary": "It can start at once, with no downtime.",
+				"alternative": "software_portal",
+				"lead_time_hours": 0,
+				"downtime_hours": 0,
+				"rule": "gatekeeper.rules.follow_up.conditions",
+			},
+			{
+				"id": "time_box",
+				"summary": "Access runs from 2026-11-23T09:00:00Z and ends automatically at 2026-11-23T17:00:00Z, after 8 hours.",
+				"starts_at": "2026-11-23T09:00:00Z",
+				"ends_at": "2026-11-23T17:00:00Z",
+				"duration_hours": 8,
+				"rule": "gatekeeper.rules.time_box.conditions",
+			},
+		],
+		"approval": {"required": false, "roles": [], "count": 0},
+		"escalations": [],
+		"next_steps": [{
+			"id": "next_step",
+			"summary": "Open the self-service software portal, pick the package and choose your servers.",
+			"alternative": "software_portal",
+			"rule": "gatekeeper.rules.follow_up.next_steps",
+		}],
+		"reasons": [
+			{
+				"rule": "gatekeeper.rules.follow_up.conditions",
+				"code": "GK-FUP-001",
+				"message": "The requester chose the alternative software_portal (access none); it is decided as a request of its own.",
+			},
+			{
+				"rule": "gatekeeper.rules.time_box.conditions",
+				"code": "GK-TB-001",
+				"message": "Time box of 8 h ending 2026-11-23T17:00:00Z (at most 8 h for none).",
+			},
+		],
+	}
+}
+
+test_a_follow_up_that_needs_approval_says_so_and_its_next_step if {
+	d := gatekeeper.decision with input as _follow_up({"access": "scoped_admin", "alternative": "scoped_admin_named_servers"})
+	d.outcome == "needs_approval"
+	d.approval == {"required": true, "roles": ["approver"], "count": 1}
+	d.summary == "You asked to: n. Time-boxed admin on named servers on Production web shop needs approval. 3 alternatives are offered, ranked for you. Next step: Tell us which servers you need. You get a sign-in link once an approver agrees."
+	d.consequences == []
+}
+
+test_a_follow_up_with_downtime_asks_the_requester_to_accept if {
+	d := gatekeeper.decision with input as _follow_up({"alternative": "supervised_session"})
+		with data.catalog.alternatives.supervised_session.downtime_hours as 3
+		with data.views as {}
+	d.outcome == "allow_with_consequences"
+	startswith(d.summary, "You asked to: n. Supervised session with an MSP engineer on Production web shop is possible if you accept: 3 h downtime. ")
+	endswith(d.summary, ". Next step: Book a slot for the shared screen session with an MSP engineer.")
+}

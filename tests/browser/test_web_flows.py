@@ -122,11 +122,19 @@ def test_an_approver_approves_a_request_that_needs_approval(
     approver.get_by_label("Duration in hours").fill("4")
     approver.get_by_label("Note").fill("install window agreed by phone")
     approver.get_by_role("button", name="Approve").click()
-    expect(approver.locator(".flash--success")).to_have_text("Approved. Access is granted.")
-    expect(approver.locator(".status").first).to_have_text("Granted")
+    # Gold: approved, but access starts only once the customer accepts the 24 h of downtime
+    expect(approver.locator(".flash--success")).to_have_text(
+        "Approved. Access starts once the customer accepts the consequences.")
+    expect(approver.locator("#waiting-for")).to_have_text(
+        "the customer to accept the consequences")
     shot(approver, "09-console-after-approval")
 
     customer.reload()
+    expect(customer.locator("#waiting-for")).to_contain_text(
+        "An MSP approver agreed. Access starts only when you accept the consequences below.")
+    for box in customer.locator("#accept input[type=checkbox]").all():
+        box.check()
+    customer.locator("#accept button[type=submit]").click()
     expect(customer.locator(".status").first).to_have_text("Access granted")
     expect(customer.get_by_text("for 4 hours")).to_be_visible()
 

@@ -42,10 +42,36 @@ environment_title := object.get(environment, "title", input.request.environment)
 tier := data.sla_tiers[customer.tier]
 
 # METADATA
-# title: The requested access level
+# title: The requested access level (for a follow-up with access "none", the alternative as one)
 # custom:
 #   code: GK-CTX-006
-access_level := data.catalog.access_levels[input.request.access]
+access_level := a if {
+	a = data.catalog.access_levels[input.request.access]
+} else := a if {
+	input.request.access == "none"
+	alt = alternative
+	a = {
+		"title": alt.title,
+		"grants": alt.summary,
+		"breaks_managed_baseline": false,
+		"risk": "low",
+		"changes_system": alt.changes_system,
+		"self_service": _negated[alt.needs_msp_staff],
+		"max_duration_hours": input.request.duration_hours,
+	}
+}
+
+_negated := {true: false, false: true}
+
+# METADATA
+# title: The alternative a follow-up request takes
+# description: |
+#   Set when the request is the follow-up of a chosen alternative (input.request.alternative).
+#   Its access is the alternative's: an access level, or "none" when the MSP does the work;
+#   then access_level above describes the alternative, so no rule reads a missing level.
+# custom:
+#   code: GK-CTX-033
+alternative := data.catalog.alternatives[input.request.alternative]
 
 # METADATA
 # title: The purpose the request serves

@@ -1,0 +1,139 @@
+# METADATA
+# title: Follow-up of a chosen alternative
+# description: |
+#   When a requester chooses an alternative, the ledger asks the policy again: the same
+#   customer, environment, need and time, with the alternative's access and
+#   input.request.alternative naming it. This package adds what the alternative itself
+#   brings: its lead time and downtime as figures, its catalogue conditions, the sign-off its
+#   approval block asks for, a downtime consequence when it costs any, and the next step for
+#   the requester. The other rules decide the rest as for any request.
+package gatekeeper.rules.follow_up
+
+import rego.v1
+
+import data.gatekeeper.lib.util
+
+# The entry point builds every rule of every rules package: one helper, undefined (after one
+# look-up) unless the request takes an alternative, computes everything the sets need.
+_fup := v if {
+	id = input.request.alternative
+	alt = data.catalog.alternatives[id]
+	approval = data.gatekeeper.alternatives.approval_of(alt)
+	lead = alt.lead_time_hours
+	downtime = alt.downtime_hours
+	terms = concat("", [_lead_text(lead), ", ", _downtime_text(downtime), "."])
+	v = {
+		"id": id,
+		"alt": alt,
+		"approval": approval,
+		"terms": {
+			"id": "alternative_terms",
+			"summary": terms,
+			"alternative": id,
+			"lead_time_hours": lead,
+			"downtime_hours": downtime,
+			"rule": "gatekeeper.rules.follow_up.conditions",
+		},
+		"step": {
+			"id": "next_step",
+			"summary": alt.next_step,
+			"alternative": id,
+			"rule": "gatekeeper.rules.follow_up.next_steps",
+		},
+		"message": concat("", [
+			"The requester chose the alternative ", id, " (access ", input.request.access,
+			"); it is decided as a request of its own.",
+		]),
+	}
+}
+
+_lead_text(h) := "It can start at once" if h == 0
+
+_lead_text(h) := t if {
+	h > 0
+	t = concat("", ["It takes about ", util.hours_text(h), " to set up"])
+}
+
+_downtime_text(h) := "with no downtime" if h == 0
+
+_downtime_text(h) := t if {
+	h > 0
+	t = concat("", ["with about ", util.hours_text(h), " of downtime"])
+}
+
+# METADATA
+# title: What the chosen alternative brings, with its figures and catalogue conditions
+# custom:
+#   code: GK-FUP-001
+conditions contains c if {
+	c = _fup.terms
+}
+
+conditions contains c if {
+	texts = object.get(_fup.alt, "conditions", [])
+	some i
+	text = texts[i]
+	c = {
+		"id": concat("", ["alternative_condition_", format_int(i + 1, 10)]),
+		"summary": text,
+		"alternative": _fup.id,
+		"rule": "gatekeeper.rules.follow_up.conditions",
+	}
+}
+
+# METADATA
+# title: The next step for the requester
+# custom:
+#   code: GK-FUP-002
+next_steps contains s if {
+	s = _fup.step
+}
+
+# METADATA
+# title: The alternative's approval block asks for a sign-off
+# custom:
+#   code: GK-FUP-003
+outcomes contains o if {
+	_fup.approval.required
+	o = {"outcome": "needs_approval", "rule": "gatekeeper.rules.follow_up.outcomes"}
+}
+
+# METADATA
+# title: Who signs off the follow-up, from the alternative's approval block
+# custom:
+#   code: GK-FUP-003
+approvals contains a if {
+	approval = _fup.approval
+	approval.required
+	a = {"roles": approval.roles, "count": approval.count, "rule": "gatekeeper.rules.follow_up.approvals"}
+}
+
+# METADATA
+# title: Downtime the alternative itself costs
+# description: An alternative with downtime states it as a consequence the requester accepts.
+# custom:
+#   code: GK-FUP-004
+consequences contains c if {
+	downtime = _fup.alt.downtime_hours
+	downtime > 0
+	tolerated = data.gatekeeper.lib.context.preferences.tolerated_downtime_hours
+	severities = {true: "critical", false: "medium"}
+	c = {
+		"id": "alternative_downtime",
+		"kind": "downtime",
+		"severity": severities[downtime > tolerated],
+		"title": concat("", [util.num(downtime), " h downtime"]),
+		"summary": concat("", [_fup.alt.title, " costs about ", util.hours_text(downtime), " of downtime."]),
+		"downtime_hours": downtime,
+		"tolerated_downtime_hours": tolerated,
+		"rule": "gatekeeper.rules.follow_up.consequences",
+	}
+}
+
+# METADATA
+# title: Why the request is decided as a follow-up
+# custom:
+#   code: GK-FUP-001
+reasons contains {"rule": "gatekeeper.rules.follow_up.conditions", "code": "GK-FUP-001", "message": message} if {
+	message = _fup.message
+}
