@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-impact bench-instructions bench-request-instructions bench-rego-costs clean
+.PHONY: run test lint fuzz bench bench-impact bench-instructions bench-request-instructions bench-rego-costs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/gatekeeper check --min-coverage 90
 	$(BIN)/pytest
+
+# The OpenAPI document against the served API, deeper than the test suite's bounded run.
+fuzz: $(STAMP)
+	GATEKEEPER_FUZZ_EXAMPLES=$${GATEKEEPER_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q tests/test_openapi_conformance.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check gatekeeper tests bench

@@ -281,16 +281,19 @@ def parse_query(params: Mapping[str, Any]) -> RequestQuery:
 
     def when(name: str) -> datetime | None:
         raw = one(name)
+        if raw is None and name in params:  # given, but empty: not a time
+            errors.append(FieldError(name, "must be an RFC 3339 timestamp, not empty"))
         try:
             return parse_timestamp(raw) if raw else None
-        except ValueError:
+        except (ValueError, OverflowError):
             errors.append(FieldError(name, "must be an RFC 3339 timestamp"))
             return None
 
     raw_states = params.get("state") or []
     raw_states = raw_states if isinstance(raw_states, list | tuple) else [raw_states]
-    states = tuple(s for item in raw_states for s in str(item).split(",") if s)
-    errors += [FieldError("state", f"unknown state {s!r}") for s in states if s not in STATES]
+    states = tuple(s for item in raw_states for s in str(item).split(","))
+    errors += [FieldError("state", f"unknown state {s!r} (known: {', '.join(STATES)})")
+               for s in states if s not in STATES]
     limit = 50
     if one("limit") is not None:
         try:
