@@ -108,33 +108,35 @@ _reason_list := _sorted({k: r |
 	k = concat("|", [r.rule, r.code, r.message])
 })
 
-# Summary: one plain-language sentence.
-_headline := concat("; ", [t | some c in _consequence_list; t = object.get(c, "title", c.id)])
+# Summary: short plain-language sentences. Each consequence's title is a sentence of its own.
+_headline := concat(". ", [t | some c in _consequence_list; t = _sentence(object.get(c, "title", c.id))])
 
-_offer := "No alternative fulfils this purpose; the contact named below can help." if {
+_sentence(title) := concat("", [upper(substring(title, 0, 1)), substring(title, 1, -1)])
+
+_offer := "No other way does this job. The contact named below can help." if {
 	count(_alternative_list) == 0
-} else := "1 alternative is offered." if {
+} else := "We offer 1 other way to do it." if {
 	count(_alternative_list) == 1
-} else := sprintf("%d alternatives are offered, ranked for you.", [count(_alternative_list)])
+} else := sprintf("We offer %d other ways to do it, best for you first.", [count(_alternative_list)])
 
 _what := sprintf("%s on %s", [data.gatekeeper.lib.context.access_level.title, data.gatekeeper.lib.context.environment_title])
 
 _answer_text := text if {
 	_outcome == "allow"
-	ends = times.format(data.gatekeeper.lib.context.end_ns)
-	text = sprintf("%s is granted until %s.", [_what, ends])
+	ends = times.local(data.gatekeeper.lib.context.end_ns, data.gatekeeper.lib.context.customer.timezone)
+	text = concat("", ["You get ", _what, " until ", ends, "."])
 }
 
 # concat, not sprintf: one engine quotes strings built by concat inside sprintf.
-_answer_text := concat("", [_what, " is possible if you accept: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", ["You can have ", _what, " if you accept this. ", _headline, ". ", _offer]) if {
 	_outcome == "allow_with_consequences"
 }
 
-_answer_text := concat("", [_what, " needs approval: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", [_what, " needs an approver to agree. ", _headline, ". ", _offer]) if {
 	_outcome == "needs_approval"
 }
 
-_answer_text := concat("", [_what, " is not available to you: ", _headline, ". ", _offer]) if {
+_answer_text := concat("", ["You cannot have ", _what, ". ", _headline, ". ", _offer]) if {
 	_outcome == "deny"
 }
 

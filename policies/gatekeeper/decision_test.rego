@@ -39,7 +39,7 @@ test_read_only_is_allowed_time_boxed_without_alternatives if {
 	d.alternatives == []
 	d.consequences == []
 	[c.id | some c in d.conditions] == ["time_box"]
-	d.summary == "You asked to: n. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	d.summary == "You asked to: n. You get Read-only access on Production web shop until Mon 23 Nov 2026, 14:00 (Amsterdam time)."
 }
 
 test_most_restrictive_outcome_wins if {
@@ -124,9 +124,9 @@ test_break_glass_emergency_is_allowed_with_review_and_escalation if {
 
 test_the_summary_restates_the_need_in_the_requesters_words if {
 	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting", "duration_hours": 4, "need": "find out why checkout is slow."}, _customer)
-	d.summary == "You asked to: find out why checkout is slow. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	d.summary == "You asked to: find out why checkout is slow. You get Read-only access on Production web shop until Mon 23 Nov 2026, 14:00 (Amsterdam time)."
 	e := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting", "duration_hours": 4, "need": " "}, _customer)
-	e.summary == "You asked to: troubleshoot a problem. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	e.summary == "You asked to: troubleshoot a problem. You get Read-only access on Production web shop until Mon 23 Nov 2026, 14:00 (Amsterdam time)."
 }
 
 test_access_that_cannot_do_the_job_is_not_a_plain_allow if {
@@ -134,7 +134,7 @@ test_access_that_cannot_do_the_job_is_not_a_plain_allow if {
 	d.outcome == "allow_with_consequences"
 	[c.id | some c in d.consequences] == ["access_does_not_fit"]
 	[a.id | some a in d.alternatives] == ["software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers"]
-	d.summary == "You asked to: install the ERP client. Read-only access on Production web shop is possible if you accept: this access will not let you install software. 4 alternatives are offered, ranked for you."
+	d.summary == "You asked to: install the ERP client. You can have Read-only access on Production web shop if you accept this. This access will not let you install software. We offer 4 other ways to do it, best for you first."
 }
 
 test_an_honoured_emergency_in_a_freeze_names_the_skip_and_escalates if {

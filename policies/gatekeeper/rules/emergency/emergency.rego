@@ -71,8 +71,8 @@ _of(honoured, skips) := a if {
 	skipped = _texts(skips)
 	summary = concat("", [
 		"You declared an emergency, so this access skips: ", skipped, ". ",
-		on_call.name, " and ", security.name, " (security contact) are told now. ",
-		"A review of all that is done is required within ", within, " after access ends.",
+		"We tell ", on_call.name, " and ", security.name, " (your security contact) now. ",
+		"We must review all that is done within ", within, " after access ends.",
 	])
 	consequence = {
 		"id": "emergency_skips_checks",
@@ -85,8 +85,8 @@ _of(honoured, skips) := a if {
 		"rule": "gatekeeper.rules.emergency.consequences",
 	}
 	condition_summary = concat("", [
-		"A review of all that is done in this emergency is required within ", within,
-		" after access ends. It checks each step that was skipped.",
+		"We must review all that is done in this emergency within ", within,
+		" after access ends. The review checks each step that was skipped.",
 	])
 	condition = {
 		"id": "emergency_after_review",
@@ -97,8 +97,8 @@ _of(honoured, skips) := a if {
 	}
 	who = data.gatekeeper.lib.context.requester
 	reason = concat("", [
-		who, " declared an emergency for ", input.request.customer, "/", input.request.environment,
-		" (", _ticket_text(object.get(input.request, "ticket", null)), "). It skips: ", skipped, ".",
+		"Emergency on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ",
+		_ticket_text(object.get(input.request, "ticket", null)), ". It skips this: ", skipped, ".",
 	])
 	tells = [
 		{
@@ -132,8 +132,8 @@ _of(honoured, skips) := a if {
 	on_call = policy.msp_on_call
 	declarers = _declarers(policy.who_may_declare)
 	summary = concat("", [
-		"You marked this as an emergency. For ", customer.name, ", only ", declarers,
-		" can declare one, so the normal rules apply. If it cannot wait, call ", on_call.name,
+		"You marked this as an emergency. But for ", customer.name, ", only these can declare one: ", declarers,
+		". So the normal rules apply. If it cannot wait, call ", on_call.name,
 		" (", on_call.email, ").",
 	])
 	consequence = {
@@ -178,12 +178,18 @@ _role_names := {
 # `some n in [...]` binds n: regopy finds a cycle in `n = f(...)` inside a function.
 _declarers(who) := text if {
 	roles = [n | some r in who.roles; some n in [object.get(_role_names, r, r)]]
-	text = concat(", ", array.concat(roles, who.contacts))
+	names = array.concat(roles, who.contacts)
+	text = _listed(names)
 }
 
-_ticket_text(ticket) := concat(" ", ["ticket", ticket]) if is_string(ticket)
+# "a", "a or b", "a, b or c"
+_listed(names) := names[0] if count(names) == 1
 
-else := "no ticket given"
+else := concat(" or ", [concat(", ", array.slice(names, 0, count(names) - 1)), names[count(names) - 1]])
+
+_ticket_text(ticket) := concat(" ", ["Ticket:", ticket]) if is_string(ticket)
+
+else := "No ticket was given"
 
 # METADATA
 # title: What an emergency skips, or why it is not accepted
