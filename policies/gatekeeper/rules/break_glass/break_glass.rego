@@ -126,7 +126,7 @@ escalations contains e if {
 	ticket_text = _ticket_text(object.get(input.request, "ticket", null))
 	who = data.gatekeeper.lib.context.requester
 	reason = concat("", [
-		"Break-glass access was used on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ", ticket_text, ".",
+		"Break-glass was used on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ", ticket_text, ". We will review it.",
 	])
 	some role in ["security", "service_manager"]
 	c = data.gatekeeper.lib.context.customer.contacts[role]

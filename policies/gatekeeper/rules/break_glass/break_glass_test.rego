@@ -38,7 +38,7 @@ test_emergency_notifies_security_and_service_manager if {
 	e == {
 		"id": "security_contact",
 		"contact": {"role": "security", "name": "Sanne de Vries", "email": "security@acme.example"},
-		"reason": "Break-glass access was used on Production web shop. By: oncall@msp.example. Ticket: INC-1.",
+		"reason": "Break-glass was used on Production web shop. By: oncall@msp.example. Ticket: INC-1. We will review it.",
 		"rule": "gatekeeper.rules.break_glass.escalations",
 	}
 }

@@ -72,7 +72,7 @@ _texts(how, env_title, access_title, security_name) := t if {
 	)
 	t = {
 		"id": "customer_data_reach", "title": "this access can read customer data", "summary": summary,
-		"verb": "Someone asked for access that can read the customer data in", "then": "An approver at the MSP must agree first.",
+		"verb": "Someone asked for access to the customer data in", "then": "An approver at the MSP must agree first.",
 		"why": "Access that reaches customer data needs approval",
 	}
 }
@@ -85,7 +85,7 @@ _texts(how, env_title, access_title, security_name) := t if {
 	)
 	t = {
 		"id": "customer_data_reach", "title": "this access can read customer data", "summary": summary,
-		"verb": "In an emergency, someone got access that can read the customer data in", "then": "The review afterwards checks it.",
+		"verb": "In an emergency, someone got access to the customer data in", "then": "The review afterwards checks it.",
 		"why": "Access that reaches customer data skips approval as an emergency",
 	}
 }

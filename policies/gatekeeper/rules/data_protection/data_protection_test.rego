@@ -65,7 +65,7 @@ test_full_admin_for_troubleshooting_reaches_customer_data if {
 	data_protection.escalations == {{
 		"id": "security_contact",
 		"contact": {"role": "security", "name": "Dana Whitfield", "email": "secops@globex.example"},
-		"reason": "Someone asked for access that can read the customer data in Production ERP. By: carol@globex.example. An approver at the MSP must agree first.",
+		"reason": "Someone asked for access to the customer data in Production ERP. By: carol@globex.example. An approver at the MSP must agree first.",
 		"rule": "gatekeeper.rules.data_protection.escalations",
 	}} with input as inp
 	data_protection.outcomes == {{"outcome": "needs_approval", "rule": "gatekeeper.rules.data_protection.outcomes"}} with input as inp

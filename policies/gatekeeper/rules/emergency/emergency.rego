@@ -32,7 +32,7 @@ _skip(k) := s if {
 	k == "a_freeze"
 	data.gatekeeper.lib.context.freeze_applies
 	freeze = data.gatekeeper.lib.context.blocking_freeze
-	text = concat("", ["the change freeze \"", freeze.title, "\" and the approved exception it needs"])
+	text = concat("", ["the change freeze \"", freeze.title, "\" and its exception"])
 	s = {"id": concat(":", ["change_freeze", freeze.id]), "text": text}
 }
 
@@ -46,16 +46,19 @@ _skip(k) := s if {
 	k == "c_data"
 	data.gatekeeper.lib.context.reaches_customer_data
 	not "data_export" in [input.request.access, input.request.purpose]
-	s = {"id": "customer_data_approval", "text": "the approval to reach customer data"}
+	s = {"id": "customer_data_approval", "text": "the approval to read customer data"}
 }
 
 _skip(k) := s if {
 	k == "d_break_glass"
 	input.request.access == "break_glass"
-	s = {"id": "break_glass_approval", "text": "the approval break-glass needs outside an emergency"}
+	s = {"id": "break_glass_approval", "text": "the approval for break-glass"}
 }
 
 _texts(skips) := concat("; ", [t | some s in skips; some t in [s.text]])
+
+# " It skips a. It skips b.": a sentence for each skip, for the contacts told.
+_sentences(skips) := concat("", [t | some s in skips; some t in [concat("", [" It skips ", s.text, "."])]])
 
 _ids(skips) := [i | some s in skips; some i in [s.id]]
 
@@ -70,7 +73,7 @@ _of(honoured, skips) := a if {
 	review_due = times.format(times.add_hours(data.gatekeeper.lib.context.end_ns, policy.review_within_hours))
 	skipped = _texts(skips)
 	summary = concat("", [
-		"You declared an emergency, so this access skips: ", skipped, ". ",
+		"You declared an emergency. So this access skips: ", skipped, ". ",
 		"We tell ", on_call.name, " and ", security.name, " (your security contact) now. ",
 		"We must review all that is done within ", within, " after access ends.",
 	])
@@ -98,7 +101,7 @@ _of(honoured, skips) := a if {
 	who = data.gatekeeper.lib.context.requester
 	reason = concat("", [
 		"Emergency on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ",
-		_ticket_text(object.get(input.request, "ticket", null)), ". It skips this: ", skipped, ".",
+		_ticket_text(object.get(input.request, "ticket", null)), ".", _sentences(skips), " We will review it.",
 	])
 	tells = [
 		{
@@ -140,7 +143,7 @@ _of(honoured, skips) := a if {
 		"id": "emergency_not_accepted",
 		"kind": "contact",
 		"severity": "medium",
-		"title": "emergency not accepted",
+		"title": "your emergency is not accepted",
 		"summary": summary,
 		"would_skip": _ids(skips),
 		"contact": {"role": "msp_on_call", "name": on_call.name, "email": on_call.email},
