@@ -108,7 +108,8 @@ def _currencies() -> set[str]:
 
 
 def _problems(texts: list[Text], group: str) -> list[str]:
-    money = re.compile(r"\b(?:%s) (-?[0-9][0-9.,]*)" % "|".join(sorted(_currencies())))
+    codes = "|".join(sorted(_currencies()))
+    money = re.compile(rf"\b(?:{codes}) (-?[0-9][0-9.,]*)")
     found: list[str] = []
     seen: set[str] = set()
     for g, where, text in texts:
