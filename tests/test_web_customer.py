@@ -96,7 +96,7 @@ def test_the_answer_shows_figures_ranked_alternatives_and_actions(browser: Brows
     request_id = submit(browser, ALICE, "full_admin_software_install")
     page = text(browser.as_(ALICE).get(f"/requests/{request_id}"))
     assert "Waiting for an MSP approver" in page
-    assert "24 h re-provisioning downtime" in page and "Downtime 24 hours" in page
+    assert "24 hours of downtime afterwards" in page and "Downtime 24 hours" in page
     assert "Downtime you tolerate 2 hours" in page
     assert "SLA budget left exceeded by 1,397 min" in page and "Service credit 25 %" in page
     ranked = [page.index(t) for t in ("Packaged deployment from the software portal",
@@ -218,7 +218,7 @@ def test_an_ended_session_sends_the_user_to_sign_in_and_back(browser: Browser) -
                                          "password": "another long password!",
                                          "next": f"/requests/{request_id}"})
     assert back.status_code == 303 and back.headers["Location"] == f"/requests/{request_id}"
-    assert "24 h re-provisioning downtime" in text(browser.get(back.headers["Location"]))
+    assert "24 hours of downtime afterwards" in text(browser.get(back.headers["Location"]))
 
 
 def test_a_form_without_a_valid_csrf_token_is_an_html_page_not_a_crash(

@@ -115,14 +115,16 @@ _reason_list := _sorted({k: r |
 	k = concat("|", [r.rule, r.code, r.message])
 })
 
-# Summary: one plain-language sentence.
-_headline := concat("; ", [t | some c in _consequence_list; t = object.get(c, "title", c.id)])
+# Summary: short plain-language sentences. Each consequence's title is a sentence of its own.
+_headline := concat(". ", [t | some c in _consequence_list; t = _sentence(object.get(c, "title", c.id))])
 
-_offer := "No alternative fulfils this purpose; the contact named below can help." if {
+_sentence(title) := concat("", [upper(substring(title, 0, 1)), substring(title, 1, -1)])
+
+_offer := "No other way does this job. The contact named below can help." if {
 	count(_alternative_list) == 0
-} else := "1 alternative is offered." if {
+} else := "We offer 1 other way to do it." if {
 	count(_alternative_list) == 1
-} else := sprintf("%d alternatives are offered, ranked for you.", [count(_alternative_list)])
+} else := sprintf("We offer %d other ways to do it, best for you first.", [count(_alternative_list)])
 
 # What is asked for: the chosen alternative's title for a follow-up, else the access level's.
 _title := t if {
@@ -131,10 +133,10 @@ _title := t if {
 
 _what := concat(" on ", [_title, data.gatekeeper.lib.context.environment_title])
 
-# ": <consequence titles>. " when there are any, else ". "
-_because := concat("", [": ", _headline, ". "]) if count(_consequence_list) > 0
+# The consequence titles as sentences, when there are any.
+_because := concat("", [_headline, ". "]) if count(_consequence_list) > 0
 
-else := ". "
+else := ""
 
 # A follow-up ends its summary with the next step for the requester.
 _next := concat("", [" Next step: ", s.summary]) if {
@@ -145,8 +147,8 @@ _next := concat("", [" Next step: ", s.summary]) if {
 _answer_text := text if {
 	_outcome == "allow"
 	not data.gatekeeper.lib.context.alternative
-	ends = times.format(data.gatekeeper.lib.context.end_ns)
-	text = concat("", [_what, " is granted until ", ends, "."])
+	ends = times.local(data.gatekeeper.lib.context.end_ns, data.gatekeeper.lib.context.customer.timezone)
+	text = concat("", ["You get ", _what, " until ", ends, "."])
 }
 
 # A follow-up allowed at once: what the alternative brings, then the next step.
@@ -158,15 +160,15 @@ _answer_text := text if {
 }
 
 # concat, not sprintf: one engine quotes strings built by concat inside sprintf.
-_answer_text := concat("", [_what, " is possible if you accept", _because, _offer, _next]) if {
+_answer_text := concat("", ["You can have ", _what, " if you accept this. ", _because, _offer, _next]) if {
 	_outcome == "allow_with_consequences"
 }
 
-_answer_text := concat("", [_what, " needs approval", _because, _offer, _next]) if {
+_answer_text := concat("", [_what, " needs an approver to agree. ", _because, _offer, _next]) if {
 	_outcome == "needs_approval"
 }
 
-_answer_text := concat("", [_what, " is not available to you", _because, _offer]) if {
+_answer_text := concat("", ["You cannot have ", _what, ". ", _because, _offer]) if {
 	_outcome == "deny"
 }
 

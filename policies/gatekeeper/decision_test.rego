@@ -39,7 +39,7 @@ test_read_only_is_allowed_time_boxed_without_alternatives if {
 	d.alternatives == []
 	d.consequences == []
 	[c.id | some c in d.conditions] == ["time_box"]
-	d.summary == "You asked to: n. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	d.summary == "You asked to: n. You get Read-only access on Production web shop until Mon 23 Nov 2026, 14:00 (Amsterdam time)."
 }
 
 test_most_restrictive_outcome_wins if {
@@ -124,9 +124,9 @@ test_break_glass_emergency_is_allowed_with_review_and_escalation if {
 
 test_the_summary_restates_the_need_in_the_requesters_words if {
 	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting", "duration_hours": 4, "need": "find out why checkout is slow."}, _customer)
-	d.summary == "You asked to: find out why checkout is slow. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	d.summary == "You asked to: find out why checkout is slow. You get Read-only access on Production web shop until Mon 23 Nov 2026, 14:00 (Amsterdam time)."
 	e := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting", "duration_hours": 4, "need": " "}, _customer)
-	e.summary == "You asked to: troubleshoot a problem. Read-only access on Production web shop is granted until 2026-11-23T13:00:00Z."
+	e.summary == "You asked to: troubleshoot a problem. You get Read-only access on Production web shop until Mon 23 Nov 2026, 14:00 (Amsterdam time)."
 }
 
 test_access_that_cannot_do_the_job_is_not_a_plain_allow if {
@@ -134,7 +134,7 @@ test_access_that_cannot_do_the_job_is_not_a_plain_allow if {
 	d.outcome == "allow_with_consequences"
 	[c.id | some c in d.consequences] == ["access_does_not_fit"]
 	[a.id | some a in d.alternatives] == ["software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers"]
-	d.summary == "You asked to: install the ERP client. Read-only access on Production web shop is possible if you accept: this access will not let you install software. 4 alternatives are offered, ranked for you."
+	d.summary == "You asked to: install the ERP client. You can have Read-only access on Production web shop if you accept this. This access will not let you install software. We offer 4 other ways to do it, best for you first."
 }
 
 test_an_honoured_emergency_in_a_freeze_names_the_skip_and_escalates if {
@@ -191,7 +191,7 @@ test_test_the_software_portal_is_decided_as_its_own_request if {
 			},
 			{
 				"id": "time_box",
-				"summary": "Access runs from 2026-11-23T09:00:00Z and ends automatically at 2026-11-23T17:00:00Z, after 8 hours.",
+				"summary": "Your access starts Mon 23 Nov 2026, 10:00 (Amsterdam time). It ends by itself after 8 hours, at Mon 23 Nov 2026, 18:00 (Amsterdam time).",
 				"starts_at": "2026-11-23T09:00:00Z",
 				"ends_at": "2026-11-23T17:00:00Z",
 				"duration_hours": 8,
@@ -225,7 +225,7 @@ test_a_follow_up_that_needs_approval_says_so_and_its_next_step if {
 	d := gatekeeper.decision with input as _follow_up({"access": "scoped_admin", "alternative": "scoped_admin_named_servers"})
 	d.outcome == "needs_approval"
 	d.approval == {"required": true, "roles": ["approver"], "count": 1}
-	d.summary == "You asked to: n. Time-boxed admin on named servers on Production web shop needs approval. 3 alternatives are offered, ranked for you. Next step: Tell us which servers you need. You get a sign-in link once an approver agrees."
+	d.summary == "You asked to: n. Time-boxed admin on named servers on Production web shop needs an approver to agree. We offer 3 other ways to do it, best for you first. Next step: Tell us which servers you need. You get a sign-in link once an approver agrees."
 	d.consequences == []
 }
 
@@ -234,6 +234,7 @@ test_a_follow_up_with_downtime_asks_the_requester_to_accept if {
 		with data.catalog.alternatives.supervised_session.downtime_hours as 3
 		with data.views as {}
 	d.outcome == "allow_with_consequences"
-	startswith(d.summary, "You asked to: n. Supervised session with an MSP engineer on Production web shop is possible if you accept: 3 h downtime. ")
+	startswith(d.summary, "You asked to: n. You can have Supervised session with an MSP engineer on Production web shop if you accept this. ")
+	contains(d.summary, "3 h")
 	endswith(d.summary, ". Next step: Book a slot for the shared screen session with an MSP engineer.")
 }

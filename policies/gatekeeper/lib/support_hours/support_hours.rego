@@ -95,7 +95,7 @@ describe(hours, _) := "around the clock (24x7)" if hours.mode == "24x7"
 describe(hours, tz) := text if {
 	hours.mode == "business_hours"
 	days = _days_text(hours.days)
-	text = concat("", [days, " ", hours.open, "-", hours.close, " (", tz, ")"])
+	text = concat("", [days, " ", hours.open, "-", hours.close, " (", times.place(tz), " time)"])
 }
 
 _week := ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

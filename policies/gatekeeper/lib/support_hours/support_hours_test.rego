@@ -59,8 +59,8 @@ test_no_support_day_never_opens if {
 }
 
 test_describe if {
-	support_hours.describe(_office, _tz) == "Monday to Friday 08:00-17:00 (Europe/Amsterdam)"
+	support_hours.describe(_office, _tz) == "Monday to Friday 08:00-17:00 (Amsterdam time)"
 	support_hours.describe({"mode": "24x7"}, _tz) == "around the clock (24x7)"
 	odd := object.union(_office, {"days": ["friday", "monday"]})
-	support_hours.describe(odd, _tz) == "Monday, Friday 08:00-17:00 (Europe/Amsterdam)"
+	support_hours.describe(odd, _tz) == "Monday, Friday 08:00-17:00 (Amsterdam time)"
 }

@@ -4,6 +4,8 @@
 #   Parsing and formatting of RFC 3339 UTC timestamps that behave the same on every engine.
 #   Some engines do not parse a trailing "Z" and format nanoseconds differently, so timestamps
 #   are parsed with an explicit "+00:00" offset and formatted from date and clock parts.
+#   Machine fields (starts_at, ends_at, review_due, earliest_start ...) use `format` (RFC 3339
+#   UTC); text a customer reads uses `local` (the customer's own time zone, in words).
 package gatekeeper.lib.times
 
 import rego.v1
@@ -63,3 +65,37 @@ minutes_of(hhmm) := (_number(parts[0]) * 60) + _number(parts[1]) if {
 _number(digits) := to_number(trim_left(digits, "0")) if {
 	trim_left(digits, "0") != ""
 } else := 0
+
+# METADATA
+# title: A time in words, in a time zone, for text a customer reads
+# description: |
+#   "Mon 4 Jan 2027, 07:00 (Amsterdam time)": the weekday, day, month and year, the clock
+#   on 24 hours and the place of the IANA zone (the part after the last "/", "_" as a space).
+#   Built with concat from sprintf of numbers only, so every engine gives the same text.
+# custom:
+#   code: GK-LIB-TIME-008
+local(ns, tz) := text if {
+	d = time.date([ns, tz])
+	c = time.clock([ns, tz])
+	day = substring(time.weekday([ns, tz]), 0, 3)
+	text = concat("", [
+		day, " ", sprintf("%d", [d[2]]), " ", _months[d[1] - 1], " ", sprintf("%d", [d[0]]),
+		", ", sprintf("%02d:%02d", [c[0], c[1]]), " (", place(tz), " time)",
+	])
+}
+
+_months := ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+# METADATA
+# title: The place of an IANA time zone name in words ("America/New_York" -> "New York")
+# custom:
+#   code: GK-LIB-TIME-009
+place(tz) := replace(parts[count(parts) - 1], "_", " ") if {
+	parts = split(tz, "/")
+}
+
+# METADATA
+# title: An RFC 3339 timestamp in words, in a time zone (see local)
+# custom:
+#   code: GK-LIB-TIME-010
+local_text(ts, tz) := local(parse_ns(ts), tz)

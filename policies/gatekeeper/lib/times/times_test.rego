@@ -33,3 +33,26 @@ test_minutes_of_reads_leading_zeros if {
 	times.minutes_of("17:30") == 1050
 	times.minutes_of("00:00") == 0
 }
+
+test_local_is_in_the_customers_time_zone if {
+	times.local(times.parse_ns("2027-01-04T06:00:00Z"), "Europe/Amsterdam") == "Mon 4 Jan 2027, 07:00 (Amsterdam time)"
+	times.local(times.parse_ns("2027-01-04T06:00:00Z"), "America/New_York") == "Mon 4 Jan 2027, 01:00 (New York time)"
+	times.local(times.parse_ns("2026-12-28T23:39:00Z"), "Europe/Amsterdam") == "Tue 29 Dec 2026, 00:39 (Amsterdam time)"
+}
+
+test_local_follows_daylight_saving_time if {
+	# Summer time in Amsterdam is UTC+2; New York's starts on 8 March 2026.
+	times.local_text("2026-07-01T10:05:00Z", "Europe/Amsterdam") == "Wed 1 Jul 2026, 12:05 (Amsterdam time)"
+	times.local_text("2026-03-09T12:00:00Z", "America/New_York") == "Mon 9 Mar 2026, 08:00 (New York time)"
+}
+
+test_local_in_utc_and_the_day_before if {
+	times.local_text("2026-11-01T00:00:00Z", "UTC") == "Sun 1 Nov 2026, 00:00 (UTC time)"
+	times.local_text("2026-11-01T03:00:00Z", "America/New_York") == "Sat 31 Oct 2026, 23:00 (New York time)"
+}
+
+test_place_names_the_zone if {
+	times.place("America/New_York") == "New York"
+	times.place("Europe/Amsterdam") == "Amsterdam"
+	times.place("UTC") == "UTC"
+}

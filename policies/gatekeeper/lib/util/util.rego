@@ -73,3 +73,11 @@ _sign := {true: "-", false: ""}
 hours_text(h) := "1 hour" if h == 1
 
 else := sprintf("%s hours", [num(h)])
+
+# METADATA
+# title: An amount of money with two decimals and its currency ("EUR 22.50")
+# description: |
+#   For text a customer reads; numeric fields stay numbers. Rounded to cents.
+# custom:
+#   code: GK-LIB-UTIL-007
+money(amount, currency) := concat("", [currency, " ", _hundredths(amount)])

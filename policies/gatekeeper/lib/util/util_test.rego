@@ -24,3 +24,11 @@ test_hours_text if {
 	util.hours_text(24) == "24 hours"
 	util.hours_text(0.5) == "0.5 hours"
 }
+
+test_money_has_two_decimals_and_its_currency if {
+	util.money(22.5, "EUR") == "EUR 22.50"
+	util.money(1200, "USD") == "USD 1200.00"
+	util.money(0.005, "EUR") == "EUR 0.01"
+	util.money(96.666, "EUR") == "EUR 96.67"
+	util.money(0, "EUR") == "EUR 0.00"
+}

@@ -40,6 +40,8 @@ _by_use(use) := how if {
 
 _review_due(end_ns) := times.format(times.add_hours(end_ns, 24))
 
+_review_due_text(end_ns) := times.local(times.add_hours(end_ns, 24), data.gatekeeper.lib.context.customer.timezone)
+
 # METADATA
 # title: Break-glass use is reviewed afterwards
 # custom:
@@ -47,15 +49,16 @@ _review_due(end_ns) := times.format(times.add_hours(end_ns, 24))
 consequences contains c if {
 	_use == "emergency"
 	review_due = _review_due(data.gatekeeper.lib.context.end_ns)
-	summary = sprintf(
-		"Every action is recorded; a post-incident review by %s checks them and whether the environment must be re-secured, due %s.",
-		[data.gatekeeper.lib.context.customer.contacts.service_manager.name, review_due],
-	)
+	summary = concat("", [
+		"We record every step taken. After the incident, ", data.gatekeeper.lib.context.customer.contacts.service_manager.name,
+		" reviews them and checks if we must make the system safe again. The review is due by ",
+		_review_due_text(data.gatekeeper.lib.context.end_ns), ".",
+	])
 	c = {
 		"id": "break_glass_review",
 		"kind": "review",
 		"severity": "high",
-		"title": "post-incident review",
+		"title": "a review after the incident",
 		"summary": summary,
 		"review_due": review_due,
 		"rule": "gatekeeper.rules.break_glass.consequences",
@@ -71,7 +74,7 @@ consequences contains {
 	"kind": "security",
 	"severity": "high",
 	"title": "break-glass without an emergency",
-	"summary": "Break-glass access is meant for emergencies; without one, an approver must agree. A scoped or supervised alternative usually serves the need.",
+	"summary": "Break-glass access is for emergencies. This is not one, so an approver must agree. A smaller or supervised way to do it is usually enough.",
 	"rule": "gatekeeper.rules.break_glass.consequences",
 } if _use == "non_emergency"
 
@@ -83,7 +86,7 @@ consequences contains c if {
 	_use == "forbidden"
 	sm = data.gatekeeper.lib.context.customer.contacts.service_manager
 	summary = sprintf(
-		"Break-glass access is only for the MSP's on-call engineers. For an emergency, raise an incident so they act at once, or contact %s (%s).",
+		"Only our on-call engineers can use break-glass access. In an emergency, raise an incident and they act at once. Or contact %s (%s).",
 		[sm.name, sm.email],
 	)
 	c = {
@@ -104,7 +107,7 @@ consequences contains c if {
 conditions contains c if {
 	_use == "emergency"
 	review_due = _review_due(data.gatekeeper.lib.context.end_ns)
-	summary = sprintf("A post-incident review of every action taken is mandatory, due %s.", [review_due])
+	summary = concat("", ["We must review every step taken. The review is due by ", _review_due_text(data.gatekeeper.lib.context.end_ns), "."])
 	c = {
 		"id": "after_review",
 		"summary": summary,
@@ -122,7 +125,9 @@ escalations contains e if {
 	_use == "emergency"
 	ticket_text = _ticket_text(object.get(input.request, "ticket", null))
 	who = data.gatekeeper.lib.context.requester
-	reason = sprintf("Break-glass access to %s/%s by %s (%s).", [input.request.customer, input.request.environment, who, ticket_text])
+	reason = concat("", [
+		"Break-glass was used on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ", ticket_text, ". We will review it.",
+	])
 	some role in ["security", "service_manager"]
 	c = data.gatekeeper.lib.context.customer.contacts[role]
 	id = concat("", [role, "_contact"])
@@ -134,9 +139,9 @@ escalations contains e if {
 	}
 }
 
-_ticket_text(ticket) := sprintf("ticket %s", [ticket]) if is_string(ticket)
+_ticket_text(ticket) := sprintf("Ticket: %s", [ticket]) if is_string(ticket)
 
-else := "no ticket given"
+else := "No ticket was given"
 
 # METADATA
 # title: Outcome of a break-glass request

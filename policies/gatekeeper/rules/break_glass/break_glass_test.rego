@@ -23,7 +23,7 @@ test_emergency_is_granted_with_mandatory_review if {
 	break_glass.outcomes == {{"outcome": "allow_with_consequences", "rule": "gatekeeper.rules.break_glass.outcomes"}} with input as inp
 	break_glass.conditions == {{
 		"id": "after_review",
-		"summary": "A post-incident review of every action taken is mandatory, due 2026-11-29T04:30:00Z.",
+		"summary": "We must review every step taken. The review is due by Sun 29 Nov 2026, 05:30 (Amsterdam time).",
 		"review_due": "2026-11-29T04:30:00Z",
 		"mandatory": true,
 		"rule": "gatekeeper.rules.break_glass.conditions",
@@ -38,7 +38,7 @@ test_emergency_notifies_security_and_service_manager if {
 	e == {
 		"id": "security_contact",
 		"contact": {"role": "security", "name": "Sanne de Vries", "email": "security@acme.example"},
-		"reason": "Break-glass access to acme/production by oncall@msp.example (ticket INC-1).",
+		"reason": "Break-glass was used on Production web shop. By: oncall@msp.example. Ticket: INC-1. We will review it.",
 		"rule": "gatekeeper.rules.break_glass.escalations",
 	}
 }

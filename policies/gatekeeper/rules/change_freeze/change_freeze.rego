@@ -9,6 +9,7 @@ package gatekeeper.rules.change_freeze
 
 import rego.v1
 
+import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
@@ -19,22 +20,26 @@ _frozen := {"consequence": c, "condition": condition, "message": message} if {
 	not data.gatekeeper.lib.context.emergency
 	freeze = data.gatekeeper.lib.context.blocking_freeze
 	wait_hours = data.gatekeeper.lib.context.freeze_wait_hours
-	summary = sprintf(
-		"%s is in the change freeze \"%s\" (%s) until %s: changes wait %s unless an approver grants an exception.",
-		[data.gatekeeper.lib.context.environment_title, freeze.title, freeze.reason, freeze.end, util.hours_text(wait_hours)],
-	)
+	ends = times.local_text(freeze.end, data.gatekeeper.lib.context.customer.timezone)
+
+	# concat, not sprintf: times.local_text and hours_text are built by builtins.
+	summary = concat("", [
+		data.gatekeeper.lib.context.environment_title, " has a change freeze until ", ends, ": ",
+		freeze.title, ". The reason: ", freeze.reason, ". Changes wait ", util.hours_text(wait_hours),
+		", unless an approver allows an exception.",
+	])
 	c = {
 		"id": "change_freeze",
 		"kind": "lead_time",
 		"severity": "high",
-		"title": sprintf("change freeze until %s", [freeze.end]),
+		"title": concat("", ["change freeze until ", ends]),
 		"summary": summary,
 		"freeze": freeze.id,
 		"lead_time_hours": wait_hours,
 		"earliest_start": freeze.end,
 		"rule": "gatekeeper.rules.change_freeze.consequences",
 	}
-	condition_summary = sprintf("Without an approved exception the grant starts at %s, when the freeze ends.", [freeze.end])
+	condition_summary = concat("", ["Without an approved exception, your access starts when the freeze ends. That is ", ends, "."])
 	condition = {
 		"id": "after_change_freeze",
 		"summary": condition_summary,

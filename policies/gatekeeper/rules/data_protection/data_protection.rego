@@ -30,7 +30,7 @@ _guard := {"consequence": consequence, "escalation": escalation, "message": mess
 		"rule": "gatekeeper.rules.data_protection.consequences",
 	}
 	who = data.gatekeeper.lib.context.requester
-	reason = sprintf("%s %s %s/%s.", [who, text.verb, input.request.customer, input.request.environment])
+	reason = concat("", [text.verb, " ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ", text.then])
 	escalation = {
 		"id": "security_contact",
 		"contact": {"role": "security", "name": security.name, "email": security.email},
@@ -54,36 +54,38 @@ _how := "export" if {
 _texts(how, env_title, access_title, security_name) := t if {
 	how == "export"
 	summary = sprintf(
-		"Exporting data from %s takes customer data out of the managed environment. An MSP approver must agree, and %s (security contact) is told at once.",
+		"An export takes customer data out of %s. An approver at the MSP must agree first. We also tell %s, your security contact, at once.",
 		[env_title, security_name],
 	)
 	t = {
-		"id": "customer_data_export", "title": "customer data leaves the managed environment", "summary": summary,
-		"verb": "asked to export data from", "why": "Data export needs approval",
+		"id": "customer_data_export", "title": "customer data leaves the managed system", "summary": summary,
+		"verb": "Someone asked to take data out of", "then": "An approver at the MSP must agree first.",
+		"why": "Data export needs approval",
 	}
 }
 
 _texts(how, env_title, access_title, security_name) := t if {
 	how == "reach"
 	summary = sprintf(
-		"%s can read the customer data held in %s, whatever the task. An MSP approver must agree, and %s (security contact) is told at once.",
+		"%s can read the customer data in %s, whatever the job. An approver at the MSP must agree first. We also tell %s, your security contact, at once.",
 		[access_title, env_title, security_name],
 	)
 	t = {
 		"id": "customer_data_reach", "title": "this access can read customer data", "summary": summary,
-		"verb": "asked for access that can read customer data in", "why": "Access that reaches customer data needs approval",
+		"verb": "Someone asked for access to the customer data in", "then": "An approver at the MSP must agree first.",
+		"why": "Access that reaches customer data needs approval",
 	}
 }
 
 _texts(how, env_title, access_title, security_name) := t if {
 	how == "emergency_reach"
 	summary = sprintf(
-		"%s can read the customer data held in %s, whatever the task. As an emergency it starts without the usual approval. %s (security contact) is told at once, and the review afterwards checks it.",
+		"%s can read the customer data in %s, whatever the job. As this is an emergency, it starts without the usual approval. We tell %s, your security contact, at once. The review afterwards checks it.",
 		[access_title, env_title, security_name],
 	)
 	t = {
 		"id": "customer_data_reach", "title": "this access can read customer data", "summary": summary,
-		"verb": "declared an emergency and got access that can read customer data in",
+		"verb": "In an emergency, someone got access to the customer data in", "then": "The review afterwards checks it.",
 		"why": "Access that reaches customer data skips approval as an emergency",
 	}
 }

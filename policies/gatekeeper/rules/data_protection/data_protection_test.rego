@@ -22,7 +22,7 @@ test_export_escalates_to_the_security_contact if {
 	data_protection.escalations == {{
 		"id": "security_contact",
 		"contact": {"role": "security", "name": "Dana Whitfield", "email": "secops@globex.example"},
-		"reason": "carol@globex.example asked to export data from globex/production.",
+		"reason": "Someone asked to take data out of Production ERP. By: carol@globex.example. An approver at the MSP must agree first.",
 		"rule": "gatekeeper.rules.data_protection.escalations",
 	}} with input as _input({})
 }
@@ -46,8 +46,8 @@ test_export_consequence_in_full if {
 		"id": "customer_data_export",
 		"kind": "security",
 		"severity": "high",
-		"title": "customer data leaves the managed environment",
-		"summary": "Exporting data from Production ERP takes customer data out of the managed environment. An MSP approver must agree, and Dana Whitfield (security contact) is told at once.",
+		"title": "customer data leaves the managed system",
+		"summary": "An export takes customer data out of Production ERP. An approver at the MSP must agree first. We also tell Dana Whitfield, your security contact, at once.",
 		"rule": "gatekeeper.rules.data_protection.consequences",
 	}} with input as _input({})
 }
@@ -59,13 +59,13 @@ test_full_admin_for_troubleshooting_reaches_customer_data if {
 		"kind": "security",
 		"severity": "high",
 		"title": "this access can read customer data",
-		"summary": "Full administrator can read the customer data held in Production ERP, whatever the task. An MSP approver must agree, and Dana Whitfield (security contact) is told at once.",
+		"summary": "Full administrator can read the customer data in Production ERP, whatever the job. An approver at the MSP must agree first. We also tell Dana Whitfield, your security contact, at once.",
 		"rule": "gatekeeper.rules.data_protection.consequences",
 	}} with input as inp
 	data_protection.escalations == {{
 		"id": "security_contact",
 		"contact": {"role": "security", "name": "Dana Whitfield", "email": "secops@globex.example"},
-		"reason": "carol@globex.example asked for access that can read customer data in globex/production.",
+		"reason": "Someone asked for access to the customer data in Production ERP. By: carol@globex.example. An approver at the MSP must agree first.",
 		"rule": "gatekeeper.rules.data_protection.escalations",
 	}} with input as inp
 	data_protection.outcomes == {{"outcome": "needs_approval", "rule": "gatekeeper.rules.data_protection.outcomes"}} with input as inp
@@ -94,7 +94,7 @@ test_an_honoured_emergency_skips_the_approval_and_says_so if {
 		"kind": "security",
 		"severity": "high",
 		"title": "this access can read customer data",
-		"summary": "Full administrator can read the customer data held in Production ERP, whatever the task. As an emergency it starts without the usual approval. Dana Whitfield (security contact) is told at once, and the review afterwards checks it.",
+		"summary": "Full administrator can read the customer data in Production ERP, whatever the job. As this is an emergency, it starts without the usual approval. We tell Dana Whitfield, your security contact, at once. The review afterwards checks it.",
 		"rule": "gatekeeper.rules.data_protection.consequences",
 	}} with input as inp
 	data_protection.outcomes == set() with input as inp

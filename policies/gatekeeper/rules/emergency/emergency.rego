@@ -32,7 +32,7 @@ _skip(k) := s if {
 	k == "a_freeze"
 	data.gatekeeper.lib.context.freeze_applies
 	freeze = data.gatekeeper.lib.context.blocking_freeze
-	text = concat("", ["the change freeze \"", freeze.title, "\" and the approved exception it needs"])
+	text = concat("", ["the change freeze \"", freeze.title, "\" and its exception"])
 	s = {"id": concat(":", ["change_freeze", freeze.id]), "text": text}
 }
 
@@ -46,16 +46,19 @@ _skip(k) := s if {
 	k == "c_data"
 	data.gatekeeper.lib.context.reaches_customer_data
 	not "data_export" in [input.request.access, input.request.purpose]
-	s = {"id": "customer_data_approval", "text": "the approval to reach customer data"}
+	s = {"id": "customer_data_approval", "text": "the approval to read customer data"}
 }
 
 _skip(k) := s if {
 	k == "d_break_glass"
 	input.request.access == "break_glass"
-	s = {"id": "break_glass_approval", "text": "the approval break-glass needs outside an emergency"}
+	s = {"id": "break_glass_approval", "text": "the approval for break-glass"}
 }
 
 _texts(skips) := concat("; ", [t | some s in skips; some t in [s.text]])
+
+# " It skips a. It skips b.": a sentence for each skip, for the contacts told.
+_sentences(skips) := concat("", [t | some s in skips; some t in [concat("", [" It skips ", s.text, "."])]])
 
 _ids(skips) := [i | some s in skips; some i in [s.id]]
 
@@ -70,9 +73,9 @@ _of(honoured, skips) := a if {
 	review_due = times.format(times.add_hours(data.gatekeeper.lib.context.end_ns, policy.review_within_hours))
 	skipped = _texts(skips)
 	summary = concat("", [
-		"You declared an emergency, so this access skips: ", skipped, ". ",
-		on_call.name, " and ", security.name, " (security contact) are told now. ",
-		"A review of all that is done is required within ", within, " after access ends.",
+		"You declared an emergency. So this access skips: ", skipped, ". ",
+		"We tell ", on_call.name, " and ", security.name, " (your security contact) now. ",
+		"We must review all that is done within ", within, " after access ends.",
 	])
 	consequence = {
 		"id": "emergency_skips_checks",
@@ -85,8 +88,8 @@ _of(honoured, skips) := a if {
 		"rule": "gatekeeper.rules.emergency.consequences",
 	}
 	condition_summary = concat("", [
-		"A review of all that is done in this emergency is required within ", within,
-		" after access ends. It checks each step that was skipped.",
+		"We must review all that is done in this emergency within ", within,
+		" after access ends. The review checks each step that was skipped.",
 	])
 	condition = {
 		"id": "emergency_after_review",
@@ -97,8 +100,8 @@ _of(honoured, skips) := a if {
 	}
 	who = data.gatekeeper.lib.context.requester
 	reason = concat("", [
-		who, " declared an emergency for ", input.request.customer, "/", input.request.environment,
-		" (", _ticket_text(object.get(input.request, "ticket", null)), "). It skips: ", skipped, ".",
+		"Emergency on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ",
+		_ticket_text(object.get(input.request, "ticket", null)), ".", _sentences(skips), " We will review it.",
 	])
 	tells = [
 		{
@@ -132,15 +135,15 @@ _of(honoured, skips) := a if {
 	on_call = policy.msp_on_call
 	declarers = _declarers(policy.who_may_declare)
 	summary = concat("", [
-		"You marked this as an emergency. For ", customer.name, ", only ", declarers,
-		" can declare one, so the normal rules apply. If it cannot wait, call ", on_call.name,
+		"You marked this as an emergency. But for ", customer.name, ", only these can declare one: ", declarers,
+		". So the normal rules apply. If it cannot wait, call ", on_call.name,
 		" (", on_call.email, ").",
 	])
 	consequence = {
 		"id": "emergency_not_accepted",
 		"kind": "contact",
 		"severity": "medium",
-		"title": "emergency not accepted",
+		"title": "your emergency is not accepted",
 		"summary": summary,
 		"would_skip": _ids(skips),
 		"contact": {"role": "msp_on_call", "name": on_call.name, "email": on_call.email},
@@ -178,12 +181,18 @@ _role_names := {
 # `some n in [...]` binds n: regopy finds a cycle in `n = f(...)` inside a function.
 _declarers(who) := text if {
 	roles = [n | some r in who.roles; some n in [object.get(_role_names, r, r)]]
-	text = concat(", ", array.concat(roles, who.contacts))
+	names = array.concat(roles, who.contacts)
+	text = _listed(names)
 }
 
-_ticket_text(ticket) := concat(" ", ["ticket", ticket]) if is_string(ticket)
+# "a", "a or b", "a, b or c"
+_listed(names) := names[0] if count(names) == 1
 
-else := "no ticket given"
+else := concat(" or ", [concat(", ", array.slice(names, 0, count(names) - 1)), names[count(names) - 1]])
+
+_ticket_text(ticket) := concat(" ", ["Ticket:", ticket]) if is_string(ticket)
+
+else := "No ticket was given"
 
 # METADATA
 # title: What an emergency skips, or why it is not accepted

@@ -24,7 +24,7 @@ _alice := {"subject": "alice@acme.example", "role": "customer", "organisation": 
 
 _engineer := {"subject": "eng@msp.example", "role": "engineer", "organisation": null}
 
-_freeze_reason := "pieter.bakker@acme.example declared an emergency for acme/production (ticket INC-1). It skips: the change freeze \"Year-end closing\" and the approved exception it needs."
+_freeze_reason := "Emergency on Production web shop. By: pieter.bakker@acme.example. Ticket: INC-1. It skips the change freeze \"Year-end closing\" and its exception. We will review it."
 
 test_an_honoured_emergency_in_a_freeze_names_what_it_skips if {
 	emergency.consequences == {{
@@ -32,7 +32,7 @@ test_an_honoured_emergency_in_a_freeze_names_what_it_skips if {
 		"kind": "emergency",
 		"severity": "high",
 		"title": "emergency skips normal checks",
-		"summary": "You declared an emergency, so this access skips: the change freeze \"Year-end closing\" and the approved exception it needs. MSP on-call desk and Sanne de Vries (security contact) are told now. A review of all that is done is required within 24 hours after access ends.",
+		"summary": "You declared an emergency. So this access skips: the change freeze \"Year-end closing\" and its exception. We tell MSP on-call desk and Sanne de Vries (your security contact) now. We must review all that is done within 24 hours after access ends.",
 		"skipped": ["change_freeze:year_end_2026"],
 		"review_due": "2026-12-23T12:00:00Z",
 		"rule": "gatekeeper.rules.emergency.consequences",
@@ -48,7 +48,7 @@ test_an_honoured_emergency_in_a_freeze_names_what_it_skips if {
 test_an_honoured_emergency_is_reviewed_afterwards if {
 	emergency.conditions == {{
 		"id": "emergency_after_review",
-		"summary": "A review of all that is done in this emergency is required within 24 hours after access ends. It checks each step that was skipped.",
+		"summary": "We must review all that is done in this emergency within 24 hours after access ends. The review checks each step that was skipped.",
 		"review_due": "2026-12-23T12:00:00Z",
 		"mandatory": true,
 		"rule": "gatekeeper.rules.emergency.conditions",
@@ -77,8 +77,8 @@ test_an_emergency_by_someone_who_may_not_declare_one_gets_a_note if {
 		"id": "emergency_not_accepted",
 		"kind": "contact",
 		"severity": "medium",
-		"title": "emergency not accepted",
-		"summary": "You marked this as an emergency. For Acme Retail B.V., only MSP engineers, MSP administrators, pieter.bakker@acme.example can declare one, so the normal rules apply. If it cannot wait, call MSP on-call desk (oncall@msp.example).",
+		"title": "your emergency is not accepted",
+		"summary": "You marked this as an emergency. But for Acme Retail B.V., only these can declare one: MSP engineers, MSP administrators or pieter.bakker@acme.example. So the normal rules apply. If it cannot wait, call MSP on-call desk (oncall@msp.example).",
 		"would_skip": ["change_freeze:year_end_2026"],
 		"contact": {"role": "msp_on_call", "name": "MSP on-call desk", "email": "oncall@msp.example"},
 		"rule": "gatekeeper.rules.emergency.consequences",
@@ -89,7 +89,7 @@ test_an_emergency_by_someone_who_may_not_declare_one_gets_a_note if {
 	emergency.reasons == {{
 		"rule": "gatekeeper.rules.emergency.consequences",
 		"code": "GK-EMG-005",
-		"message": "Emergency declared by alice@acme.example is not honoured: only MSP engineers, MSP administrators, pieter.bakker@acme.example may declare one for acme. It would have skipped change_freeze:year_end_2026.",
+		"message": "Emergency declared by alice@acme.example is not honoured: only MSP engineers, MSP administrators or pieter.bakker@acme.example may declare one for acme. It would have skipped change_freeze:year_end_2026.",
 	}} with input as _input({}, _alice)
 }
 

@@ -39,7 +39,7 @@ _effect(ids, granted) := {"consequence": c, "message": message} if {
 		"id": "overlap",
 		"kind": "overlap",
 		"severity": _severity(granted),
-		"title": "Overlaps other access",
+		"title": "Other access at the same time",
 		"summary": summary,
 		"overlapping_request_ids": ids,
 		"overlapping_granted": granted,

@@ -45,14 +45,14 @@ effect(customer_id, environment_id, access_id) := v if {
 	tolerance = _tolerance(downtime, tolerated)
 	env_title = object.get(environment, "title", environment_id)
 	summary = sprintf(
-		"%s breaks the managed baseline of %s: afterwards the MSP must re-provision and re-secure it, about %s of downtime (%s).",
+		"%s lets you change anything on %s. So when you are done, we must set it up again and make it safe. That means about %s of downtime. %s",
 		[access_level.title, env_title, downtime_text, tolerance.text],
 	)
 	c = {
 		"id": "reprovisioning_downtime",
 		"kind": "downtime",
 		"severity": tolerance.severity,
-		"title": sprintf("%s h re-provisioning downtime", [hours]),
+		"title": sprintf("%s of downtime afterwards", [downtime_text]),
 		"summary": summary,
 		"downtime_hours": downtime,
 		"tolerated_downtime_hours": tolerated,
@@ -60,7 +60,7 @@ effect(customer_id, environment_id, access_id) := v if {
 		"rule": "gatekeeper.rules.reprovisioning.consequences",
 	}
 	condition_summary = sprintf(
-		"When the grant ends, the MSP re-provisions %s from its managed baseline (about %s of downtime).",
+		"When your access ends, we set up %s again from our managed setup. This takes about %s of downtime.",
 		[env_title, downtime_text],
 	)
 	condition = {
@@ -78,12 +78,12 @@ effect(customer_id, environment_id, access_id) := v if {
 
 _tolerance(downtime, tolerated) := {
 	"severity": "critical",
-	"text": sprintf("more than the %s you tolerate", [util.hours_text(tolerated)]),
+	"text": sprintf("That is more than the %s you said you can accept.", [util.hours_text(tolerated)]),
 } if {
 	downtime > tolerated
 } else := {
 	"severity": "high",
-	"text": sprintf("within the %s you tolerate", [util.hours_text(tolerated)]),
+	"text": sprintf("That is within the %s you said you can accept.", [util.hours_text(tolerated)]),
 }
 
 # METADATA

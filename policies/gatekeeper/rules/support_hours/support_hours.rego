@@ -10,6 +10,7 @@ package gatekeeper.rules.support_hours
 import rego.v1
 
 import data.gatekeeper.lib.support_hours
+import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
@@ -21,24 +22,25 @@ _wait := {"consequence": c, "condition": condition, "message": message} if {
 	hours_text = support_hours.describe(customer.support_hours, customer.timezone)
 	wait_hours = data.gatekeeper.lib.context.support_wait_hours
 	opens_at = data.gatekeeper.lib.context.support_opens_at
+	opens_text = times.local(data.gatekeeper.lib.context.grant_start_ns, customer.timezone)
 	wait = util.hours_text(wait_hours)
 
 	# concat, not sprintf: hours_text is built by concat, which one engine quotes in sprintf.
 	summary = concat("", [
-		customer.name, " has support ", hours_text, "; an MSP engineer can set this up when support opens at ",
-		opens_at, ", in ", wait, ". Self-service alternatives can start sooner.",
+		"Your support hours are ", hours_text, ". One of our engineers can set this up when support opens: ",
+		opens_text, ", in ", wait, ". Self-service options can start sooner.",
 	])
 	c = {
 		"id": "outside_support_hours",
 		"kind": "lead_time",
 		"severity": "medium",
-		"title": sprintf("%s h until support opens", [util.num(wait_hours)]),
+		"title": sprintf("%s until support opens", [wait]),
 		"summary": summary,
 		"lead_time_hours": wait_hours,
 		"earliest_start": opens_at,
 		"rule": "gatekeeper.rules.support_hours.consequences",
 	}
-	condition_summary = sprintf("The grant starts at %s, when support opens.", [opens_at])
+	condition_summary = concat("", ["Your access starts when support opens: ", opens_text, "."])
 	condition = {
 		"id": "starts_when_support_opens",
 		"summary": condition_summary,

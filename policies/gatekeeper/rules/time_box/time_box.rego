@@ -16,10 +16,14 @@ _box := {"condition": c, "message": message} if {
 	starts_at = times.format(data.gatekeeper.lib.context.grant_start_ns)
 	ends_at = times.format(data.gatekeeper.lib.context.end_ns)
 	duration = data.gatekeeper.lib.context.duration_hours
-	summary = sprintf(
-		"Access runs from %s and ends automatically at %s, after %s%s.",
-		[starts_at, ends_at, util.hours_text(duration), _cap_text(input.request.duration_hours)],
-	)
+	tz = data.gatekeeper.lib.context.customer.timezone
+
+	# concat, not sprintf: times.local is built by concat, which one engine quotes in sprintf.
+	summary = concat("", [
+		"Your access starts ", times.local(data.gatekeeper.lib.context.grant_start_ns, tz),
+		". It ends by itself after ", util.hours_text(duration), ", at ",
+		times.local(data.gatekeeper.lib.context.end_ns, tz), ".", _cap_text(input.request.duration_hours),
+	])
 	c = {
 		"id": "time_box",
 		"summary": summary,
@@ -32,7 +36,7 @@ _box := {"condition": c, "message": message} if {
 	message = sprintf("Time box of %s h ending %s (at most %s h for %s).", [util.num(duration), ends_at, util.num(max_hours), input.request.access])
 }
 
-_cap_text(requested) := sprintf(" (capped from the %s hours requested)", [util.num(requested)]) if {
+_cap_text(requested) := sprintf(" You asked for %s hours, but this access lasts %s at most.", [util.num(requested), util.hours_text(data.gatekeeper.lib.context.access_level.max_duration_hours)]) if {
 	data.gatekeeper.lib.context.duration_capped
 } else := ""
 

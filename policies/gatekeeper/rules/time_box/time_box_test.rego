@@ -21,7 +21,7 @@ _input(overrides) := {
 test_grant_ends_after_the_requested_hours if {
 	time_box.conditions == {{
 		"id": "time_box",
-		"summary": "Access runs from 2026-11-23T09:00:00Z and ends automatically at 2026-11-23T13:00:00Z, after 4 hours.",
+		"summary": "Your access starts Mon 23 Nov 2026, 10:00 (Amsterdam time). It ends by itself after 4 hours, at Mon 23 Nov 2026, 14:00 (Amsterdam time).",
 		"starts_at": "2026-11-23T09:00:00Z",
 		"ends_at": "2026-11-23T13:00:00Z",
 		"duration_hours": 4,
@@ -33,7 +33,7 @@ test_duration_is_capped if {
 	some c in time_box.conditions with input as _input({"duration_hours": 48})
 	c.duration_hours == 24
 	c.ends_at == "2026-11-24T09:00:00Z"
-	endswith(c.summary, "after 24 hours (capped from the 48 hours requested).")
+	endswith(c.summary, "after 24 hours, at Tue 24 Nov 2026, 10:00 (Amsterdam time). You asked for 48 hours, but this access lasts 24 hours at most.")
 }
 
 test_time_box_starts_when_support_opens if {
