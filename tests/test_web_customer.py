@@ -249,3 +249,14 @@ def test_a_follow_up_page_is_titled_by_its_alternative_with_its_next_step(
     console = text(browser.as_(ANN).get(f"/console/requests/{follow.id}"))
     assert "Packaged deployment from the software portal on Production web shop" in console
     assert "Next step for the customer" in console
+
+
+def test_consequence_headings_start_with_a_capital(browser: Browser) -> None:
+    """Policy titles are written to sit inside a sentence; as headings they are capitalised,
+    and the rest stays as written ("SLA" is not "Sla")."""
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    html = browser.as_(ALICE).get(f"/requests/{request_id}").get_data(as_text=True)
+    headings = re.findall(r"<h3>([^<]+)</h3>", html)
+    assert "This access can read customer data" in headings, headings
+    assert "SLA budget exceeded" in headings, headings
+    assert all(h[:1].isupper() or h[:1].isdigit() for h in headings), headings

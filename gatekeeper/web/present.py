@@ -203,6 +203,13 @@ def figures(element: Mapping[str, Any], timezone: str | None = None) -> list[Fig
     return out
 
 
+def sentence(text: Any) -> str:
+    """The first letter upper case, the rest as written ("SLA" stays "SLA"): a title the
+    policy writes for use inside a sentence, shown as a heading."""
+    value = str(text or "")
+    return value[:1].upper() + value[1:]
+
+
 def state_label(state: str, audience: str = "customer") -> str:
     entry = STATES.get(state)
     if entry is None:
@@ -228,6 +235,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(state_label, "state_label")
     app.add_template_filter(state_tone, "state_tone")
     app.add_template_filter(humanize, "humanize")
+    app.add_template_filter(sentence, "sentence")
     app.add_template_global(figures, "figures")
     app.jinja_env.globals.update(
         outcome_labels=OUTCOMES, action_labels=ACTIONS, urgency_labels=URGENCIES)
