@@ -1,10 +1,12 @@
 """Invariants of every answer, over the whole catalogue, on every engine (Hypothesis).
 
 Each example draws a request from the shipped bundle's own data (customer, environment,
-access level, purpose, systems, start within a few months, urgency, who asks) and decides it
+access level, purpose, systems, start within a few months, urgency, who asks) and what the
+ledger could know of that month (downtime used, overlapping requests), and decides it
 through the same DecisionService the API uses. What must hold whatever is drawn:
 no flat denial, quantified consequences, alternatives that fit the stated purpose, a rule on
-every element and in the reasons, a less privileged access never worse off than a more
+every element and in the reasons, a follow-up never carrying the downtime the requested
+access would cost, a less privileged access never worse off than a more
 privileged one for the same need it can fulfil, and a more critical environment never more
 permissive.
 """
@@ -59,7 +61,28 @@ FULFILS = {a: set(v.get("fulfils") or ()) for a, v in BUNDLE["catalog"]["access_
 
 
 @st.composite
-def drawn(draw: st.DrawFn) -> tuple[dict[str, Any], Principal, datetime]:
+def month_so_far(draw: st.DrawFn, start: datetime, systems: list[str]) -> dict[str, Any]:
+    """What the ledger could know this month: downtime already used or committed, and grants
+    or waiting requests overlapping the request (input.context)."""
+    first = start.replace(day=1, hour=0, minute=0, second=0)
+    used = [{"request_id": f"used-{n}", "state": draw(st.sampled_from(("granted", "expired"))),
+             "starts_at": (first + timedelta(hours=draw(st.integers(0, 24 * 27)))
+                           ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "downtime_hours": draw(st.sampled_from((1, 2, 6, 8, 24)))}
+            for n in range(draw(st.integers(0, 3)))]
+    overlapping = [{"request_id": f"other-{n}",
+                    "state": draw(st.sampled_from(("granted", "awaiting_approval"))),
+                    "access": draw(st.sampled_from(ACCESS)),
+                    "systems": draw(st.lists(st.sampled_from(systems), unique=True,
+                                             max_size=2)) if systems else [],
+                    "starts_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "ends_at": (start + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                   for n in range(draw(st.integers(0, 2)))]
+    return {"sla_downtime": used, "overlapping": overlapping}
+
+
+@st.composite
+def drawn(draw: st.DrawFn) -> tuple[dict[str, Any], Principal, datetime, dict[str, Any]]:
     """A request as a requester could send it, who sends it, and when it is evaluated."""
     customer = draw(st.sampled_from(CUSTOMERS))
     environments = BUNDLE["customers"][customer]["environments"]
@@ -80,11 +103,26 @@ def drawn(draw: st.DrawFn) -> tuple[dict[str, Any], Principal, datetime]:
         "justification": "ticket work", "urgency": draw(st.sampled_from(("normal", "high",
                                                                          "emergency"))),
     }
-    return body, principal, now
+    return body, principal, now, draw(month_so_far(start, systems))
 
 
-def decide(engine: str, body: dict[str, Any], principal: Principal, now: datetime) -> Decision:
-    return service(engine).decide(body, principal, now=now)[1]
+def decide(engine: str, body: dict[str, Any], principal: Principal, now: datetime,
+           context: dict[str, Any] | None = None) -> Decision:
+    return service(engine).decide(body, principal, now=now, context=context or {})[1]
+
+
+def check_follow_ups(engine: str, body: dict[str, Any], principal: Principal, now: datetime,
+                     context: dict[str, Any], decision: Decision) -> None:
+    """Each alternative, decided as the follow-up request it becomes, never carries the
+    downtime the requested access would have cost: only its own."""
+    for a in decision.alternatives:
+        follow = decide(engine, {**body, "access": a.get("access", "none"),
+                                 "alternative": a.id}, principal, now, context)
+        downtime = sum(c.get("downtime_hours", 0) for c in follow.consequences
+                       if c.kind == "downtime")
+        assert downtime <= a.downtime_hours, (a.id, follow.to_dict())
+        assert all(c.id != "reprovisioning_downtime" for c in follow.consequences) or (
+            a.downtime_hours > 0), (a.id, follow.to_dict())
 
 
 def check_one_answer(body: dict[str, Any], decision: Decision) -> None:
@@ -124,9 +162,11 @@ def test_every_answer_keeps_the_principles(engine: str) -> None:
     @settings(max_examples=EXAMPLES[engine], deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(drawn())
-    def run(case: tuple[dict[str, Any], Principal, datetime]) -> None:
-        body, principal, now = case
-        check_one_answer(body, decide(engine, body, principal, now))
+    def run(case: tuple[dict[str, Any], Principal, datetime, dict[str, Any]]) -> None:
+        body, principal, now, context = case
+        decision = decide(engine, body, principal, now, context)
+        check_one_answer(body, decision)
+        check_follow_ups(engine, body, principal, now, context, decision)
 
     run()
 
@@ -138,13 +178,13 @@ def test_less_privilege_and_less_critical_places_are_never_worse_off(engine: str
     @settings(max_examples=EXAMPLES[engine] // 2, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(drawn())
-    def run(case: tuple[dict[str, Any], Principal, datetime]) -> None:
-        body, principal, now = case
+    def run(case: tuple[dict[str, Any], Principal, datetime, dict[str, Any]]) -> None:
+        body, principal, now, context = case
         for less, more in LESS_PRIVILEGED:
             if body["purpose"] not in FULFILS[less]:
                 continue  # it cannot do the job: saying so is not being worse off
-            low = decide(engine, {**body, "access": less}, principal, now)
-            high = decide(engine, {**body, "access": more}, principal, now)
+            low = decide(engine, {**body, "access": less}, principal, now, context)
+            high = decide(engine, {**body, "access": more}, principal, now, context)
             assert OUTCOME_RANK[low.outcome] <= OUTCOME_RANK[high.outcome], (
                 f"{less} got {low.outcome} where {more} got {high.outcome} for {body}")
         environments = BUNDLE["customers"][body["customer"]]["environments"]
@@ -153,8 +193,8 @@ def test_less_privilege_and_less_critical_places_are_never_worse_off(engine: str
             if CRITICALITY[env["criticality"]] >= here:
                 continue  # compare with the less critical ones only
             calmer = decide(engine, {**body, "environment": other, "systems": []},
-                            principal, now)
-            busier = decide(engine, {**body, "systems": []}, principal, now)
+                            principal, now, context)
+            busier = decide(engine, {**body, "systems": []}, principal, now, context)
             assert OUTCOME_RANK[busier.outcome] >= OUTCOME_RANK[calmer.outcome], (
                 f"{body['environment']} got {busier.outcome}, less critical {other} got "
                 f"{calmer.outcome} for {body}")
