@@ -133,7 +133,7 @@ test_access_that_cannot_do_the_job_is_not_a_plain_allow if {
 	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "software_install", "duration_hours": 4, "need": "install the ERP client"}, _customer)
 	d.outcome == "allow_with_consequences"
 	[c.id | some c in d.consequences] == ["access_does_not_fit"]
-	[a.id | some a in d.alternatives] == ["software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers"]
+	[a.id | some a in d.alternatives] == ["software_portal", "scoped_admin_named_servers", "supervised_session", "msp_standard_change"]
 	d.summary == "You asked to: install the ERP client. Read-only access on Production web shop is possible if you accept: this access will not let you install software. 4 alternatives are offered, ranked for you."
 }
 
