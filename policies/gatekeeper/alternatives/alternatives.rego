@@ -86,28 +86,23 @@ rank(prefs, purpose, access, staff_wait, freeze_wait) := list if {
 	}
 	order = sort([key | some key; entries[key]])
 	n = count(order)
-	some ends in [_extremes(entries, order)]
+	leads = [l | some k1 in order; some l in [entries[k1].lead]]
+	comps = [c | some k2 in order; some c in [entries[k2].alt.completeness]]
+
+	# The shortest lead time and the highest completeness (a bound each, for no entries).
+	fastest = util.min_of(array.concat(leads, [999999]))
+	most = util.max_of(array.concat(comps, [0]))
 
 	# One generator, then look-ups (comprehensions with several generators are not ordered
 	# alike on every engine). Names differ from the comprehension above, and the order is
 	# sorted from an array and the position computed before the call: regopy otherwise binds
 	# the wrong values.
-	fastest = ends.fastest
-	most = ends.most
 	list = [a |
 		some i; k = order[i]; entry = entries[k]; position = i + 1
 		some other in [_neighbour(entries, order, i, n)]
 		some a in [_ranked_entry(position, entry, other, fastest, most)]
 	]
 }
-
-# The shortest lead time and the highest completeness among the entries (0 when none).
-_extremes(entries, order) := x if {
-	leads = [l | some k in order; some l in [entries[k].lead]]
-	count(leads) > 0
-	comps = [c | some k2 in order; some c in [entries[k2].alt.completeness]]
-	some x in [{"fastest": util.min_of(leads), "most": util.max_of(comps)}]
-} else := {"fastest": 0, "most": 0}
 
 # The entry `why` compares with: rank 1 with rank 2 ({} when alone), rank k with rank k-1.
 _neighbour(entries, order, i, n) := entries[order[1]] if {
