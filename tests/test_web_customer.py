@@ -98,12 +98,15 @@ def test_the_answer_shows_figures_ranked_alternatives_and_actions(browser: Brows
     assert "Waiting for an MSP approver" in page
     assert "24 h re-provisioning downtime" in page and "Downtime 24 hours" in page
     assert "Downtime you tolerate 2 hours" in page
-    assert "SLA budget left exceeded by 1,397 min" in page and "Service credit 25 %" in page
+    # Downtime the customer's request causes earns no credit under the Gold terms.
+    assert "SLA budget left exceeded by 1,397 min" in page and "Service credit 0 %" in page
+    assert "it earns no service credit, and it still uses your SLA budget" in page
     ranked = [page.index(t) for t in ("Packaged deployment from the software portal",
+                                      "Time-boxed admin on named servers",
                                       "Supervised session with an MSP engineer",
-                                      "MSP standard change", "Time-boxed admin on named servers")]
+                                      "MSP standard change")]
     assert ranked == sorted(ranked)
-    assert "Why it ranks here: Rank 1 for you" in page
+    assert "Why it ranks here: Best for you: it is the fastest" in page
     assert page.count("Choose this instead") == 4 and "Withdraw the request" in page
     assert "Accept and go ahead" not in page  # needs approval: nothing to accept
 
