@@ -148,6 +148,22 @@ def check_one_answer(body: dict[str, Any], decision: Decision) -> None:
         assert a.why.strip() and a.title.strip(), a.to_dict()
     ranks = [a.rank for a in decision.alternatives]
     assert ranks == list(range(1, len(ranks) + 1)), ranks
+    check_ranking_follows_the_customer(body, decision)
+
+
+def check_ranking_follows_the_customer(body: dict[str, Any], decision: Decision) -> None:
+    """Principle 4: downtime within tolerance first, then the customer's priority (speed for
+    an urgent request), in that order and no other (issue 16: explanations that are true)."""
+    prefs = BUNDLE["customers"][body["customer"]].get("preferences") or {}
+    tolerated = prefs.get("tolerated_downtime_hours", 0)
+    speed = body["urgency"] != "normal" or prefs.get("priority", "speed") == "speed"
+
+    def key(a: Any) -> tuple[bool, float]:
+        primary = a.get("lead_time_hours") if speed else -a.get("completeness")
+        return (a.get("downtime_hours") > tolerated, primary)
+
+    keys = [key(a) for a in decision.alternatives]
+    assert keys == sorted(keys), [a.to_dict() for a in decision.alternatives]
 
 
 def usable(engine: str) -> None:

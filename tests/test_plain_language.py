@@ -39,16 +39,6 @@ SEED = 16
 MAX_GRADE = 8.0
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
-# Texts another branch is rewriting. Each group is checked by its own test below, skipped
-# while it fails here; remove the skip when the ranking branch is merged.
-RANKING_BRANCH = (
-    "being rewritten on the ranking branch (wt-rank: policies/gatekeeper/alternatives, "
-    "rules/sla, lib/sla); remove this skip after merging it"
-)
-# Catalogue entries whose whole ranked entry (summary and conditions included) is pinned by
-# policies/gatekeeper/alternatives/alternatives_test.rego, which the ranking branch owns.
-PINNED_ALTERNATIVES = frozenset({"software_portal", "scoped_admin_named_servers"})
-
 Text = tuple[str, str, str]  # (group, where, text)
 
 
@@ -79,17 +69,15 @@ def _texts(name: str, d: dict[str, Any]) -> Iterator[Text]:
         for field in ("title", "summary"):
             if field in c:
                 yield group, f"{name} consequence {c['id']} {field}", c[field]
-    for c in d["conditions"]:  # a follow-up carries its alternative's catalogue conditions
-        group = "pinned" if c.get("alternative") in PINNED_ALTERNATIVES else "core"
-        yield group, f"{name} condition {c['id']}", c["summary"]
+    for c in d["conditions"]:  # a follow-up's include its alternative's catalogue conditions
+        yield "core", f"{name} condition {c['id']}", c["summary"]
     for e in d["escalations"]:
         yield "core", f"{name} escalation {e['id']}", e["reason"]
     for a in d["alternatives"]:
         yield "core", f"{name} alternative {a['id']} title", a["title"]
-        group = "pinned" if a["id"] in PINNED_ALTERNATIVES else "core"
-        yield group, f"{name} alternative {a['id']} summary", a["summary"]
+        yield "core", f"{name} alternative {a['id']} summary", a["summary"]
         for i, text in enumerate(a.get("conditions", [])):
-            yield group, f"{name} alternative {a['id']} condition {i}", text
+            yield "core", f"{name} alternative {a['id']} condition {i}", text
         yield "why", f"{name} alternative {a['id']} why", a["why"]
 
 
@@ -138,20 +126,12 @@ def test_customer_texts_are_plain(texts: list[Text]) -> None:
     _check(texts, "core")
 
 
-@pytest.mark.skip(reason=f"alternative `why` texts are {RANKING_BRANCH}")
 def test_alternative_why_is_plain(texts: list[Text]) -> None:
     _check(texts, "why")
 
 
-@pytest.mark.skip(reason=f"SLA consequence texts (money as 'EUR 22.5') are {RANKING_BRANCH}")
 def test_sla_consequence_is_plain(texts: list[Text]) -> None:
     _check(texts, "sla")
-
-
-@pytest.mark.skip(reason=f"summary and conditions of {sorted(PINNED_ALTERNATIVES)} are pinned "
-                         f"whole by alternatives_test.rego, {RANKING_BRANCH}")
-def test_pinned_alternatives_are_plain(texts: list[Text]) -> None:
-    _check(texts, "pinned")
 
 
 def test_the_checks_catch_what_they_should() -> None:

@@ -44,7 +44,7 @@ def test_the_detail_traces_every_element_to_its_rule(browser: Browser) -> None:
     assert ("gatekeeper.rules.reprovisioning.consequences GK-RPV-001" in page
             and "consequence reprovisioning_downtime" in page)
     assert "gatekeeper.rules.sla.consequences GK-SLA-001" in page
-    assert "alternative software_portal, alternative supervised_session" in page
+    assert "alternative software_portal, alternative scoped_admin_named_servers" in page
     assert "1 approval by approver; given: none yet" in page
 
 

@@ -98,12 +98,15 @@ def test_the_answer_shows_figures_ranked_alternatives_and_actions(browser: Brows
     assert "Waiting for an MSP approver" in page
     assert "24 hours of downtime afterwards" in page and "Downtime 24 hours" in page
     assert "Downtime you tolerate 2 hours" in page
-    assert "SLA budget left exceeded by 1,397 min" in page and "Service credit 25 %" in page
+    # Downtime the customer's request causes earns no credit under the Gold terms.
+    assert "SLA budget left exceeded by 1,397 min" in page and "Service credit 0 %" in page
+    assert "it earns no service credit, and it still uses your SLA budget" in page
     ranked = [page.index(t) for t in ("Packaged deployment from the software portal",
+                                      "Time-boxed admin on named servers",
                                       "Supervised session with an MSP engineer",
-                                      "MSP standard change", "Time-boxed admin on named servers")]
+                                      "MSP standard change")]
     assert ranked == sorted(ranked)
-    assert "Why it ranks here: Rank 1 for you" in page
+    assert "Why it ranks here: Best for you: it is the fastest" in page
     assert page.count("Choose this instead") == 4 and "Withdraw the request" in page
     # needs approval AND has consequences: the customer accepts them too, in either order
     assert "Two things are needed: an MSP approver must agree, and you must accept" in page
@@ -258,5 +261,5 @@ def test_consequence_headings_start_with_a_capital(browser: Browser) -> None:
     html = browser.as_(ALICE).get(f"/requests/{request_id}").get_data(as_text=True)
     headings = re.findall(r"<h3>([^<]+)</h3>", html)
     assert "This access can read customer data" in headings, headings
-    assert "SLA budget exceeded" in headings, headings
+    assert "Over your SLA budget" in headings, headings
     assert all(h[:1].isupper() or h[:1].isdigit() for h in headings), headings

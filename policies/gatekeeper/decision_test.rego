@@ -133,7 +133,7 @@ test_access_that_cannot_do_the_job_is_not_a_plain_allow if {
 	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "software_install", "duration_hours": 4, "need": "install the ERP client"}, _customer)
 	d.outcome == "allow_with_consequences"
 	[c.id | some c in d.consequences] == ["access_does_not_fit"]
-	[a.id | some a in d.alternatives] == ["software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers"]
+	[a.id | some a in d.alternatives] == ["software_portal", "scoped_admin_named_servers", "supervised_session", "msp_standard_change"]
 	d.summary == "You asked to: install the ERP client. You can have Read-only access on Production web shop if you accept this. This access will not let you install software. We offer 4 other ways to do it, best for you first."
 }
 
@@ -177,7 +177,7 @@ test_test_the_software_portal_is_decided_as_its_own_request if {
 		"conditions": [
 			{
 				"id": "alternative_condition_1",
-				"summary": "the software is in the portal catalogue (new packages can be requested)",
+				"summary": "the software is in the portal (you can ask us to add new software)",
 				"alternative": "software_portal",
 				"rule": "gatekeeper.rules.follow_up.conditions",
 			},

@@ -2,14 +2,16 @@
 # title: Alternatives
 # description: |
 #   Catalogue alternatives that fulfil the request's purpose (other than the access level
-#   requested), with lead times adjusted for support hours and change freezes, scored for the
-#   customer's preferences and ranked best first. Each says why it ranks where it does.
+#   requested), with lead times adjusted for support hours and change freezes, ranked best
+#   first for the customer's preferences. Each says why it ranks where it does.
 #
-#   Score (whole points): speed points 24 - min(lead time, 24); completeness points
-#   8 x completeness; the customer's priority counts three times. +15 when the involvement
-#   matches the customer's, +30 when the downtime is within what the customer tolerates.
-#   Ties are broken by id. An urgent request (urgency high or emergency) ranks for speed,
+#   Order (lexicographic, see `criteria`): downtime within what the customer tolerates first;
+#   then the customer's priority (speed: shortest lead time; completeness: most complete);
+#   then an involvement that matches the customer's; then the other of speed and
+#   completeness; then the id. An urgent request (urgency high or emergency) ranks for speed,
 #   whatever the customer's usual priority (context.preferences), and each `why` says so.
+#   `why` names the first criterion on which the alternative differs from its neighbour
+#   (rank 1 from rank 2, rank k from rank k-1), so it is true by construction.
 #
 #   Each says who must sign off a follow-up request that takes it (`approval`, from the
 #   alternative's `approval` block in data.catalog): the ledger does not decide it.
@@ -83,16 +85,36 @@ rank(prefs, purpose, access, staff_wait, freeze_wait) := list if {
 		key = e.key
 	}
 	order = sort([key | some key; entries[key]])
+	n = count(order)
+	leads = [l | some k1 in order; some l in [entries[k1].lead]]
+	comps = [c | some k2 in order; some c in [entries[k2].alt.completeness]]
+
+	# The shortest lead time and the highest completeness (a bound each, for no entries).
+	fastest = util.min_of(array.concat(leads, [999999]))
+	most = util.max_of(array.concat(comps, [0]))
 
 	# One generator, then look-ups (comprehensions with several generators are not ordered
 	# alike on every engine). Names differ from the comprehension above, and the order is
 	# sorted from an array and the position computed before the call: regopy otherwise binds
 	# the wrong values.
-	list = [a | some i; k = order[i]; entry = entries[k]; position = i + 1; a = _ranked_entry(position, entry)]
+	list = [a |
+		some i; k = order[i]; entry = entries[k]; position = i + 1
+		some other in [_neighbour(entries, order, i, n)]
+		some a in [_ranked_entry(position, entry, other, fastest, most)]
+	]
 }
 
-# The alternative as the decision shows it, at (1-based) position of the ranking.
-_ranked_entry(position, e) := a if {
+# The entry `why` compares with: rank 1 with rank 2 ({} when alone), rank k with rank k-1.
+_neighbour(entries, order, i, n) := entries[order[1]] if {
+	i == 0
+	n > 1
+} else := {} if {
+	i == 0
+} else := entries[order[i - 1]]
+
+# The alternative as the decision shows it, at (1-based) position of the ranking, with the
+# entry it is compared with for `why` (rank 1: rank 2, or none; rank k: rank k-1).
+_ranked_entry(position, e, other, fastest, most) := a if {
 	item = e.alt
 
 	# Built in the body, not the head: see "regorus RVM" in docs/policy-contract.md.
@@ -108,15 +130,14 @@ _ranked_entry(position, e) := a if {
 		"involvement": item.involvement,
 		"conditions": object.get(item, "conditions", []),
 		"approval": e.approval,
-		"score": e.score,
 		"rank": position,
-		"why": concat("", ["Rank ", format_int(position, 10), " for you: ", e.reasons, "."]),
+		"why": why(position, e, other, fastest, most),
 		"rule": "gatekeeper.alternatives.ranked",
 	}
 }
 
-# One alternative for these preferences and waits: its sort key (best score first, then id,
-# zero-padded because some engines sort numbers as text), lead time, score and reasons text.
+# One alternative for these preferences and waits: its sort key, lead time, the values of the
+# ranking criteria and what it waits for.
 _entry(id, alt, approval, prefs, staff_wait, freeze_wait) := e if {
 	staff_waits = {true: staff_wait, false: 0}
 	support_wait = staff_waits[alt.needs_msp_staff]
@@ -125,41 +146,62 @@ _entry(id, alt, approval, prefs, staff_wait, freeze_wait) := e if {
 	waited = alt.lead_time_hours + support_wait
 	longer = {true: system_wait, false: waited}
 	lead = longer[system_wait > waited]
-	s = score(alt, lead, prefs)
-	wait_texts = _wait_texts[support_wait > 0]
-	involvement_texts = _involvement_texts[prefs.involvement]
-
-	# concat, not sprintf: regopy quotes strings computed by functions inside sprintf.
-	reasons = concat("", [
-		_priority_text(alt, lead, prefs), wait_texts[system_wait > 0], ", ",
-		_downtime_text(alt, prefs), "; ", involvement_texts[alt.involvement],
-	])
+	waits = {true: "freeze", false: _support_wait_names[support_wait > 0]}
+	values = _criteria_values(alt, lead, prefs)
 	e = {
-		"key": sprintf("%06d|%s", [999999 - s, id]), "id": id, "alt": alt, "lead": lead,
-		"score": s, "approval": approval, "reasons": reasons,
+		"key": _sort_key(values, prefs, id), "id": id, "alt": alt, "lead": lead,
+		"approval": approval, "values": values, "prefs": prefs,
+		"waits": waits[system_wait > waited],
 	}
 }
 
-# Weights of speed and completeness points: the customer's priority counts three times.
-_weights := {"speed": [3, 1], "completeness": [1, 3]}
-
-# Look-up tables for branch-free choices.
-_involvement_points := {true: 15, false: 0}
-
-_downtime_points := {true: 30, false: 0}
+_support_wait_names := {true: "support", false: ""}
 
 # METADATA
-# title: Score of an alternative for a customer's preferences (higher is better)
+# title: The ranking criteria, in the order they count, for a priority
+# description: |
+#   Lexicographic: downtime within what the customer tolerates first, then the customer's
+#   priority (speed: the shortest lead time; completeness: the most complete), then an
+#   involvement that matches the customer's, then the other of speed and completeness, then
+#   the id. An urgent request has priority speed (context.preferences).
 # custom:
 #   code: GK-ALT-002
-score(alt, lead, prefs) := round((weighted + involvement) + downtime) if {
-	weights = _weights[prefs.priority]
-	capped = {true: 24, false: lead}
-	speed = 24 - capped[lead > 24]
-	weighted = (weights[0] * speed) + (weights[1] * (alt.completeness * 8))
-	involvement = _involvement_points[alt.involvement == prefs.involvement]
-	downtime = _downtime_points[alt.downtime_hours <= prefs.tolerated_downtime_hours]
+criteria(priority) := order if {
+	orders = {
+		"speed": ["downtime", "speed", "involvement", "completeness", "id"],
+		"completeness": ["downtime", "completeness", "involvement", "speed", "id"],
+	}
+	order = orders[priority]
 }
+
+# Each criterion's value, smaller is better, as zero-padded text (some engines sort numbers
+# as text): downtime 0 within tolerance; lead time in minutes; 0 for the involvement that
+# matches; 9 - completeness.
+_criteria_values(alt, lead, prefs) := v if {
+	within = {true: "0", false: "1"}
+	matches = {true: "0", false: "1"}
+	v = {
+		"downtime": within[alt.downtime_hours <= prefs.tolerated_downtime_hours],
+		"speed": sprintf("%08d", [round(lead * 60)]),
+		"involvement": matches[alt.involvement == prefs.involvement],
+		"completeness": format_int(9 - alt.completeness, 10),
+	}
+}
+
+# The sort key: the criteria values in the customer's order, then the id.
+_sort_key(values, prefs, id) := key if {
+	order = criteria(prefs.priority)
+	parts = [x | some i; c = order[i]; c != "id"; x = values[c]]
+	key = concat("|", array.concat(parts, [id]))
+}
+
+# The first criterion, in the customer's order, on which two entries differ ("id" when none).
+_deciding(e, other) := c if {
+	order = criteria(e.prefs.priority)
+	positions = [i | some i; c1 = order[i]; c1 != "id"; e.values[c1] != other.values[c1]]
+	count(positions) > 0
+	c = order[util.min_of(positions)]
+} else := "id"
 
 # METADATA
 # title: Who signs off a follow-up request that takes the alternative
@@ -177,40 +219,108 @@ approval_of(alt) := a if {
 	a = {"required": required, "roles": roles, "count": n}
 }
 
+# METADATA
+# title: Why an alternative ranks where it does, from the criterion that ordered it
+# description: |
+#   Rank 1 is compared with rank 2, rank k with rank k-1, on the first criterion in the
+#   customer's order where they differ: the text names that criterion, so it is true by
+#   construction. An urgent request says first that speed comes first.
+# custom:
+#   code: GK-ALT-006
+why(position, e, other, fastest, most) := text if {
+	lead = _lead_text(e)
+	some reason in [_reason(position, e, other, lead, fastest, most)]
+	urgent_texts = {true: "This is urgent, so speed comes first. ", false: ""}
+	heads = {true: "Best for you: ", false: concat("", ["Rank ", format_int(position, 10), ": "])}
+	body = concat("", [urgent_texts[object.get(e.prefs, "urgent", false)], reason])
+	text = concat("", [heads[position == 1], lower(substring(body, 0, 1)), substring(body, 1, -1)])
+}
+
+# "at once" or "in 8 hours", plus what it waits for.
+_lead_text(e) := t if {
+	at = {true: "at once", false: concat("", ["in ", util.hours_text(e.lead)])}
+	t = concat("", [at[e.lead == 0], _wait_notes[e.waits]])
+}
+
+_wait_notes := {
+	"": "",
+	"support": ", as it waits for support hours",
+	"freeze": ", as it waits for the change freeze to end",
+}
+
+_reason(position, e, other, lead, fastest, most) := t if {
+	other == {}
+	t = concat("", ["It is the only choice that does the job. It can be in place ", lead, "."])
+} else := t if {
+	c = _deciding(e, other)
+	position == 1
+	t = _best_reason(c, e, lead, fastest, most)
+} else := t if {
+	c = _deciding(e, other)
+	t = _lower_reason(c, e, other, lead, format_int(position - 1, 10))
+}
+
+# Rank 1, on the criterion where it beats rank 2.
+_best_reason(c, e, lead, fastest, most) := concat("", ["Its downtime is within the ", util.hours_text(e.prefs.tolerated_downtime_hours), " you accept. It can be in place ", lead, "."]) if {
+	c == "downtime"
+} else := concat("", ["It is the fastest. It can be in place ", lead, "."]) if {
+	c == "speed"
+	e.prefs.priority == "speed"
+	e.lead == fastest
+} else := concat("", ["It is faster than the next choice. It can be in place ", lead, "."]) if {
+	c == "speed"
+	e.prefs.priority == "speed"
+} else := concat("", ["It covers ", _coverage[format_int(e.alt.completeness, 10)], " of your need, the most of any choice."]) if {
+	c == "completeness"
+	e.prefs.priority == "completeness"
+	e.alt.completeness == most
+} else := concat("", ["It covers more of your need than the next choice."]) if {
+	c == "completeness"
+	e.prefs.priority == "completeness"
+} else := concat("", [_tie_text(e, "the next choice", lead), " ", _involvement_best[e.alt.involvement]]) if {
+	c == "involvement"
+} else := concat("", [_tie_text(e, "the next choice", lead), " ", _other_best[e.prefs.priority]]) if {
+	c != "id"
+} else := "It is as good for you as the next choice. They are listed by name."
+
+# Rank k, on the criterion where rank k-1 beats it.
+_lower_reason(c, e, other, lead, above) := concat("", ["It has ", util.hours_text(e.alt.downtime_hours), " of downtime. That is more than the ", util.hours_text(e.prefs.tolerated_downtime_hours), " you accept."]) if {
+	c == "downtime"
+} else := concat("", ["It is slower than rank ", above, ". It can be in place ", lead, "."]) if {
+	c == "speed"
+	e.prefs.priority == "speed"
+} else := concat("", ["It covers less of your need than rank ", above, ". It covers ", _coverage[format_int(e.alt.completeness, 10)], " of it."]) if {
+	c == "completeness"
+	e.prefs.priority == "completeness"
+} else := concat("", [_tie_text(e, concat("", ["rank ", above]), lead), " ", _involvement_lower[e.alt.involvement]]) if {
+	c == "involvement"
+} else := concat("", [_tie_text(e, concat("", ["rank ", above]), lead), " But it covers less of your need."]) if {
+	c == "completeness"
+} else := concat("", [_tie_text(e, concat("", ["rank ", above]), lead), " But it takes longer. It can be in place ", lead, "."]) if {
+	c == "speed"
+} else := concat("", ["It is as good for you as rank ", above, ". They are listed by name."])
+
+# What rank 1 and its neighbour share on the customer's priority.
+_tie_text(e, whom, lead) := concat("", ["It is as fast as ", whom, ". It can be in place ", lead, "."]) if {
+	e.prefs.priority == "speed"
+} else := concat("", ["It covers as much of your need as ", whom, "."])
+
+# Rank 1 wins on involvement: it is done the way the customer prefers.
+_involvement_best := {
+	"delegate": "And the MSP does the work, as you prefer.",
+	"detail": "And you stay hands-on, as you prefer.",
+}
+
+# Rank k loses on involvement: it is done the other way.
+_involvement_lower := {
+	"delegate": "But the MSP does the work, and you prefer to stay hands-on.",
+	"detail": "But you do the work, and you prefer to let the MSP do it.",
+}
+
+# Rank 1 wins on the other of speed and completeness.
+_other_best := {
+	"speed": "And it covers more of your need.",
+	"completeness": "And it is faster.",
+}
+
 _coverage := {"1": "part", "2": "most", "3": "all"}
-
-_priority_text(alt, lead, prefs) := "it is urgent and it can be in place at once" if {
-	object.get(prefs, "urgent", false)
-	lead == 0
-} else := sprintf("it is urgent and it can be in place in %s", [util.hours_text(lead)]) if {
-	object.get(prefs, "urgent", false)
-} else := "you prefer speed and it can be in place at once" if {
-	prefs.priority == "speed"
-	lead == 0
-} else := sprintf("you prefer speed and it can be in place in %s", [util.hours_text(lead)]) if {
-	prefs.priority == "speed"
-} else := sprintf("you prefer completeness and it covers %s of the need", [_coverage[format_int(alt.completeness, 10)]])
-
-_downtime_text(alt, prefs) := "with no downtime" if {
-	alt.downtime_hours == 0
-} else := sprintf("with %s of downtime, within the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(prefs.tolerated_downtime_hours)]) if {
-	alt.downtime_hours <= prefs.tolerated_downtime_hours
-} else := sprintf("with %s of downtime, more than the %s you tolerate", [util.hours_text(alt.downtime_hours), util.num(prefs.tolerated_downtime_hours)])
-
-# Texts by the customer's preferred involvement, then the alternative's.
-_involvement_texts := {
-	"delegate": {
-		"delegate": "the MSP does the work, as you prefer to delegate",
-		"detail": "it needs your hands-on involvement, though you prefer to delegate",
-	},
-	"detail": {
-		"delegate": "the MSP does the work, so you see less detail than you prefer",
-		"detail": "you stay hands-on, as you prefer to be involved in detail",
-	},
-}
-
-# By "waits for support hours", then "waits for the change freeze".
-_wait_texts := {
-	true: {true: " (it waits for support hours)", false: " (it waits for support hours)"},
-	false: {true: " (it waits for the change freeze to end)", false: ""},
-}

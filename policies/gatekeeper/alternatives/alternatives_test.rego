@@ -22,9 +22,9 @@ _ids(ranked) := [a.id | some a in ranked]
 
 _acme := data.gatekeeper.lib.context.preferences_of(data.customers.acme)
 
-test_speed_and_delegate_put_the_fastest_hands_off_option_first if {
+test_speed_puts_the_fastest_first if {
 	_ids(alternatives.ranked) == [
-		"software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers",
+		"software_portal", "scoped_admin_named_servers", "supervised_session", "msp_standard_change",
 	] with input as _input({})
 }
 
@@ -38,38 +38,36 @@ test_whole_entry_of_the_top_alternative if {
 	alternatives.ranked[0] == {
 		"id": "software_portal",
 		"title": "Packaged deployment from the software portal",
-		"summary": "Pick the package in the self-service software portal; it is deployed automatically to the servers you choose.",
+		"summary": "Pick the package in the self-service software portal. It installs by itself on the servers you choose.",
 		"fulfils": ["software_install"],
 		"access": "none",
 		"lead_time_hours": 0,
 		"downtime_hours": 0,
 		"completeness": 1,
 		"involvement": "delegate",
-		"conditions": ["the software is in the portal catalogue (new packages can be requested)"],
+		"conditions": ["the software is in the portal (you can ask us to add new software)"],
 		"approval": {"required": false, "roles": [], "count": 0},
-		"score": 125,
 		"rank": 1,
-		"why": "Rank 1 for you: you prefer speed and it can be in place at once, with no downtime; the MSP does the work, as you prefer to delegate.",
+		"why": "Best for you: it is the fastest. It can be in place at once.",
 		"rule": "gatekeeper.alternatives.ranked",
 	} with input as _input({})
 }
 
 test_whole_entry_of_an_alternative_that_needs_an_approver if {
-	alternatives.ranked[3] == {
+	alternatives.ranked[1] == {
 		"id": "scoped_admin_named_servers",
 		"title": "Time-boxed admin on named servers",
-		"summary": "Administrator rights on the servers you name, for a few hours, recorded; the rest of the environment stays managed.",
+		"summary": "You get admin rights on the servers you name, for a few hours. We record the session. The rest of your system stays managed.",
 		"fulfils": ["software_install", "configuration_change", "troubleshooting"],
 		"access": "scoped_admin",
 		"lead_time_hours": 1,
 		"downtime_hours": 0,
 		"completeness": 2,
 		"involvement": "detail",
-		"conditions": ["name the servers", "the session is recorded and ends automatically"],
+		"conditions": ["name the servers", "the session is recorded and ends by itself"],
 		"approval": {"required": true, "roles": ["approver"], "count": 1},
-		"score": 115,
-		"rank": 4,
-		"why": "Rank 4 for you: you prefer speed and it can be in place in 1 hour, with no downtime; it needs your hands-on involvement, though you prefer to delegate.",
+		"rank": 2,
+		"why": "Rank 2: it is slower than rank 1. It can be in place in 1 hour.",
 		"rule": "gatekeeper.alternatives.ranked",
 	} with input as _input({})
 }
@@ -107,7 +105,7 @@ test_the_requested_access_level_is_not_offered_back if {
 }
 
 test_only_alternatives_for_the_purpose if {
-	_ids(alternatives.ranked) == ["msp_masked_extract", "read_only_reporting"] with input as _input({"access": "data_export", "purpose": "data_export"})
+	_ids(alternatives.ranked) == ["read_only_reporting", "msp_masked_extract"] with input as _input({"access": "data_export", "purpose": "data_export"})
 }
 
 test_staffed_alternatives_wait_for_support_hours if {
@@ -118,10 +116,10 @@ test_staffed_alternatives_wait_for_support_hours if {
 	some a in ranked
 	a.id == "msp_standard_change"
 	a.lead_time_hours == 53
-	contains(a.why, "(it waits for support hours)")
+	a.why == "Rank 3: it is slower than rank 2. It can be in place in 53 hours, as it waits for support hours."
 }
 
-test_equal_scores_tie_break_by_id if {
+test_equal_alternatives_tie_break_by_id_and_say_so if {
 	twins := {
 		"zulu": {"title": "Z", "summary": "z", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
 		"alpha": {"title": "A", "summary": "a", "fulfils": ["audit"], "access": "none", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 2, "involvement": "delegate", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}},
@@ -129,12 +127,72 @@ test_equal_scores_tie_break_by_id if {
 	ranked := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as twins
 	_ids(ranked) == ["alpha", "zulu"]
 	[a.rank | some a in ranked] == [1, 2]
+	[a.why | some a in ranked] == [
+		"Best for you: it is as good for you as the next choice. They are listed by name.",
+		"Rank 2: it is as good for you as rank 1. They are listed by name.",
+	]
 }
 
 test_downtime_beyond_tolerance_is_named_in_why if {
 	slow := {"slow": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 30, "downtime_hours": 4, "completeness": 3, "involvement": "detail", "needs_msp_staff": false, "changes_system": false, "approval": {"required": false}}}
 	ranked := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as slow
-	ranked[0].why == "Rank 1 for you: you prefer speed and it can be in place in 30 hours, with 4 hours of downtime, more than the 2 you tolerate; it needs your hands-on involvement, though you prefer to delegate."
+	ranked[0].why == "Best for you: it is the only choice that does the job. It can be in place in 30 hours."
+}
+
+_alt(lead, downtime, completeness, involvement) := {
+	"title": "T", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": lead,
+	"downtime_hours": downtime, "completeness": completeness, "involvement": involvement,
+	"needs_msp_staff": false, "changes_system": false, "approval": {"required": false},
+}
+
+# Four alternatives that trade the criteria off against each other.
+_tradeoffs := {
+	"quick_partial": _alt(1, 0, 1, "delegate"),
+	"slow_full": _alt(8, 0, 3, "detail"),
+	"slow_full_msp": _alt(8, 0, 3, "delegate"),
+	"quick_down": _alt(0, 4, 3, "delegate"),
+}
+
+_globex := data.gatekeeper.lib.context.preferences_of(data.customers.globex)
+
+test_downtime_beyond_tolerance_ranks_last_and_says_so if {
+	ranked := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as _tradeoffs
+	_ids(ranked) == ["quick_partial", "slow_full_msp", "slow_full", "quick_down"]
+	ranked[3].why == "Rank 4: it has 4 hours of downtime. That is more than the 2 hours you accept."
+}
+
+test_opposite_preferences_get_opposite_orders_where_the_alternatives_trade_off if {
+	speed := alternatives.rank(_acme, "audit", "full_admin", 0, 0) with data.catalog.alternatives as _tradeoffs
+	thorough := alternatives.rank(_globex, "audit", "full_admin", 0, 0) with data.catalog.alternatives as _tradeoffs
+	[[a.id, a.why] | some a in speed] == [
+		["quick_partial", "Best for you: it is faster than the next choice. It can be in place in 1 hour."],
+		["slow_full_msp", "Rank 2: it is slower than rank 1. It can be in place in 8 hours."],
+		["slow_full", "Rank 3: it is as fast as rank 2. It can be in place in 8 hours. But you do the work, and you prefer to let the MSP do it."],
+		["quick_down", "Rank 4: it has 4 hours of downtime. That is more than the 2 hours you accept."],
+	]
+	[[a.id, a.why] | some a in thorough] == [
+		["slow_full", "Best for you: it covers as much of your need as the next choice. And you stay hands-on, as you prefer."],
+		["quick_down", "Rank 2: it covers as much of your need as rank 1. But the MSP does the work, and you prefer to stay hands-on."],
+		["slow_full_msp", "Rank 3: it covers as much of your need as rank 2. But it takes longer. It can be in place in 8 hours."],
+		["quick_partial", "Rank 4: it covers less of your need than rank 3. It covers part of it."],
+	]
+}
+
+test_the_speed_customer_gets_the_faster_first_the_completeness_customer_the_fuller_first if {
+	every purpose in ["software_install", "troubleshooting", "data_export", "audit", "configuration_change"] {
+		speed := alternatives.rank(_acme, purpose, "full_admin", 0, 0)
+		thorough := alternatives.rank(_globex, purpose, "full_admin", 0, 0)
+		every i, a in speed {
+			every b in array.slice(speed, i + 1, count(speed)) {
+				a.lead_time_hours <= b.lead_time_hours
+			}
+		}
+		every i, a in thorough {
+			every b in array.slice(thorough, i + 1, count(thorough)) {
+				a.completeness >= b.completeness
+			}
+		}
+	}
 }
 
 test_a_request_with_nothing_waiting_reads_the_bundle_view if {
@@ -145,7 +203,7 @@ test_a_request_with_nothing_waiting_reads_the_bundle_view if {
 test_without_a_view_the_request_ranks_for_itself if {
 	ranked := alternatives.ranked with input as _input({}) with data.views as {}
 	ranked == alternatives.rank(_acme, "software_install", "full_admin", 0, 0)
-	_ids(ranked) == ["software_portal", "supervised_session", "msp_standard_change", "scoped_admin_named_servers"]
+	_ids(ranked) == ["software_portal", "scoped_admin_named_servers", "supervised_session", "msp_standard_change"]
 }
 
 test_a_waiting_request_does_not_read_the_view if {
@@ -157,8 +215,10 @@ test_a_waiting_request_does_not_read_the_view if {
 
 test_high_urgency_ranks_for_speed_and_says_so if {
 	inp := _input({"customer": "globex", "urgency": "high"})
-	_ids(alternatives.ranked) == [
-		"supervised_session", "scoped_admin_named_servers", "software_portal", "msp_standard_change",
+	[[a.id, a.why] | some a in alternatives.ranked] == [
+		["software_portal", "Best for you: this is urgent, so speed comes first. It is the fastest. It can be in place at once."],
+		["scoped_admin_named_servers", "Rank 2: this is urgent, so speed comes first. It is slower than rank 1. It can be in place in 1 hour."],
+		["supervised_session", "Rank 3: this is urgent, so speed comes first. It is slower than rank 2. It can be in place in 2 hours."],
+		["msp_standard_change", "Rank 4: this is urgent, so speed comes first. It is slower than rank 3. It can be in place in 8 hours."],
 	] with input as inp
-	alternatives.ranked[0].why == "Rank 1 for you: it is urgent and it can be in place in 2 hours, with no downtime; you stay hands-on, as you prefer to be involved in detail." with input as inp
 }

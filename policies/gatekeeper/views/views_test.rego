@@ -26,21 +26,30 @@ _catalog := {
 	},
 }
 
-_entry(id, rank, score, lead, completeness, access, involvement, why) := {
+_entry(id, rank, lead, completeness, access, involvement, why) := {
 	"id": id, "title": "T", "summary": "s", "fulfils": ["audit"], "access": access,
 	"lead_time_hours": lead, "downtime_hours": 0, "completeness": completeness,
 	"involvement": involvement, "conditions": [],
 	"approval": {"required": false, "roles": [], "count": 0},
-	"score": score, "rank": rank, "why": why, "rule": "gatekeeper.alternatives.ranked",
+	"rank": rank, "why": why, "rule": "gatekeeper.alternatives.ranked",
 }
 
-_fast_quick(rank) := _entry("fast", rank, 125, 0, 1, "none", "delegate", sprintf("Rank %d for you: you prefer speed and it can be in place at once, with no downtime; the MSP does the work, as you prefer to delegate.", [rank]))
+# Acme-like (speed): the fast one first; Globex-like (completeness): the full one first.
+_fast_quick_1 := _entry("fast", 1, 0, 1, "none", "delegate", "Best for you: it is the fastest. It can be in place at once.")
 
-_full_quick(rank) := _entry("full", rank, 102, 8, 3, "read_only", "detail", sprintf("Rank %d for you: you prefer speed and it can be in place in 8 hours, with no downtime; it needs your hands-on involvement, though you prefer to delegate.", [rank]))
+_fast_quick_alone := _entry("fast", 1, 0, 1, "none", "delegate", "Best for you: it is the only choice that does the job. It can be in place at once.")
 
-_full_thorough(rank) := _entry("full", rank, 133, 8, 3, "read_only", "detail", sprintf("Rank %d for you: you prefer completeness and it covers all of the need, with no downtime; you stay hands-on, as you prefer to be involved in detail.", [rank]))
+_full_quick_2 := _entry("full", 2, 8, 3, "read_only", "detail", "Rank 2: it is slower than rank 1. It can be in place in 8 hours.")
 
-_fast_thorough(rank) := _entry("fast", rank, 78, 0, 1, "none", "delegate", sprintf("Rank %d for you: you prefer completeness and it covers part of the need, with no downtime; the MSP does the work, so you see less detail than you prefer.", [rank]))
+_full_quick_alone := _entry("full", 1, 8, 3, "read_only", "detail", "Best for you: it is the only choice that does the job. It can be in place in 8 hours.")
+
+_full_thorough_1 := _entry("full", 1, 8, 3, "read_only", "detail", "Best for you: it covers all of your need, the most of any choice.")
+
+_full_thorough_alone := _full_quick_alone
+
+_fast_thorough_2 := _entry("fast", 2, 0, 1, "none", "delegate", "Rank 2: it covers less of your need than rank 1. It covers part of it.")
+
+_fast_thorough_alone := _fast_quick_alone
 
 test_customers_with_the_same_preferences_share_a_profile if {
 	p := views.profiles with data.customers as _customers with data.catalog as _catalog
@@ -50,15 +59,15 @@ test_customers_with_the_same_preferences_share_a_profile if {
 test_every_profile_purpose_and_access_is_ranked_without_input if {
 	v := views.alternatives with data.customers as _customers with data.catalog as _catalog
 	v == {
-		"speed|delegate|0|audit|none": [_full_quick(1)],
-		"speed|delegate|0|audit|read_only": [_fast_quick(1)],
-		"speed|delegate|0|audit|admin": [_fast_quick(1), _full_quick(2)],
+		"speed|delegate|0|audit|none": [_full_quick_alone],
+		"speed|delegate|0|audit|read_only": [_fast_quick_alone],
+		"speed|delegate|0|audit|admin": [_fast_quick_1, _full_quick_2],
 		"speed|delegate|0|backup|none": [],
 		"speed|delegate|0|backup|read_only": [],
 		"speed|delegate|0|backup|admin": [],
-		"completeness|detail|0|audit|none": [_full_thorough(1)],
-		"completeness|detail|0|audit|read_only": [_fast_thorough(1)],
-		"completeness|detail|0|audit|admin": [_full_thorough(1), _fast_thorough(2)],
+		"completeness|detail|0|audit|none": [_full_thorough_alone],
+		"completeness|detail|0|audit|read_only": [_fast_thorough_alone],
+		"completeness|detail|0|audit|admin": [_full_thorough_1, _fast_thorough_2],
 		"completeness|detail|0|backup|none": [],
 		"completeness|detail|0|backup|read_only": [],
 		"completeness|detail|0|backup|admin": [],

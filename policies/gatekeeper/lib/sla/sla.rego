@@ -73,3 +73,55 @@ figures_after(tier, used_minutes, downtime_hours, monthly_fee) := {
 	uptime = uptime_percent(total)
 	credit = credit_percent(tier, uptime)
 }
+
+# METADATA
+# title: Whether the contract's SLA covers an environment (default true)
+# custom:
+#   code: GK-LIB-SLA-007
+covered(environment) if object.get(object.get(environment, "sla", {}), "covered", true) == true
+
+# METADATA
+# title: The SLA tier of an environment, its own when the contract gives one, else the customer's
+# custom:
+#   code: GK-LIB-SLA-008
+tier_of(customer, environment) := object.get(object.get(environment, "sla", {}), "tier", customer.tier)
+
+# METADATA
+# title: What a tier says about downtime the customer's own request causes
+# description: Absent, it counts against the budget and earns no service credit.
+# custom:
+#   code: GK-LIB-SLA-009
+customer_caused_terms(tier) := object.union(
+	{"counts_against_budget": true, "earns_credit": false},
+	object.get(tier, "customer_caused_downtime", {}),
+)
+
+# METADATA
+# title: SLA figures of downtime the customer's request causes, under the tier's terms
+# description: |
+#   As figures_after, but downtime that does not count against the budget consumes no SLA
+#   minutes, and downtime that earns no credit has credit_percent and credit_amount 0.
+# custom:
+#   code: GK-LIB-SLA-010
+charged_figures(tier, terms, used_minutes, downtime_hours, monthly_fee) := f if {
+	counted = {true: downtime_hours, false: 0}
+	raw = figures_after(tier, used_minutes, counted[terms.counts_against_budget], monthly_fee)
+	credit = {true: raw.credit_percent, false: 0}
+	amount = {true: raw.credit_amount, false: 0}
+	f = object.union(raw, {
+		"credit_percent": credit[terms.earns_credit],
+		"credit_amount": amount[terms.earns_credit],
+	})
+}
+
+# METADATA
+# title: An amount of money with its currency and two decimals ("EUR 22.50")
+# custom:
+#   code: GK-LIB-SLA-011
+money_text(currency, amount) := text if {
+	cents = round(amount * 100)
+	whole = floor(cents / 100)
+	rest = cents - (whole * 100)
+	pads = {true: "0", false: ""}
+	text = concat("", [currency, " ", format_int(whole, 10), ".", pads[rest < 10], format_int(rest, 10)])
+}

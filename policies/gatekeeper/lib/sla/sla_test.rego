@@ -67,3 +67,22 @@ test_figures_after_count_the_minutes_used_before if {
 		"credit_amount": 1200,
 	}
 }
+
+test_money_has_the_currency_and_two_decimals if {
+	[sla.money_text("EUR", 22.5), sla.money_text("USD", 800), sla.money_text("EUR", 0.05), sla.money_text("EUR", 1234.567)] == [
+		"EUR 22.50", "USD 800.00", "EUR 0.05", "EUR 1234.57",
+	]
+}
+
+test_customer_caused_terms_default_to_counting_without_credit if {
+	sla.customer_caused_terms({}) == {"counts_against_budget": true, "earns_credit": false}
+	sla.customer_caused_terms({"customer_caused_downtime": {"counts_against_budget": false, "earns_credit": true}}) == {"counts_against_budget": false, "earns_credit": true}
+}
+
+test_coverage_and_tier_of_an_environment if {
+	sla.covered({})
+	sla.covered({"sla": {"covered": true}})
+	not sla.covered({"sla": {"covered": false}})
+	sla.tier_of({"tier": "gold"}, {}) == "gold"
+	sla.tier_of({"tier": "gold"}, {"sla": {"covered": true, "tier": "bronze"}}) == "bronze"
+}

@@ -1,10 +1,14 @@
 # METADATA
 # title: SLA budget
 # description: |
-#   Downtime the request causes is measured against the customer's monthly downtime budget
-#   (30-day month), after the minutes already used or committed this month (input.context):
-#   minutes used before, minutes consumed, minutes left, whether the SLA is breached, the
-#   resulting uptime and the service credit the schedule of the tier grants.
+#   Downtime the request causes is measured against the monthly downtime budget of the
+#   environment's SLA (30-day month; its own tier, else the customer's), after the minutes
+#   already used or committed this month (input.context): minutes used before, minutes
+#   consumed, minutes left, whether the SLA is breached, the resulting uptime and who owes
+#   what. The request causes the downtime, so the tier's customer_caused_downtime terms say
+#   whether it uses the budget and whether it earns a credit. An environment the contract's
+#   SLA does not cover (environments.<id>.sla.covered false) gets an info consequence that
+#   says so: no SLA minutes, no credit.
 package gatekeeper.rules.sla
 
 import rego.v1
@@ -49,10 +53,13 @@ effect_after(customer_id, environment_id, access_id, used_minutes) := v if {
 	access_level = data.catalog.access_levels[access_id]
 	downtime = data.gatekeeper.lib.context.downtime_of(environment, access_level)
 	downtime > 0
-	tier = data.sla_tiers[customer.tier]
-	figures = sla.figures_after(tier, used_minutes, downtime, object.get(customer, "monthly_fee", 0))
+	sla.covered(environment)
+	tier_id = sla.tier_of(customer, environment)
+	tier = data.sla_tiers[tier_id]
+	terms = sla.customer_caused_terms(tier)
+	figures = sla.charged_figures(tier, terms, used_minutes, downtime, object.get(customer, "monthly_fee", 0))
 	currency = object.get(customer, "currency", "")
-	consumed = util.num(figures.sla_minutes_consumed)
+	consumed = util.num(sla.minutes_consumed(downtime))
 	budget = util.num(figures.sla_budget_minutes)
 	credit = util.num(figures.credit_percent)
 	verdict = _verdict(figures)
@@ -62,12 +69,12 @@ effect_after(customer_id, environment_id, access_id, used_minutes) := v if {
 		sprintf("This causes %s minutes of downtime.", [consumed]),
 		_used_text(figures),
 		sprintf(" Your %s plan allows %s minutes a month.", [tier.title, budget]),
-		verdict.budget_text,
+		_budget_text(terms, verdict),
 		sprintf(
 			" Uptime this month would be %s%%. The target is %s%%.",
 			[util.num(figures.resulting_uptime_percent), util.num(figures.uptime_target_percent)],
 		),
-		_credit_text(figures, credit, currency),
+		_who_pays_text(terms, figures, credit, currency),
 	])
 	c = object.union(figures, {
 		"id": "sla_budget",
@@ -75,17 +82,74 @@ effect_after(customer_id, environment_id, access_id, used_minutes) := v if {
 		"severity": verdict.severity,
 		"title": verdict.title,
 		"summary": summary,
-		"tier": customer.tier,
+		"tier": tier_id,
+		"sla_covered": true,
+		"caused_by": "customer",
+		"counts_against_budget": terms.counts_against_budget,
+		"earns_credit": terms.earns_credit,
 		"downtime_hours": downtime,
 		"currency": currency,
 		"rule": "gatekeeper.rules.sla.consequences",
 	})
 	message = sprintf(
 		"%s of %s SLA minutes consumed after %s used this month (breached: %v), credit %s%%.",
-		[consumed, budget, util.num(used_minutes), figures.sla_breached, credit],
+		[util.num(figures.sla_minutes_consumed), budget, util.num(used_minutes), figures.sla_breached, credit],
 	)
 	v = {"consequence": c, "message": message}
 }
+
+# An environment the contract's SLA does not cover: the downtime uses no SLA minutes and
+# earns no credit, and the answer says so.
+effect_after(customer_id, environment_id, access_id, used_minutes) := v if {
+	customer = data.customers[customer_id]
+	environment = customer.environments[environment_id]
+	access_level = data.catalog.access_levels[access_id]
+	downtime = data.gatekeeper.lib.context.downtime_of(environment, access_level)
+	downtime > 0
+	not sla.covered(environment)
+	title = object.get(environment, "title", environment_id)
+	c = {
+		"id": "sla_budget",
+		"kind": "sla",
+		"severity": "info",
+		"title": "Not covered by the SLA",
+		"summary": sprintf(
+			"Your SLA does not cover %s. So this downtime uses none of your SLA minutes, and it earns no service credit.",
+			[title],
+		),
+		"tier": customer.tier,
+		"sla_covered": false,
+		"caused_by": "customer",
+		"sla_minutes_used_this_month": used_minutes,
+		"sla_minutes_consumed": 0,
+		"sla_budget_minutes": 0,
+		"sla_breached": false,
+		"credit_percent": 0,
+		"credit_amount": 0,
+		"downtime_hours": downtime,
+		"currency": object.get(customer, "currency", ""),
+		"rule": "gatekeeper.rules.sla.consequences",
+	}
+	message = sprintf("%s is not covered by the SLA: no SLA minutes consumed, no credit.", [environment_id])
+	v = {"consequence": c, "message": message}
+}
+
+_budget_text(terms, verdict) := verdict.budget_text if {
+	terms.counts_against_budget
+} else := " It does not use your SLA budget."
+
+# Who owes what: from the tier's customer_caused_downtime terms.
+_who_pays_text(terms, figures, credit, currency) := " This downtime is caused by your request. So it earns no service credit, and it still uses your SLA budget." if {
+	not terms.earns_credit
+	terms.counts_against_budget
+} else := " This downtime is caused by your request. So it earns no service credit." if {
+	not terms.earns_credit
+} else := " There is no service credit." if {
+	figures.credit_percent == 0
+} else := concat("", [
+	" You get a ", credit, "% service credit (",
+	sla.money_text(currency, figures.credit_amount), ").",
+])
 
 _used_text(figures) := "" if {
 	figures.sla_minutes_used_this_month == 0
@@ -95,7 +159,7 @@ _used_text(figures) := "" if {
 )
 
 _verdict(figures) := {
-	"severity": "high", "title": "SLA budget exceeded",
+	"severity": "high", "title": "Over your SLA budget",
 	"budget_text": sprintf(" %s is %s minutes over.", [_together(figures), util.num(0 - figures.sla_budget_remaining_minutes)]),
 } if {
 	figures.sla_breached
@@ -107,10 +171,6 @@ _verdict(figures) := {
 _together(figures) := "That" if {
 	figures.sla_minutes_used_this_month == 0
 } else := "Together that"
-
-_credit_text(figures, credit, currency) := " There is no service credit." if {
-	figures.credit_percent == 0
-} else := sprintf(" You get a %s%% service credit (%s %s).", [credit, currency, util.num(figures.credit_amount)])
 
 # METADATA
 # title: SLA minutes consumed by the downtime
