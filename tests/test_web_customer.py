@@ -99,7 +99,7 @@ def test_the_answer_shows_figures_ranked_alternatives_and_actions(browser: Brows
     assert "24 hours of downtime afterwards" in page and "Downtime 24 hours" in page
     assert "Downtime you tolerate 2 hours" in page
     # Downtime the customer's request causes earns no credit under the Gold terms.
-    assert "SLA budget left exceeded by 1,397 min" in page and "Service credit 0 %" in page
+    assert "SLA budget left exceeded by 1,397 min" in page and "Service credit none: your request causes this downtime" in page
     assert "it earns no service credit, and it still uses your SLA budget" in page
     ranked = [page.index(t) for t in ("Packaged deployment from the software portal",
                                       "Time-boxed admin on named servers",
@@ -263,3 +263,17 @@ def test_consequence_headings_start_with_a_capital(browser: Browser) -> None:
     assert "This access can read customer data" in headings, headings
     assert "Over your SLA budget" in headings, headings
     assert all(h[:1].isupper() or h[:1].isdigit() for h in headings), headings
+
+
+def test_a_closed_request_says_what_happened_not_its_first_answer(browser: Browser) -> None:
+    """A rejected request no longer reads as 'needs an approver'; the first answer stays
+    visible, marked as such."""
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    services(browser.app).requests.reject(request_id, ANN, {"reason": "not before the audit"})
+    page = browser.as_(ALICE).get(f"/requests/{request_id}").get_data(as_text=True)
+    lead = re.search(r'<p class="lead" id="closed">(.*?)</p>', page, re.S)
+    assert lead is not None, page
+    assert "said no to this request" in lead.group(1)
+    assert "not before the audit" in lead.group(1)
+    assert "needs an approver" not in lead.group(1)
+    assert "Our first answer was:" in page and "first answer: " in page

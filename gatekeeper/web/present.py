@@ -179,7 +179,8 @@ def figures(element: Mapping[str, Any], timezone: str | None = None) -> list[Fig
 
     add("downtime_hours", "Downtime", hours, "bad" if (get("downtime_hours") or 0) > 0 else "good")
     add("tolerated_downtime_hours", "Downtime you tolerate", hours)
-    add("sla_minutes_consumed", "SLA downtime used", minutes, "bad")
+    add("sla_minutes_used_this_month", "SLA downtime already used this month", minutes)
+    add("sla_minutes_consumed", "SLA downtime this request uses", minutes, "bad")
     add("sla_budget_minutes", "Monthly SLA downtime budget", minutes)
     remaining = get("sla_budget_remaining_minutes")
     if isinstance(remaining, int | float) and not isinstance(remaining, bool):
@@ -190,10 +191,13 @@ def figures(element: Mapping[str, Any], timezone: str | None = None) -> list[Fig
                           "bad" if get("sla_breached") else "good"))
     add("resulting_uptime_percent", "Uptime this month", percent, "bad")
     add("uptime_target_percent", "Uptime promised", percent)
-    add("credit_percent", "Service credit", percent)
-    amount = get("credit_amount")
-    if isinstance(amount, int | float) and not isinstance(amount, bool):
-        out.append(Figure("Credit amount", f"{get('currency') or ''} {_number(amount)}".strip()))
+    if get("earns_credit") is False:  # the contract: downtime the customer causes earns none
+        out.append(Figure("Service credit", "none: your request causes this downtime"))
+    else:
+        add("credit_percent", "Service credit", percent)
+        amount = get("credit_amount")
+        if isinstance(amount, int | float) and not isinstance(amount, bool):
+            out.append(Figure("Credit amount", f"{get('currency') or ''} {amount:,.2f}".strip()))
     add("lead_time_hours", "Lead time", lead_time)
     add("duration_hours", "Duration", hours)
     for key, label in (("earliest_start", "Earliest start"), ("starts_at", "Starts"),
