@@ -29,9 +29,12 @@ _overlap := v if {
 _effect(ids, granted) := {"consequence": c, "message": message} if {
 	pending = count(ids) - granted
 	listed = concat(", ", ids)
+
+	# People read the short reference the pages show (the id up to its first "-").
+	shown = concat(", ", [r | some i in ids; r = concat("", ["request ", split(i, "-")[0]])])
 	summary = concat("", [
 		"This time overlaps ", _counted(granted, pending), " on ",
-		data.gatekeeper.lib.context.environment_title, ": ", listed, ".",
+		data.gatekeeper.lib.context.environment_title, ": ", shown, ".",
 		" Two people changing the same systems at once can undo each other's work.",
 		" Check with them first, or pick another time.",
 	])

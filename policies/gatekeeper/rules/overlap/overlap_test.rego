@@ -30,7 +30,7 @@ test_a_grant_of_the_whole_environment_overlaps if {
 		"kind": "overlap",
 		"severity": "medium",
 		"title": "Other access at the same time",
-		"summary": "This time overlaps 1 grant on Shop and bookkeeping server: first. Two people changing the same systems at once can undo each other's work. Check with them first, or pick another time.",
+		"summary": "This time overlaps 1 grant on Shop and bookkeeping server: request first. Two people changing the same systems at once can undo each other's work. Check with them first, or pick another time.",
 		"overlapping_request_ids": ["first"],
 		"overlapping_granted": 1,
 		"overlapping_pending": 0,
@@ -55,7 +55,7 @@ test_grants_and_waiting_requests_are_counted_and_sorted if {
 		"kind": "overlap",
 		"severity": "medium",
 		"title": "Other access at the same time",
-		"summary": "This time overlaps 1 grant and 2 waiting requests on Shop and bookkeeping server: a, b, c. Two people changing the same systems at once can undo each other's work. Check with them first, or pick another time.",
+		"summary": "This time overlaps 1 grant and 2 waiting requests on Shop and bookkeeping server: request a, request b, request c. Two people changing the same systems at once can undo each other's work. Check with them first, or pick another time.",
 		"overlapping_request_ids": ["a", "b", "c"],
 		"overlapping_granted": 1,
 		"overlapping_pending": 2,
@@ -66,7 +66,7 @@ test_grants_and_waiting_requests_are_counted_and_sorted if {
 test_only_waiting_requests_are_low if {
 	some c in overlap.consequences with input as _input({}, [_item("x", "awaiting_approval", ["shop-01"]), _item("y", "awaiting_acceptance", ["shop-01"])])
 	c.severity == "low"
-	c.summary == "This time overlaps 2 waiting requests on Shop and bookkeeping server: x, y. Two people changing the same systems at once can undo each other's work. Check with them first, or pick another time."
+	c.summary == "This time overlaps 2 waiting requests on Shop and bookkeeping server: request x, request y. Two people changing the same systems at once can undo each other's work. Check with them first, or pick another time."
 }
 
 test_other_systems_read_only_emergencies_and_no_context_do_not_overlap if {
