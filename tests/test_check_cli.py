@@ -204,3 +204,21 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert result.stderr.strip() == "error: --policies nowhere: not a directory"
     help_text = run_cli(tmp_path, "check", "--help").stdout
     assert "Exit codes: 0 every step passed, 1 findings" in help_text
+
+
+def test_an_example_lifecycle_that_does_not_hold_is_a_finding(work: Path) -> None:
+    """Example steps replay on the domain's request record: an approval that would grant
+    before the requester accepted, or a step with an unknown action, fails the check."""
+    example = work / "examples" / "requests" / "15_acceptance_after_approval_acme.json"
+    doc = json.loads(example.read_text())
+    doc["steps"][1]["expect"]["state"] = "granted"  # approval alone never grants
+    doc["steps"].append({"action": "teleport"})
+    example.write_text(json.dumps(doc, indent=2))
+    result = run_cli(work, "check", "--policies", "policies", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    findings = [f["message"] for f in json.loads(result.stdout)["findings"]
+                if f["file"].endswith("15_acceptance_after_approval_acme.json")]
+    assert len(findings) == 1, findings
+    assert "steps[1] (approve): state: expected 'granted', got 'awaiting_acceptance'" \
+        in findings[0]
+    assert "steps[3].action must be one of accept, approve" in findings[0]

@@ -259,6 +259,19 @@ class RequestRecord:
             return Change(to, event, grant=grant)
         return self._granting(to, event, at, grant)
 
+    def after(self, change: Change) -> RequestRecord:
+        """This record as the ledger stores it once ``change`` is applied (a pure replay:
+        policy CI walks an example's lifecycle with it, no database)."""
+        return replace(
+            self, state=change.to_state, updated_at=change.event.at,
+            grant=change.grant if change.grant is not None else self.grant,
+            grant_starts_at=change.grant_starts_at or self.grant_starts_at,
+            grant_ends_at=change.grant_ends_at or self.grant_ends_at,
+            version=self.version + 1,
+            events=(*self.events, replace(change.event, seq=len(self.events) + 1)),
+            follow_up_ids=(*self.follow_up_ids, *((change.follow_up.id,)
+                                                 if change.follow_up else ())))
+
     def expire(self, at: datetime) -> Change:
         """The system ends a grant whose time box is over."""
         self._require_action("expire")

@@ -36,6 +36,7 @@ from gatekeeper.policyci.engine_agreement import (
     compare,
     synthetic_samples,
 )
+from gatekeeper.policyci.lifecycle_steps import replay
 from gatekeeper.policyci.lint import lint_bundle
 from gatekeeper.policyci.sources import item_from_document
 from gatekeeper.service.decisions import DecisionService
@@ -297,13 +298,16 @@ class Checker:
             actual = {"error": "validation_failed", "detail": item.problem}
         else:
             try:
-                decision = service.decide(doc["request"], _principal(item.input),
-                                          now=_now(item.input),
-                                          context=item.input["context"])[1]
+                request, decision = service.decide(doc["request"], _principal(item.input),
+                                                   now=_now(item.input),
+                                                   context=item.input["context"])
                 actual = decision.to_dict()
             except GatekeeperError as exc:
                 actual = {"error": exc.code, "detail": exc.detail}
         problems = mismatches(expect, actual)
+        if "steps" in doc and "error" not in actual and item.input is not None:
+            problems += replay(doc["steps"], request, decision, _principal(item.input),
+                               _now(item.input))
         if problems:
             got = f" (error: {actual['detail']})" if "error" in actual else ""
             case.fail("; ".join(problems) + got, line=line)
