@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 from gunicorn.glogging import Logger
 
-from gatekeeper.cli import serve
-from gatekeeper.cli.balanced_worker import BalancedThreadWorker
+from gatekeeper.cli import balanced_worker, serve
+from gatekeeper.cli.balanced_worker import BalancedThreadWorker, request_complete
 
 
 @pytest.fixture()
@@ -80,6 +80,44 @@ def test_a_worker_with_no_free_thread_stops_listening_until_one_is_free(
     finally:
         client.close()
         worker.murder_keepalived(force=True)
+        worker.tpool.shutdown()
+        worker.poller.close()
+        worker.method_queue.close()
+        worker.tmp.close()
+
+
+@pytest.mark.parametrize(("raw", "complete"), [
+    (b"GET / HTTP/1.1\r\nHost: x\r\n", False),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", True),
+    (b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n{\"a", False),
+    (b"POST / HTTP/1.1\r\ncontent-length: 4\r\n\r\n{\"a}", True),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", True),
+    (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", True),  # the app answers 413
+])
+def test_a_request_is_complete_with_its_headers_and_announced_body(raw: bytes,
+                                                                   complete: bool) -> None:
+    assert request_complete(raw) is complete
+
+
+def test_a_client_that_stalls_holds_no_thread_and_is_closed_after_the_read_timeout(
+    app: Flask, listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(balanced_worker, "READ_TIMEOUT", 0.3)
+    worker = make_worker(app, 1, listener)
+    client = socket.create_connection(listener.getsockname(), timeout=20)
+    try:
+        worker.set_accept_enabled(True)
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: gatekeeper\r\n")  # and then nothing
+        worker.wait_for_and_dispatch_events(5)
+        assert worker.nr_conns == 1 and worker.in_flight == 0 and len(worker.reading) == 1
+        worker.set_accept_enabled(True)
+        assert listening(worker, listener)  # its one thread is still free for others
+        time.sleep(0.4)
+        worker.murder_pending()
+        assert worker.nr_conns == 0 and not worker.reading
+        assert client.recv(64) == b""  # closed by the server
+    finally:
+        client.close()
         worker.tpool.shutdown()
         worker.poller.close()
         worker.method_queue.close()

@@ -1,0 +1,92 @@
+"""Slow and idle clients cannot starve `gatekeeper serve`: 200 connections that stall in
+their headers or their body hold no worker thread, and /healthz and a real decision keep
+answering at once. A real server on a free port, real sockets, bounded in count and time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import _free_port, _wait_until_up
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW = 200
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEKEEPER_")}
+    env.update(GATEKEEPER_INSTANCE_PATH=str(tmp_path), GATEKEEPER_DEV="1",
+               GATEKEEPER_DATABASE_URL=f"sqlite:///{tmp_path / 'slow.db'}",
+               GATEKEEPER_AUTH="off", GATEKEEPER_LOG_LEVEL="WARNING")
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gatekeeper", "serve", "--port", str(port),
+             "--workers", "1", "--threads", "2"],
+            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, proc, log)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def _stall(base: str, n: int) -> list[socket.socket]:
+    """Connections that send part of a request and then go quiet: half stop inside their
+    headers, half promise a body and send only a little of it."""
+    port = int(base.rsplit(":", 1)[1])
+    held = []
+    for i in range(n):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if i % 2:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\nX-Slow: ")
+        else:
+            sock.sendall(b"POST /v1/decisions HTTP/1.1\r\nHost: slow\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"a\"")
+        held.append(sock)
+    return held
+
+
+def _timed(request: urllib.request.Request | str) -> tuple[int, float]:
+    started = time.monotonic()
+    with urllib.request.urlopen(request, timeout=10) as response:
+        status = response.status
+        response.read()
+    return status, time.monotonic() - started
+
+
+def test_stalled_connections_do_not_starve_the_service(served: str) -> None:
+    example = json.loads((ROOT / "examples" / "requests" /
+                          "02_read_only_troubleshooting_acme.json").read_text())
+    decision = urllib.request.Request(
+        f"{served}/v1/decisions", data=json.dumps(example["request"]).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    held = _stall(served, SLOW)
+    try:
+        time.sleep(0.5)  # every stalled connection has been accepted and has sent its part
+        probes = [_timed(f"{served}/healthz") for _ in range(10)]
+        decided = [_timed(decision) for _ in range(5)]
+    finally:
+        for sock in held:
+            sock.close()
+    assert all(status == 200 for status, _ in probes + decided)
+    assert max(seconds for _, seconds in probes) < 1.0, probes
+    assert max(seconds for _, seconds in decided) < 2.0, decided
