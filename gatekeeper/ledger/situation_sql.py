@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from gatekeeper.domain.lifecycle import (
@@ -50,21 +50,26 @@ def _window(row: AccessRequestRow) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=hours)
 
 
+_T = AccessRequestRow
+# Built once: building the expression cost more than running it (0.5 of 0.8 ms a decision).
+_SITUATION = select(_T).where(
+    _T.customer == bindparam("customer"),
+    _T.environment == bindparam("environment"),
+    or_(
+        _T.state.in_(OPEN),
+        and_(_T.state.in_(WAS_GRANTED), _T.grant_starts_at < bindparam("latest"),
+             _T.grant_ends_at > bindparam("earliest")),
+    ),
+)
+
+
 def gather(session: Session, query: SituationQuery) -> Situation:
     """The situation of ``query``'s environment, read in one session."""
-    t = AccessRequestRow
     earliest = min(query.month_start, query.starts_at)
     latest = max(query.month_end, query.ends_at)
-    stmt = select(t).where(
-        t.customer == query.customer,
-        t.environment == query.environment,
-        or_(
-            t.state.in_(OPEN),
-            and_(t.state.in_(WAS_GRANTED), t.grant_starts_at < latest,
-                 t.grant_ends_at > earliest),
-        ),
-    )
-    rows = session.scalars(stmt).all()
+    rows = session.scalars(_SITUATION, {"customer": query.customer,
+                                        "environment": query.environment,
+                                        "earliest": earliest, "latest": latest}).all()
     waiting = [r.id for r in rows if r.state == AWAITING_APPROVAL]
     accepted = set(session.scalars(
         select(EventRow.request_id).where(EventRow.request_id.in_(waiting),
