@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import _free_port, _wait_until_up
+from tests.browser.conftest import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = 200
@@ -29,24 +26,8 @@ def served(tmp_path: Path) -> Iterator[str]:
     env.update(GATEKEEPER_INSTANCE_PATH=str(tmp_path), GATEKEEPER_DEV="1",
                GATEKEEPER_DATABASE_URL=f"sqlite:///{tmp_path / 'slow.db'}",
                GATEKEEPER_AUTH="off", GATEKEEPER_LOG_LEVEL="WARNING")
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gatekeeper", "serve", "--port", str(port),
-             "--workers", "1", "--threads", "2"],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, proc, log)
+    with serving(env, tmp_path, "--workers", "1", "--threads", "2") as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def _stall(base: str, n: int) -> list[socket.socket]:

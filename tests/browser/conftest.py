@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,30 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"gatekeeper serve did not answer within 40 s:\n{log.read_text()}")
 
 
+@contextmanager
+def serving(env: dict[str, str], folder: Path, *args: str) -> Iterator[str]:
+    """``python -m gatekeeper serve ARGS`` on a free port until the block ends; its base URL.
+    The server runs in its own process group and is stopped with SIGTERM (SIGKILL late)."""
+    port = _free_port()
+    log = folder / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gatekeeper", "serve", "--port", str(port), *args],
+            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, proc, log)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group only
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     path = chromium_path()
@@ -104,25 +129,8 @@ def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         if customer:
             args += ["--customer", customer]
         _cli(env, *args, stdin=PASSWORD + "\n")
-    port = _free_port()
-    log = folder / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gatekeeper", "serve", "--port", str(port),
-             "--workers", "1", "--threads", "4"],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, proc, log)
+    with serving(env, folder, "--workers", "1", "--threads", "4") as base:
         yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group only
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
