@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +72,43 @@ def test_stalled_connections_do_not_starve_the_service(served: str) -> None:
     assert all(status == 200 for status, _ in probes + decided)
     assert max(seconds for _, seconds in probes) < 1.0, probes
     assert max(seconds for _, seconds in decided) < 2.0, decided
+
+
+@pytest.mark.parametrize("mebibytes", [4, 16, 64])
+def test_a_body_far_over_the_limit_gets_the_413_problem_not_a_reset(served: str,
+                                                                   mebibytes: int) -> None:
+    """urllib writes the whole body before it reads: it must find the 413 problem waiting,
+    not a broken pipe (from about 4 MiB the connection used to be dropped)."""
+    body = b'{"a": "' + b"x" * (mebibytes * 1024 * 1024) + b'"}'
+    request = urllib.request.Request(f"{served}/v1/decisions", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
+    assert refused.value.headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(refused.value.read())
+    assert problem["code"] == "request_entity_too_large"
+    assert problem["instance"] == "/v1/decisions"
+    assert urllib.request.urlopen(f"{served}/healthz", timeout=5).status == 200
+
+
+def test_slow_uploads_of_huge_bodies_hold_no_thread(served: str) -> None:
+    """Connections that announce a 1 GiB body and trickle it get their 413 at once, and
+    meanwhile every thread stays free for others."""
+    port = int(served.rsplit(":", 1)[1])
+    held = []
+    try:
+        for _ in range(8):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"POST /v1/decisions HTTP/1.1\r\nHost: slow\r\nContent-Type: "
+                         b"application/json\r\nContent-Length: 1073741824\r\n\r\n{\"a\": \"")
+            held.append(sock)
+        answers = [sock.recv(4096) for sock in held]
+        probes = [_timed(f"{served}/healthz") for _ in range(5)]
+    finally:
+        for sock in held:
+            sock.close()
+    assert all(answer.startswith(b"HTTP/1.1 413") for answer in answers), answers[0][:80]
+    assert all(b"Connection: close" in answer for answer in answers)
+    assert all(status == 200 for status, _ in probes)
+    assert max(seconds for _, seconds in probes) < 1.0, probes

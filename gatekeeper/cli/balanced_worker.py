@@ -13,6 +13,12 @@ a client that stalls inside its headers or body (by accident or on purpose) hold
 and is closed after ``READ_TIMEOUT`` seconds. Without this, four quiet connections took every
 thread of the default 2 workers x 2 threads and /healthz timed out (tests/test_slow_clients.py).
 
+A body announced over the app's ``MAX_CONTENT_LENGTH`` is not read at all: the app answers
+from the headers on a thread (``oversized_body``), the worker sends that answer with
+``Connection: close`` and drops what the client still sends until the announced length or
+``READ_TIMEOUT``, then closes. A client that writes its whole body before reading (urllib,
+requests) gets the 413 instead of a reset; no thread waits on the upload.
+
 It relies on gthread's ``set_accept_enabled``, ``enqueue_req``, ``finish_request`` and
 ``murder_pending`` (gunicorn 27, pinned in pyproject.toml): every request goes through
 ``enqueue_req`` once and comes back through ``finish_request`` once, on the main thread.
@@ -20,6 +26,7 @@ It relies on gthread's ``set_accept_enabled``, ``enqueue_req``, ``finish_request
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import selectors
@@ -30,6 +37,8 @@ from typing import Any
 
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import ThreadWorker
+
+from gatekeeper.cli.oversized_body import announced_length, refusal
 
 WORKER_CLASS = f"{__name__}.BalancedThreadWorker"
 
@@ -84,9 +93,26 @@ class BalancedThreadWorker(ThreadWorker):
         self._dispatch(conn)
 
     def _reads_ahead(self, conn: Any) -> bool:
-        # TLS and HTTP/2 prior knowledge read on the thread, as gthread does.
+        # TLS and HTTP/2 prior knowledge read on the thread, as gthread does; so does a
+        # keep-alive connection whose parser already holds the start of its next request.
+        if conn.initialized and conn.parser is not None and conn.parser.unreader.buf.tell():
+            return False
         return not (self.cfg.is_ssl or conn.is_http2
                     or negotiation.prior_knowledge_allowed(self.cfg, conn.client))
+
+    def _oversized_head(self, buffer: bytes | bytearray) -> bytes | None:
+        """The request's head when its headers are in and announce a body over the app's
+        limit (a chunked body is left to the app, which stops reading at the limit)."""
+        config = getattr(self.wsgi, "config", None)
+        limit = config.get("MAX_CONTENT_LENGTH") if config is not None else None
+        end = buffer.find(_HEADER_END)
+        if not limit or end < 0:
+            return None
+        head = bytes(buffer[:end])
+        length = announced_length(head)
+        if length is None or length <= int(limit) or _STREAMED.search(head):
+            return None
+        return head
 
     def _read_ahead(self, conn: Any) -> None:
         if not hasattr(conn, "gk_buffer"):
@@ -110,13 +136,77 @@ class BalancedThreadWorker(ThreadWorker):
             conn.close()
             return
         conn.gk_buffer += data
-        if request_complete(conn.gk_buffer):
+        head = self._oversized_head(conn.gk_buffer)
+        if head is not None:
+            self._refuse(conn, head)
+        elif request_complete(conn.gk_buffer):
             self._stop_reading(conn)
             self._dispatch(conn)
 
+    def _refuse(self, conn: Any, head: bytes) -> None:
+        """Have a thread ask the app for its answer from the headers, and meanwhile drop the
+        body as it arrives; the connection closes once both are done (``_discarded``)."""
+        received = len(conn.gk_buffer) - len(head) - len(_HEADER_END)
+        conn.gk_left = (announced_length(head) or 0) - received
+        conn.gk_buffer = bytearray()
+        conn.gk_answer = None
+        conn.gk_deadline = time.monotonic() + READ_TIMEOUT
+        self.poller.modify(conn.sock, selectors.EVENT_READ, partial(self._discard, conn))
+        self.in_flight += 1
+        if not self.has_free_thread():
+            super().set_accept_enabled(False)
+        future = self.tpool.submit(refusal, self.wsgi, head, conn.client)
+        future.add_done_callback(
+            lambda fs: self.method_queue.defer(self._answered, conn, fs))
+
+    def _answered(self, conn: Any, fs: Any) -> None:
+        self.in_flight -= 1
+        if conn not in self.reading:
+            return  # the client went away or ran out of time: nothing to answer
+        try:
+            conn.gk_answer = fs.result()
+        except Exception:  # the app failed to render: close rather than guess
+            conn.gk_left = 0
+            conn.gk_answer = b""
+        self._finish_refusal(conn)
+
+    def _discard(self, conn: Any, _sock: Any) -> None:
+        try:
+            data = conn.sock.recv(READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.gk_left = conn.gk_left - len(data) if data else 0
+        if conn.gk_left <= 0 and conn.gk_answer is None:
+            self._unregister(conn)  # all read (or the client stopped): wait for the answer
+        self._finish_refusal(conn)
+
+    def _finish_refusal(self, conn: Any) -> None:
+        """Send the answer as soon as it is ready (a client waiting on ``Expect:
+        100-continue`` then stops), and close once the announced body is read, the client
+        stopped sending, or the read timeout passed (``murder_pending``)."""
+        if conn.gk_answer is None:
+            return
+        if conn.gk_answer:
+            try:
+                conn.sock.sendall(conn.gk_answer)  # small: fits the socket's send buffer
+            except OSError:
+                conn.gk_left = 0
+            conn.gk_answer = b""
+        if conn.gk_left > 0:
+            return
+        self._stop_reading(conn)
+        self.nr_conns -= 1
+        conn.close(graceful=True)
+
     def _stop_reading(self, conn: Any) -> None:
-        self.poller.unregister(conn.sock)
+        self._unregister(conn)
         self.reading.remove(conn)
+
+    def _unregister(self, conn: Any) -> None:
+        with contextlib.suppress(KeyError, ValueError):  # already off the poller
+            self.poller.unregister(conn.sock)
 
     def _dispatch(self, conn: Any) -> None:
         buffered = bytes(getattr(conn, "gk_buffer", b""))
