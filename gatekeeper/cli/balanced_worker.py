@@ -69,6 +69,16 @@ def request_complete(buffer: bytes | bytearray) -> bool:
     return length >= BUFFER_LIMIT or len(buffer) - (end + len(_HEADER_END)) >= length
 
 
+def _receive(conn: Any) -> bytes | None:
+    """What a non-blocking client socket has for us: None if nothing yet, b"" at its end."""
+    try:
+        return bytes(conn.sock.recv(READ_CHUNK))
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 class BalancedThreadWorker(ThreadWorker):
     """gthread, listening for new connections only while a thread is free."""
 
@@ -124,12 +134,9 @@ class BalancedThreadWorker(ThreadWorker):
         self._readable(conn, conn.sock)  # what came with the connection is often all of it
 
     def _readable(self, conn: Any, _sock: Any) -> None:
-        try:
-            data = conn.sock.recv(READ_CHUNK)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(conn)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:  # the client went away before its request was complete
             self._stop_reading(conn)
             self.nr_conns -= 1
@@ -171,12 +178,9 @@ class BalancedThreadWorker(ThreadWorker):
         self._finish_refusal(conn)
 
     def _discard(self, conn: Any, _sock: Any) -> None:
-        try:
-            data = conn.sock.recv(READ_CHUNK)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(conn)
+        if data is None:
             return
-        except OSError:
-            data = b""
         conn.gk_left = conn.gk_left - len(data) if data else 0
         if conn.gk_left <= 0 and conn.gk_answer is None:
             self._unregister(conn)  # all read (or the client stopped): wait for the answer
