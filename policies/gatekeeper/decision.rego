@@ -54,6 +54,49 @@ _next_steps contains s if {
 	some s in p.next_steps
 }
 
+# Announced elements (docs/policy-contract.md, "Announced elements"). Every rules package
+# lists in `announced`, from guards that cannot fail, the key of each element it will
+# produce: "<set>:<id>", where the id is the element's field below. The decision exists only
+# when every package produced exactly what it announced. An engine that drops an element on a
+# runtime error (regorus-rvm turns it into undefined) then has no decision, and the service
+# asks the interpreter, which raises: it fails closed instead of answering with less.
+_key_field := {
+	"consequences": "id", "conditions": "id", "escalations": "id", "next_steps": "id",
+	"outcomes": "outcome", "approvals": "rule", "reasons": "code",
+}
+
+# `some k in [...]` binds k: regopy finds a cycle in `k = f(...)` inside a function.
+_produced(p) := {k |
+	some s in _key_sets
+	some e in object.get(p, s, [])
+	some k in [concat(":", [s, e[_key_field[s]]])]
+}
+
+_key_sets := object.keys(_key_field)
+
+# Counted, not negated: a comparison that fails for any reason leaves the count short.
+_intact if {
+	matched = [p | some p in _packages; _produced(p) == object.get(p, "announced", set())]
+	count(matched) == count(_packages)
+}
+
+# METADATA
+# title: Rules packages that did not produce what they announced
+# description: |
+#   Each name with the keys that went missing and the keys produced but not announced.
+#   Empty when the decision is intact; ask for it when data.gatekeeper.decision is undefined.
+# custom:
+#   code: GK-DEC-002
+unannounced contains {"package": name, "missing": missing, "unexpected": unexpected} if {
+	some name
+	p = _rules[name]
+	produced = _produced(p)
+	announced = object.get(p, "announced", set())
+	produced != announced
+	missing = sort([k | some k in announced; not k in produced])
+	unexpected = sort([k | some k in produced; not k in announced])
+}
+
 # Sorting: every element gets a unique text key; lists follow the sorted keys.
 # `some v in [...]` binds v: see "regorus RVM" and regopy in docs/policy-contract.md.
 _sorted(index) := [v | some k in sort(object.keys(index)); some v in [index[k]]]
@@ -185,7 +228,8 @@ _summary := concat("", [_need_text, _answer_text])
 # title: The decision for the access request in input
 # description: |
 #   outcome, summary, consequences, alternatives, conditions, approval, escalations,
-#   next_steps and reasons, as in docs/policy-contract.md.
+#   next_steps and reasons, as in docs/policy-contract.md. Undefined when a rules package
+#   did not produce what it announced (see unannounced).
 # custom:
 #   code: GK-DEC-001
 decision := {
@@ -198,4 +242,4 @@ decision := {
 	"escalations": _escalation_list,
 	"next_steps": _next_step_list,
 	"reasons": _reason_list,
-}
+} if _intact

@@ -51,8 +51,14 @@ test_most_restrictive_outcome_wins if {
 	e.outcome == "deny"
 }
 
+_extra := {
+	"outcomes": [{"outcome": "deny", "rule": "gatekeeper.rules.extra.outcomes"}],
+	"reasons": [{"rule": "gatekeeper.rules.extra.outcomes", "code": "GK-X-001", "message": "extra"}],
+	"announced": {"outcomes:deny", "reasons:GK-X-001"},
+}
+
 test_a_new_rule_package_is_gathered_without_changes if {
-	extra := {"outcomes": [{"outcome": "deny", "rule": "gatekeeper.rules.extra.outcomes"}], "reasons": [{"rule": "gatekeeper.rules.extra.outcomes", "code": "GK-X-001", "message": "extra"}]}
+	extra := _extra
 	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
 		with data.gatekeeper.rules.extra as extra
 	d.outcome == "deny"
@@ -237,4 +243,28 @@ test_a_follow_up_with_downtime_asks_the_requester_to_accept if {
 	startswith(d.summary, "You asked to: n. You can have Supervised session with an MSP engineer on Production web shop if you accept this. ")
 	contains(d.summary, "3 h")
 	endswith(d.summary, ". Next step: Book a slot for the shared screen session with an MSP engineer.")
+}
+
+test_an_element_missing_from_what_a_package_announced_leaves_no_decision if {
+	# what regorus-rvm does on a runtime error: the element is dropped, not the answer
+	dropped := object.remove(_extra, ["outcomes"])
+	not gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as dropped
+	u := gatekeeper.unannounced with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as dropped
+	u == {{"package": "extra", "missing": ["outcomes:deny"], "unexpected": []}}
+}
+
+test_an_element_not_announced_leaves_no_decision if {
+	quiet := object.union(_extra, {"announced": {"reasons:GK-X-001"}})
+	not gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as quiet
+	u := gatekeeper.unannounced with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as quiet
+	u == {{"package": "extra", "missing": [], "unexpected": ["outcomes:deny"]}}
+}
+
+test_every_package_produces_what_it_announced_for_full_admin if {
+	u := gatekeeper.unannounced with input as _input({}, _customer)
+	u == set()
 }

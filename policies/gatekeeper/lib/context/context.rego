@@ -165,9 +165,15 @@ reaches_customer_data if {
 
 # METADATA
 # title: The requested access cannot fulfil the stated purpose
+# description: |
+#   Only an access level says what it fulfils; a follow-up's alternative (access "none")
+#   was offered because it fulfils the purpose.
 # custom:
 #   code: GK-CTX-037
-misfit if not input.request.purpose in access_level.fulfils
+misfit if {
+	fulfils = access_level.fulfils
+	not input.request.purpose in fulfils
+}
 
 # METADATA
 # title: A change freeze would hold the access back, were it not an emergency

@@ -170,3 +170,37 @@ reasons contains r if {
 	message = sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, how.text])
 	r = {"rule": "gatekeeper.rules.break_glass.consequences", "code": how.code, "message": message}
 }
+
+# METADATA
+# title: What break-glass will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _use on purpose.
+# custom:
+#   code: GK-BG-008
+announced contains k if {
+	input.request.access == "break_glass"
+	data.gatekeeper.lib.context.msp_staff
+	data.gatekeeper.lib.context.emergency
+	some k in [
+		"consequences:break_glass_review", "conditions:after_review",
+		"escalations:security_contact", "escalations:service_manager_contact",
+		"outcomes:allow_with_consequences", "reasons:GK-BG-001",
+	]
+}
+
+announced contains k if {
+	input.request.access == "break_glass"
+	data.gatekeeper.lib.context.msp_staff
+	not data.gatekeeper.lib.context.emergency
+	some k in [
+		"consequences:break_glass_not_emergency", "outcomes:needs_approval",
+		"approvals:gatekeeper.rules.break_glass.approvals", "reasons:GK-BG-002",
+	]
+}
+
+announced contains k if {
+	input.request.access == "break_glass"
+	not data.gatekeeper.lib.context.msp_staff
+	some k in ["consequences:break_glass_contact", "outcomes:deny", "reasons:GK-BG-003"]
+}

@@ -84,3 +84,20 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 reasons contains {"rule": "gatekeeper.rules.change_freeze.consequences", "code": "GK-CHG-001", "message": message} if {
 	message = _frozen.message
 }
+
+# METADATA
+# title: What a change freeze will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _frozen on purpose.
+# custom:
+#   code: GK-CHG-005
+announced contains k if {
+	data.gatekeeper.lib.context.access_level.changes_system
+	not data.gatekeeper.lib.context.emergency
+	data.gatekeeper.lib.context.blocking_freeze
+	some k in [
+		"consequences:change_freeze", "conditions:after_change_freeze", "outcomes:needs_approval",
+		"approvals:gatekeeper.rules.change_freeze.approvals", "reasons:GK-CHG-001",
+	]
+}

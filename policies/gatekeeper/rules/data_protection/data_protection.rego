@@ -130,3 +130,34 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 reasons contains {"rule": "gatekeeper.rules.data_protection.consequences", "code": "GK-SEC-001", "message": message} if {
 	message = _guard.message
 }
+
+# METADATA
+# title: What data protection will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _how on purpose.
+# custom:
+#   code: GK-SEC-005
+announced contains k if {
+	"data_export" in [input.request.access, input.request.purpose]
+	some k in array.concat(["consequences:customer_data_export"], _approved_keys)
+}
+
+announced contains k if {
+	not "data_export" in [input.request.access, input.request.purpose]
+	data.gatekeeper.lib.context.reaches_customer_data
+	data.gatekeeper.lib.context.emergency
+	some k in ["consequences:customer_data_reach", "reasons:GK-SEC-001"]
+}
+
+announced contains k if {
+	not "data_export" in [input.request.access, input.request.purpose]
+	data.gatekeeper.lib.context.reaches_customer_data
+	not data.gatekeeper.lib.context.emergency
+	some k in array.concat(["consequences:customer_data_reach"], _approved_keys)
+}
+
+_approved_keys := [
+	"escalations:security_contact", "outcomes:needs_approval",
+	"approvals:gatekeeper.rules.data_protection.approvals", "reasons:GK-SEC-001",
+]

@@ -237,3 +237,50 @@ reasons contains r if {
 	a = _answer
 	r = {"rule": "gatekeeper.rules.emergency.consequences", "code": a.code, "message": a.message}
 }
+
+# METADATA
+# title: What a declared emergency will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _answer on purpose.
+# custom:
+#   code: GK-EMG-006
+announced contains k if {
+	input.request.urgency == "emergency"
+	_would_skip
+	data.gatekeeper.lib.context.emergency
+	some k in [
+		"consequences:emergency_skips_checks", "escalations:msp_on_call",
+		"outcomes:allow_with_consequences", "reasons:GK-EMG-001",
+	]
+}
+
+announced contains k if {
+	input.request.urgency == "emergency"
+	_would_skip
+	data.gatekeeper.lib.context.emergency
+	input.request.access != "break_glass"
+	some k in ["conditions:emergency_after_review", "escalations:security_contact"]
+}
+
+announced contains k if {
+	input.request.urgency == "emergency"
+	_would_skip
+	not data.gatekeeper.lib.context.emergency
+	some k in ["consequences:emergency_not_accepted", "reasons:GK-EMG-005"]
+}
+
+# The emergency would skip a check (each body one kind of _skip, written apart from it).
+_would_skip if {
+	data.gatekeeper.lib.context.freeze_applies
+	data.gatekeeper.lib.context.blocking_freeze
+}
+
+_would_skip if data.gatekeeper.lib.context.support_closed_for_staff
+
+_would_skip if {
+	data.gatekeeper.lib.context.reaches_customer_data
+	not "data_export" in [input.request.access, input.request.purpose]
+}
+
+_would_skip if input.request.access == "break_glass"

@@ -137,3 +137,32 @@ consequences contains c if {
 reasons contains {"rule": "gatekeeper.rules.follow_up.conditions", "code": "GK-FUP-001", "message": message} if {
 	message = _fup.message
 }
+
+# METADATA
+# title: What a follow-up will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _fup on purpose.
+# custom:
+#   code: GK-FUP-005
+announced contains k if {
+	data.catalog.alternatives[input.request.alternative]
+	some k in ["conditions:alternative_terms", "next_steps:next_step", "reasons:GK-FUP-001"]
+}
+
+announced contains k if {
+	alt = data.catalog.alternatives[input.request.alternative]
+	texts = object.get(alt, "conditions", [])
+	some i
+	texts[i]
+	k = concat("", ["conditions:alternative_condition_", format_int(i + 1, 10)])
+}
+
+announced contains k if {
+	data.catalog.alternatives[input.request.alternative].approval.required == true
+	some k in ["outcomes:needs_approval", "approvals:gatekeeper.rules.follow_up.approvals"]
+}
+
+announced contains "consequences:alternative_downtime" if {
+	data.catalog.alternatives[input.request.alternative].downtime_hours > 0
+}

@@ -101,3 +101,28 @@ consequences contains c if {
 reasons contains {"rule": "gatekeeper.rules.overlap.consequences", "code": "GK-OVL-001", "message": message} if {
 	message = _overlap.message
 }
+
+# METADATA
+# title: What an overlap will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _overlap on purpose.
+# custom:
+#   code: GK-OVL-003
+announced contains k if {
+	object.get(data.gatekeeper.lib.context.access_level, "risk", "high") != "low"
+	not data.gatekeeper.lib.context.emergency
+	some o in object.get(object.get(input, "context", {}), "overlapping", [])
+	_touches(o.systems)
+	some k in ["consequences:overlap", "reasons:GK-OVL-001"]
+}
+
+# The other access shares a system with this one (either side without systems shares all).
+_touches(_) if count(input.request.systems) == 0
+
+_touches(theirs) if count(theirs) == 0
+
+_touches(theirs) if {
+	some s in input.request.systems
+	s in theirs
+}

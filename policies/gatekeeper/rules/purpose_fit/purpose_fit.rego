@@ -47,3 +47,16 @@ consequences contains c if {
 reasons contains {"rule": "gatekeeper.rules.purpose_fit.consequences", "code": "GK-FIT-001", "message": message} if {
 	message = _misfit.message
 }
+
+# METADATA
+# title: What a misfit will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements").
+# custom:
+#   code: GK-FIT-002
+announced contains k if {
+	fulfils = data.gatekeeper.lib.context.access_level.fulfils
+	not input.request.purpose in fulfils
+	some k in ["consequences:access_does_not_fit", "reasons:GK-FIT-001"]
+}

@@ -133,3 +133,26 @@ approvals contains a if {
 reasons contains {"rule": "gatekeeper.rules.reprovisioning.consequences", "code": "GK-RPV-001", "message": message} if {
 	message = _rpv.message
 }
+
+# METADATA
+# title: What breaking the baseline will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _rpv on purpose.
+# custom:
+#   code: GK-RPV-006
+announced contains k if {
+	data.gatekeeper.lib.context.breaks_baseline
+	some k in ["consequences:reprovisioning_downtime", "conditions:reprovision_after_grant", "reasons:GK-RPV-001"]
+}
+
+announced contains k if {
+	data.gatekeeper.lib.context.breaks_baseline
+	outcome = data.sla_tiers[data.gatekeeper.lib.context.customer.tier].approval.outcome
+	k = concat(":", ["outcomes", outcome])
+}
+
+announced contains "approvals:gatekeeper.rules.reprovisioning.approvals" if {
+	data.gatekeeper.lib.context.breaks_baseline
+	data.sla_tiers[data.gatekeeper.lib.context.customer.tier].approval.outcome == "needs_approval"
+}

@@ -188,3 +188,15 @@ consequences contains c if {
 reasons contains {"rule": "gatekeeper.rules.sla.consequences", "code": "GK-SLA-001", "message": message} if {
 	message = _sla.message
 }
+
+# METADATA
+# title: What downtime will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _sla on purpose.
+# custom:
+#   code: GK-SLA-004
+announced contains k if {
+	data.gatekeeper.lib.context.downtime_hours > 0
+	some k in ["consequences:sla_budget", "reasons:GK-SLA-001"]
+}

@@ -82,3 +82,18 @@ outcomes contains {"outcome": "allow_with_consequences", "rule": "gatekeeper.rul
 reasons contains {"rule": "gatekeeper.rules.support_hours.consequences", "code": "GK-SUP-001", "message": message} if {
 	message = _wait.message
 }
+
+# METADATA
+# title: What a wait for support will produce, from guards that cannot fail
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _wait on purpose.
+# custom:
+#   code: GK-SUP-004
+announced contains k if {
+	data.gatekeeper.lib.context.waits_for_support
+	some k in [
+		"consequences:outside_support_hours", "conditions:starts_when_support_opens",
+		"outcomes:allow_with_consequences", "reasons:GK-SUP-001",
+	]
+}

@@ -55,3 +55,14 @@ conditions contains c if {
 reasons contains {"rule": "gatekeeper.rules.time_box.conditions", "code": "GK-TB-001", "message": message} if {
 	message = _box.message
 }
+
+# METADATA
+# title: What every grant will produce
+# description: |
+#   The keys of the elements above, for the entry point to check that none went missing
+#   (docs/policy-contract.md, "Announced elements"): every request is time-boxed.
+# custom:
+#   code: GK-TB-002
+announced contains k if {
+	some k in ["conditions:time_box", "reasons:GK-TB-001"]
+}
