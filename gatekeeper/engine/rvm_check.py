@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatekeeper.engine.rego_ast import iter_rules
+from gatekeeper.engine.rvm_rules import CONFLICT_HINT, conflicts, rule_hazards
 
 _LITERALS = {"Null", "True", "False", "Number", "String", "RawString", "Bool"}
 _COLLECTIONS = {"Array", "Set"}
@@ -183,6 +184,7 @@ def rvm_hazards(modules: list[dict[str, Any]], files: set[str]) -> list[Hazard]:
         below = rule.path.removeprefix(rule.package + ".")
         rule_names.setdefault(rule.package, set()).add(below.split(".")[0])
     found: set[Hazard] = set()
+    definitions: dict[tuple[str, str], list[tuple[str, int, Any]]] = {}
     for module in modules:
         file = module["source"]["file"]
         if file not in files:
@@ -193,10 +195,15 @@ def rvm_hazards(modules: list[dict[str, Any]], files: set[str]) -> list[Hazard]:
             kind, spec = _kind(rule)
             head = spec.get("head") if kind == "Spec" else None
             line = _line(spec, 1)
+            messages, group = rule_hazards(rule, package)
+            found.update(Hazard(file, line, message) for message in messages)
+            if group is not None:
+                definitions.setdefault(group, []).append((file, line, spec))
             if head is not None and _multi_value_head(head, unsafe):
                 found.add(Hazard(file, line, HEAD_HINT))
             if head is not None and _value_from_iteration(spec):
                 found.add(Hazard(file, line, MULTI_HINT))
             for at, message in _walk(spec, line, unsafe):
                 found.add(Hazard(file, at, message))
+    found.update(Hazard(file, line, CONFLICT_HINT) for file, line in conflicts(definitions))
     return sorted(found, key=lambda h: (h.file, h.line, h.message))
