@@ -41,9 +41,17 @@ def bundle_of(tmp_path: Path, rego: str) -> PolicyBundle:
          'decision := {"f": [y | y = f(input.n)]}\n', [5, 7], "two definitions", {"f": [1]}),
         ('o[k] := 1 if some k in input.keys\n\no[k] := 2 if {\n\tsome k in input.keys\n'
          '\tinput.b\n}\n\ndecision := {"o": o}\n', [5, 7], "two definitions", {"o": {"a": 1}}),
+        # Conditions that do not visibly rule each other out: both hold here; the
+        # interpreter fails, RVM would answer (tests/test_fault_injection.py).
+        ('t := 1 if contains(input.s, "")\n\nt := 2 if startswith(input.s, "")\n\n'
+         'decision := {"t": [x | x = t]} if not input.s\n', [5, 7], "two definitions",
+         {"t": []}),
+        ('f(x) := 1 if x > 0\n\nf(x) := 2 if x < 5\n\ndecision := {"f": [y | y = f(9)]}\n',
+         [5, 7], "two definitions", {"f": [1]}),
     ],
     ids=["dotted-head", "dotted-partial-object", "nested-contains", "default-function",
-         "complete-rule-conflict", "function-conflict", "partial-object-conflict"],
+         "complete-rule-conflict", "function-conflict", "partial-object-conflict",
+         "conditions-not-exclusive", "ranges-that-meet"],
 )
 def test_wrong_value_shapes_are_refused(
     tmp_path: Path, rego: str, lines: list[int], hint: str, answer: object
@@ -71,8 +79,14 @@ def test_wrong_value_shapes_are_refused(
         'decision := {"ok": [x | x = ok], "g": g("b")}\n',
         'm := 1 if input.mode == "x"\n\nm := 2 if input.mode == "y"\n\n'
         'decision := {"m": [x | x = m]}\n',
+        # Ranges and negations that rule each other out.
+        'f(h) := "none" if h == 0\n\nf(h) := "some" if h > 0\n\n'
+        'g(h) := 1 if h < 3\n\ng(h) := 2 if h >= 3\n\n'
+        'n := 1 if input.a\n\nn := 2 if not input.a\n\n'
+        'decision := {"f": f(2), "g": g(3), "n": n}\n',
     ],
-    ids=["one-level", "else-chains", "same-value-and-literal-args", "different-conditions"],
+    ids=["one-level", "else-chains", "same-value-and-literal-args", "different-conditions",
+         "exclusive-ranges-and-negation"],
 )
 def test_shapes_rvm_answers_alike_still_load(tmp_path: Path, rego: str) -> None:
     bundle = bundle_of(tmp_path, rego)
@@ -85,7 +99,7 @@ def test_undefined_items_in_literals_agree(tmp_path: Path) -> None:
     """An undefined item in a collection literal or call argument: RVM agrees here (the
     "<undefined>" string comes only from the shapes refused above and in rvm_check)."""
     rego = ('p if [1, 2, input.missing]\n\nq := [1, input.missing]\n\n'
-            'decision := {"p": p, "q": q} if true\n\ndecision := {"n": 1} if not p\n')
+            'decision := {"p": p, "q": q} if p\n\nelse := {"n": 1}\n')
     bundle = bundle_of(tmp_path, rego)
     compiled = create_engine("regorus-rvm", bundle)
     assert compiled.evaluate({}) == create_engine("regorus", bundle).evaluate({}) == {"n": 1}

@@ -10,10 +10,11 @@ These are properties of whole rule definitions, not of single expressions (those
   input: the interpreter raises a conflict error, RVM answers undefined (a complete rule or
   function) or the last value (a partial object).
 
-Only definitions that surely meet are refused: values that are not one literal, alike
-arguments, and conditions of one that start the other's (``r := 1`` and ``r := 2 if c``).
-Whether two bodies with different conditions can both hold depends on the data (the bundle has
-such pairs that never meet), so those are left to ``gatekeeper test`` on the interpreter.
+Two definitions of one rule must be one ``else`` chain, give one literal value, or be
+visibly exclusive: an argument that is a different literal in each, or conditions that rule
+each other out (``k == "a"`` / ``k == "b"``, ``h == 0`` / ``h > 0``, ``e`` / ``not e``).
+Otherwise the bundle is refused: whether both can hold would depend on the data, and where
+they do RVM answers one value where the interpreter fails (tests/test_fault_injection.py).
 """
 
 from __future__ import annotations
@@ -76,9 +77,66 @@ def _bare(node: Any, names: dict[str, str]) -> Any:
     return node
 
 
+_NUMERIC = {"Eq", "Ne", "Gt", "Ge", "Lt", "Le"}
+
+
+def _comparison(literal: Any) -> tuple[Any, str, Any] | None:
+    """``(term, op, value)`` for a guard ``term <op> literal``; None for any other statement."""
+    kind, body = _kind(literal)
+    if kind != "Expr":
+        return None
+    op_kind, expr = _kind(body.get("expr"))
+    if op_kind != "BoolExpr" or expr.get("op") not in _NUMERIC:
+        return None
+    value_kind, value = _kind(expr.get("rhs"))
+    if value_kind not in ("Number", "String", "Bool", "True", "False", "Null"):
+        return None
+    return expr.get("lhs"), str(expr["op"]), (value or {}).get("value")
+
+
+def _never_both(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+    """Whether ``t <op_a> x`` and ``t <op_b> y`` can never hold together."""
+    (op_a, x), (op_b, y) = a, b
+    if op_a == "Eq" and op_b == "Eq":
+        return bool(x != y)
+    if {op_a, op_b} == {"Eq", "Ne"}:
+        return bool(x == y)
+    if not (isinstance(x, int | float) and isinstance(y, int | float)) or isinstance(x, bool):
+        return False
+    if op_b == "Eq":
+        (op_a, x), (op_b, y) = (op_b, y), (op_a, x)
+    if op_a == "Eq":  # x against the range op_b y
+        return {"Gt": x <= y, "Ge": x < y, "Lt": x >= y, "Le": x > y}.get(op_b, False)
+    lower = {"Gt": (x, False), "Ge": (x, True)}.get(op_a) or {"Gt": (y, False),
+                                                             "Ge": (y, True)}.get(op_b)
+    upper = {"Lt": (x, False), "Le": (x, True)}.get(op_a) or {"Lt": (y, False),
+                                                             "Le": (y, True)}.get(op_b)
+    if lower is None or upper is None:
+        return False
+    return bool(upper[0] < lower[0] or (upper[0] == lower[0] and not (lower[1] and upper[1])))
+
+
+def _exclusive(guards_a: list[Any], guards_b: list[Any]) -> bool:
+    """Whether two bodies can never hold together: one compares a term with a literal in a
+    way the other's comparison of that term rules out, or one says ``e`` and the other
+    ``not e``."""
+    for a in guards_a:
+        for b in guards_b:
+            kind_a, body_a = _kind(a)
+            kind_b, body_b = _kind(b)
+            if {kind_a, kind_b} == {"Expr", "NotExpr"}:
+                plain, negated = (body_a, body_b) if kind_a == "Expr" else (body_b, body_a)
+                if plain.get("expr") == negated.get("expr"):
+                    return True
+            ca, cb = _comparison(a), _comparison(b)
+            if ca and cb and ca[0] == cb[0] and _never_both(ca[1:], cb[1:]):
+                return True
+    return False
+
+
 class _Definition:
-    """One rule definition: its values (with ``else``), arguments and first body's conditions
-    (None with ``else``: the chain's conditions are not a list of statements)."""
+    """One rule definition: its values (with ``else``), arguments and each body's
+    conditions (one list per body of an ``else`` chain)."""
 
     def __init__(self, spec: dict[str, Any], line: int) -> None:
         _, head = _kind(spec["head"])
@@ -95,21 +153,29 @@ class _Definition:
         values += [(b.get("assign") or {}).get("value") for b in bodies if b.get("is_else")]
         true = {"Bool": {"value": True}}  # `r if ...` has no value: it is true
         self.values = [true if v is None else _bare(v, names) for v in values]
-        stmts = ((bodies[0] if bodies else {}).get("query") or {}).get("stmts", [])
-        chained = any(b.get("is_else") for b in bodies)
-        self.guards = None if chained else [_bare(s.get("literal"), names) for s in stmts]
+        self.guards = [
+            [_bare(s.get("literal"), names) for s in (b.get("query") or {}).get("stmts", [])]
+            for b in bodies
+        ] or [[]]
+
+    def _args_differ(self, other: _Definition) -> bool:
+        """Some argument is a different literal in each: no input reaches both."""
+        return any(
+            _kind(a)[0] in _LITERALS and _kind(b)[0] in _LITERALS and a != b
+            for a, b in zip(self.args, other.args, strict=False)
+        )
 
     def overlaps(self, other: _Definition) -> bool:
-        """True when the two surely give different values for some input: their values are
-        not one literal, their arguments are alike, and one's conditions start the other's
-        (so whenever the longer one holds, the shorter holds too)."""
+        """True unless the two can never give different values for one input: their values
+        are one literal, an argument is a different literal in each, or every body of one
+        rules out every body of the other (``k == "a"`` / ``k == "b"``, ``h == 0`` /
+        ``h > 0``, ``e`` / ``not e``). Else the interpreter fails where RVM answers."""
         values = self.values + other.values
         if all(_kind(v)[0] in _LITERALS and v == values[0] for v in values):
             return False
-        if self.args != other.args or self.guards is None or other.guards is None:
+        if self._args_differ(other):
             return False
-        short, long = sorted((self.guards, other.guards), key=len)
-        return long[: len(short)] == short
+        return not all(_exclusive(a, b) for a in self.guards for b in other.guards)
 
 
 def rule_hazards(rule: dict[str, Any], package: str) -> tuple[list[str], tuple[str, str] | None]:
@@ -130,7 +196,7 @@ def rule_hazards(rule: dict[str, Any], package: str) -> tuple[list[str], tuple[s
 def conflicts(
     definitions: dict[tuple[str, str], list[tuple[str, int, Any]]],
 ) -> Iterator[tuple[str, int]]:
-    """(file, line) of each definition that surely conflicts with another of the same rule;
+    """(file, line) of each definition that may conflict with another of the same rule;
     ``definitions`` maps (rule path, kind) to (file, line, Spec)."""
     for defs in definitions.values():
         parsed = [(file, _Definition(spec, line)) for file, line, spec in defs]

@@ -192,10 +192,8 @@ _answer_text := text if {
 	not data.gatekeeper.lib.context.alternative
 	ends = times.local(data.gatekeeper.lib.context.end_ns, data.gatekeeper.lib.context.customer.timezone)
 	text = concat("", ["You get ", _what, " until ", ends, "."])
-}
-
-# A follow-up allowed at once: what the alternative brings, then the next step.
-_answer_text := text if {
+} else := text if {
+	# A follow-up allowed at once: what the alternative brings, then the next step.
 	_outcome == "allow"
 	some c in _condition_list
 	c.id == "alternative_terms"

@@ -34,13 +34,7 @@ uptime_percent(consumed) := ((month_minutes - consumed) * 100) / month_minutes
 credit_percent(tier, uptime) := util.max_of(steps) if {
 	steps = [c | some s in tier.credit_schedule; uptime < s.below_percent; c = s.credit_percent]
 	count(steps) > 0
-}
-
-credit_percent(tier, uptime) := 0 if {
-	every s in tier.credit_schedule {
-		uptime >= s.below_percent
-	}
-}
+} else := 0
 
 # METADATA
 # title: All SLA figures for a tier, some hours of downtime and a monthly fee

@@ -61,12 +61,9 @@ else := "low"
 
 _counted(granted, pending) := _n(granted, "grant") if pending == 0
 
-_counted(granted, pending) := _n(pending, "waiting request") if granted == 0
+else := _n(pending, "waiting request") if granted == 0
 
-_counted(granted, pending) := concat(" and ", [_n(granted, "grant"), _n(pending, "waiting request")]) if {
-	granted > 0
-	pending > 0
-}
+else := concat(" and ", [_n(granted, "grant"), _n(pending, "waiting request")])
 
 _n(n, word) := concat("", [util.num(n), " ", word]) if n == 1
 
