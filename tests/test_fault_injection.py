@@ -8,9 +8,13 @@ dropped element leaves no decision and the engine asks the interpreter, which ra
 For each rules package and each of 14 kinds of runtime error, the error is put at the end of
 one rule body of the package (the body rotates with the kind, skipping bodies no example
 reaches), on a copy of the bundle. Then, on every example:
-- where the interpreter reaches the error it raises, and regorus-rvm and regopy refuse too
-  (an error, or no decision, which the service answers with a 503);
+- where the interpreter reaches the error it raises, and regorus-rvm refuses too (an error,
+  or no decision, which the service answers with a 503);
+- regopy (rego-cpp) refuses too, or gives exactly the answer of the bundle without the
+  error: it treats a division by zero as undefined, so where an `else` computes the same
+  value another way (a bundle view, else the function behind it) it answers, and rightly;
 - elsewhere every engine gives the answer it gave without the error.
+Never a different answer, so never an `allow` that lost its consequences.
 """
 
 from __future__ import annotations
@@ -33,28 +37,29 @@ RULES = ROOT / "policies" / "gatekeeper" / "rules"
 PACKAGES = sorted(p.name for p in RULES.iterdir() if p.is_dir())
 EXAMPLES = sorted((ROOT / "examples" / "requests").glob("*.json"))
 
-# (kind, the statement put into a body, rules added to the module)
-_TWO_RULE_VALUES = ('_gk_fault_two := 1 if contains(input.request.access, "")\n\n'
-                    '_gk_fault_two := 2 if startswith(input.request.access, "")\n')
+# (kind, the statement put into a body, rules added to the module). The statements read no
+# input, so they fail the same way in bundle views (computed without input) as in requests;
+# `concat("", [...])` keeps a value from being a literal the compiler could see through.
+_TEXT = 'concat("", ["x"])'
+_TWO_RULE_VALUES = ('_gk_fault_two := 1 if contains(concat("", ["ab"]), "")\n\n'
+                    '_gk_fault_two := 2 if startswith(concat("", ["ab"]), "")\n')
 _TWO_FUNCTION_VALUES = ('_gk_fault_f(x) := 1 if contains(x, "")\n\n'
                         '_gk_fault_f(x) := 2 if startswith(x, "")\n')
 FAULTS: list[tuple[str, str, str]] = [
-    ("division by zero", "gk_fault = count(input.request.systems) / 0", ""),
-    ("modulo by zero", "gk_fault = count(input.request.systems) % 0", ""),
-    ("upper of a number", "gk_fault = upper(count(input.request.systems))", ""),
-    ("to_number of text", 'gk_fault = to_number(concat("", ["x", input.request.access]))', ""),
-    ("object.get on a string", 'gk_fault = object.get(input.request.access, "a", 1)', ""),
-    ("number plus string", "gk_fault = count(input.request.systems) + input.request.access", ""),
-    ("sprintf without an array", 'gk_fault = sprintf("%s", input.request.access)', ""),
-    ("bad time text", "gk_fault = time.parse_rfc3339_ns(input.request.access)", ""),
-    ("json.unmarshal of non-JSON", "gk_fault = json.unmarshal(input.request.access)", ""),
-    ("bad regular expression",
-     'gk_fault = regex.match(concat("", ["[", input.request.access]), "x")', ""),
-    ("concat of a string", 'gk_fault = concat(",", input.request.access)', ""),
-    ("count of a number", "gk_fault = count(count(input.request.systems))", ""),
+    ("division by zero", "gk_fault = count([]) / 0", ""),
+    ("modulo by zero", "gk_fault = count([]) % 0", ""),
+    ("upper of a number", "gk_fault = upper(count([]))", ""),
+    ("to_number of text", f"gk_fault = to_number({_TEXT})", ""),
+    ("object.get on a string", f'gk_fault = object.get({_TEXT}, "a", 1)', ""),
+    ("number plus string", f"gk_fault = count([]) + {_TEXT}", ""),
+    ("sprintf without an array", f'gk_fault = sprintf("%s", {_TEXT})', ""),
+    ("bad time text", f"gk_fault = time.parse_rfc3339_ns({_TEXT})", ""),
+    ("json.unmarshal of non-JSON", f"gk_fault = json.unmarshal({_TEXT})", ""),
+    ("bad regular expression", 'gk_fault = regex.match(concat("", ["[", "x"]), "x")', ""),
+    ("concat of a string", f'gk_fault = concat(",", {_TEXT})', ""),
+    ("count of a number", "gk_fault = count(count([]))", ""),
     ("a complete rule with two values", "gk_fault = _gk_fault_two", _TWO_RULE_VALUES),
-    ("a function with two values", "gk_fault = _gk_fault_f(input.request.access)",
-     _TWO_FUNCTION_VALUES),
+    ("a function with two values", f"gk_fault = _gk_fault_f({_TEXT})", _TWO_FUNCTION_VALUES),
 ]
 
 _BODY_START = re.compile(r"^\S.*\bif \{$")
@@ -150,6 +155,8 @@ def test_a_runtime_error_in_a_rules_package_is_refused_by_every_engine(
                 if name == "regopy" and i not in reached:
                     continue  # the slowest engine: only where the error is reached
                 got = _answer(engine.evaluate, item)
+                if name == "regopy" and got == ("value", reference[i]):
+                    continue  # the very answer without the error (see above)
                 if i in reached:
                     assert got[0] == "refused", (
                         f"{where}: {name} answered {EXAMPLES[i].name} with "
