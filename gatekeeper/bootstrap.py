@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.domain import AccessRequest, Decision, Principal
+from gatekeeper.engine import REFERENCE_ENGINE, Engine, PolicyBundle
 from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.policy_store import PolicyStore
 from gatekeeper.settings import Settings
@@ -58,13 +59,24 @@ class Services:
     def store(self) -> PolicyStore:
         """The policy bundle and its engine; a bundle that does not load raises unless
         ``require_policies`` is off (then the store serves nothing and /readyz says why)."""
-        store = PolicyStore(self.settings.policy_folder, self.settings.engine)
+        store = PolicyStore(self.settings.policy_folder, self.settings.engine,
+                            vet=self._engine_check())
         try:
             store.load()
         except Exception:
             if self.settings.require_policies:
                 raise
         return store
+
+    def _engine_check(self) -> Callable[[PolicyBundle, Engine], None] | None:
+        """Before an engine other than the reference serves a bundle, it must answer
+        ``engine_check_requests`` synthetic requests as the reference does."""
+        count = self.settings.engine_check_requests
+        if self.settings.engine == REFERENCE_ENGINE or count == 0:
+            return None
+        from gatekeeper.policyci.engine_agreement import check_agreement
+
+        return lambda bundle, engine: check_agreement(bundle, engine, count)
 
     @cached_property
     def decisions(self) -> DecisionService:

@@ -171,8 +171,12 @@ class Settings:
     # the policy bundle
     policies: Path | None = field(default=None, metadata=_meta(
         _optional_path, "policy bundle folder (unset: the bundled policies/)"))
-    engine: str = field(default="regorus", metadata=_meta(
-        _text, "Rego engine: regorus, regorus-rvm or regopy"))
+    engine: str = field(default="regorus-rvm", metadata=_meta(
+        _text, "Rego engine: regorus-rvm (compiled), regorus (the reference) or regopy"))
+    engine_check_requests: int = field(default=200, metadata=_meta(
+        _integer(0, _MAX, "a number of requests, 0 or more"),
+        "synthetic requests a bundle must answer as the reference engine does before an "
+        "engine other than regorus serves it (0: off)"))
     require_policies: bool = field(default=True, metadata=_meta(
         parse_bool, "refuse to start when the bundle does not load"))
     # the ledger (a URL may hold a password: kept out of repr, as the secret key)

@@ -56,7 +56,7 @@ def test_full_admin_for_software_install_gets_consequences_and_alternatives(
         for element in decision[part]:
             assert element["rule"].startswith("gatekeeper."), element
     assert decision["policy"]["revision"].startswith("sha256:")
-    assert decision["policy"]["engine"] == "regorus"
+    assert decision["policy"]["engine"] == "regorus-rvm"  # the serving default
 
 
 def test_the_decision_is_sent_as_compact_sorted_utf8_json(app: Flask, client: FlaskClient) -> None:

@@ -99,7 +99,7 @@ def engine_option(f: Any) -> Any:
         "--engine",
         default=None,
         help="Rego engine: regorus (interpreter), regorus-rvm (compiled, faster) or regopy "
-             "(default: GATEKEEPER_ENGINE, else regorus).",
+             "(default: GATEKEEPER_ENGINE, else regorus-rvm).",
     )(f)
 
 

@@ -29,7 +29,8 @@ from gatekeeper.engine.regopy_engine import RegopyEngine
 from gatekeeper.engine.regorus_engine import RegorusEngine
 from gatekeeper.engine.rvm_engine import RvmEngine
 
-DEFAULT_ENGINE = "regorus"
+DEFAULT_ENGINE = "regorus-rvm"  # serving and impact; regorus stays the reference in check
+REFERENCE_ENGINE = "regorus"
 
 ENGINES: dict[str, Callable[[PolicyBundle], Engine]] = {
     "regorus": RegorusEngine,
@@ -51,6 +52,7 @@ __all__ = [
     "DECISION_PATH",
     "DEFAULT_ENGINE",
     "ENGINES",
+    "REFERENCE_ENGINE",
     "Engine",
     "PolicyBundle",
     "create_engine",

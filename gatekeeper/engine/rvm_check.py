@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from gatekeeper.engine.rego_ast import iter_rules
@@ -30,6 +31,8 @@ _COMPREHENSIONS = {"ArrayCompr", "SetCompr", "ObjectCompr"}
 ASSIGN_HINT = "`:=` in a body binds undefined on RVM: write `=`"
 HEAD_HINT = "a head that may be undefined is added on RVM: bind it in the body with `=`"
 MULTI_HINT = "a value from `some ... in` may be one of several; RVM returns one, not an error"
+ELSE_HINT = ("a body that iterates (`some`, `x[_]`) before an `else`: RVM never takes the "
+             "`else` when nothing is found; gather first (`xs = [...]`, `count(xs) > 0`)")
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,31 @@ def _value_from_iteration(spec: dict[str, Any]) -> bool:
     return False
 
 
+def _iterates(node: Any) -> bool:
+    """A query that iterates by itself: `some`, or an `x[_]` outside comprehensions."""
+    if isinstance(node, list):
+        return any(_iterates(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    kind, body = _kind(node)
+    if kind in ("SomeIn", "SomeVars"):
+        return True
+    if kind in _COMPREHENSIONS or kind == "Every":
+        return False
+    if kind == "RefBrack" and _var_name(body.get("index")) == "_":
+        return True
+    return any(_iterates(v) for k, v in node.items() if k != "span")
+
+
+def _iterating_before_else(spec: dict[str, Any]) -> Iterator[int]:
+    """Lines of bodies that iterate and have an `else` after them."""
+    bodies = spec.get("bodies") or []
+    for body, following in pairwise(bodies):
+        stmts = (body.get("query") or {}).get("stmts", [])
+        if following.get("is_else") and _iterates([s.get("literal") for s in stmts]):
+            yield _line(stmts[0].get("literal") if stmts else spec, _line(spec, 1))
+
+
 def _import_names(module: dict[str, Any]) -> set[str]:
     names: set[str] = set()
     text = module["source"]["contents"].encode()
@@ -203,6 +231,8 @@ def rvm_hazards(modules: list[dict[str, Any]], files: set[str]) -> list[Hazard]:
                 found.add(Hazard(file, line, HEAD_HINT))
             if head is not None and _value_from_iteration(spec):
                 found.add(Hazard(file, line, MULTI_HINT))
+            if head is not None:
+                found.update(Hazard(file, at, ELSE_HINT) for at in _iterating_before_else(spec))
             for at, message in _walk(spec, line, unsafe):
                 found.add(Hazard(file, at, message))
     found.update(Hazard(file, line, CONFLICT_HINT) for file, line in conflicts(definitions))

@@ -16,12 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gatekeeper.domain import GatekeeperError
-from gatekeeper.engine import create_engine
+from gatekeeper.domain.errors import EngineError
+from gatekeeper.engine import REFERENCE_ENGINE, create_engine
 from gatekeeper.engine.base import DECISION_PATH, Engine, PolicyBundle
 from gatekeeper.policyci.sources import item_from_document
 from gatekeeper.policyci.synthetic import generate
 
-REFERENCE = "regorus"
+REFERENCE = REFERENCE_ENGINE
 DEFAULT_SYNTHETIC = 1000
 _LISTS = ("consequences", "alternatives", "conditions", "escalations", "reasons")
 
@@ -114,3 +115,19 @@ def compare(bundle: PolicyBundle, served: Engine, samples: Iterable[Sample],
             if detail:
                 found.append(Disagreement(sample, detail))
     return compared, found
+
+
+def check_agreement(bundle: PolicyBundle, served: Engine, count: int,
+                    today: datetime | None = None) -> None:
+    """Refuse (``EngineError``) a bundle that ``served`` answers differently from the
+    reference on ``count`` synthetic requests; the first difference is named. ``serve``
+    runs this before a fast engine serves a bundle, as ``check --engine`` does in CI."""
+    samples = synthetic_samples(bundle.data, count, today or datetime.now(UTC))
+    compared, found = compare(bundle, served, samples)
+    if found:
+        first = found[0]
+        raise EngineError(
+            f"{served.name} answers {len(found)} of {compared} synthetic request(s) "
+            f"differently from {REFERENCE}, so it does not serve this bundle "
+            f"(run `gatekeeper check --engine {served.name}`); first: {first.sample.label}: "
+            f"{first.detail}")

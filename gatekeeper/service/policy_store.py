@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
 from gatekeeper.domain import UnavailableError
-from gatekeeper.engine import create_engine
+from gatekeeper.engine import DEFAULT_ENGINE, create_engine
 from gatekeeper.engine.base import Engine, PolicyBundle
 from gatekeeper.engine.bundle import load_bundle
 
@@ -24,12 +25,20 @@ class LoadedPolicy:
     engine: Engine
 
 
-class PolicyStore:
-    """Loads policies from a folder with the configured engine; thread-safe swaps."""
+Vet = Callable[[PolicyBundle, Engine], None]
 
-    def __init__(self, policies_dir: str | Path, engine_name: str = "regorus") -> None:
+
+class PolicyStore:
+    """Loads policies from a folder with the configured engine; thread-safe swaps.
+
+    ``vet`` may refuse a loaded bundle before it serves (raising, as a bundle that does not
+    load): the composition root uses it to compare a fast engine with the reference."""
+
+    def __init__(self, policies_dir: str | Path, engine_name: str = DEFAULT_ENGINE,
+                 vet: Vet | None = None) -> None:
         self.policies_dir = Path(policies_dir)
         self.engine_name = engine_name
+        self.vet = vet
         self._current: LoadedPolicy | None = None
         self._lock = threading.Lock()
         self.last_error: str | None = None
@@ -39,6 +48,8 @@ class PolicyStore:
         try:
             bundle = load_bundle(self.policies_dir)
             loaded = LoadedPolicy(bundle, create_engine(self.engine_name, bundle))
+            if self.vet is not None:
+                self.vet(loaded.bundle, loaded.engine)
         except Exception as exc:
             self.last_error = str(exc)
             log.error("policy_load_failed", policies=str(self.policies_dir), error=str(exc))

@@ -182,9 +182,11 @@ _because := concat("", [_headline, ". "]) if count(_consequence_list) > 0
 else := ""
 
 # A follow-up ends its summary with the next step for the requester.
-_next := concat("", [" Next step: ", s.summary]) if {
-	some s in _next_step_list
-	s.id == "next_step"
+# Gathered first: regorus-rvm never takes an `else` after a body that finds nothing.
+_next_summaries := [t | some s in _next_step_list; s.id == "next_step"; t = s.summary]
+
+_next := concat("", [" Next step: ", _next_summaries[0]]) if {
+	count(_next_summaries) > 0
 } else := ""
 
 _answer_text := text if {
