@@ -92,8 +92,8 @@ class VmAlone:
         return None if raw is None else decode(raw)
 
 
-def engine_part(iterations: int) -> None:
-    bundle = load_bundle(ROOT / "policies")
+def engine_part(iterations: int, policies: Path) -> None:
+    bundle = load_bundle(policies)
     inputs = example_inputs()
     reference = create_engine("regorus", bundle)
     expected = [reference.evaluate(item) for _, item in inputs]
@@ -195,6 +195,7 @@ def http_part(args: argparse.Namespace, body: str) -> None:
         return
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, GATEKEEPER_LOG_LEVEL=args.log_level, GATEKEEPER_LOG_JSON="1",
+               GATEKEEPER_POLICIES=str(args.policies),
                GATEKEEPER_SECRET_KEY="bench-" + os.urandom(16).hex())
     procs: dict[str, subprocess.Popen[bytes]] = {}
     urls: dict[str, str] = {}
@@ -274,7 +275,7 @@ def http_part(args: argparse.Namespace, body: str) -> None:
 
 # -- 4. gatekeeper impact ------------------------------------------------------------------
 
-def impact_part(count: int, engines: list[str], jobs: int) -> None:
+def impact_part(count: int, engines: list[str], jobs: int, policies: Path) -> None:
     from impact_replay import make_bundles
 
     from gatekeeper.policyci.impact import ImpactReport, SideInfo
@@ -284,7 +285,7 @@ def impact_part(count: int, engines: list[str], jobs: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="gk-bench-") as tmp:
         work = Path(tmp)
-        base_dir, head_dir = make_bundles(work, ROOT / "policies", minimal=False)
+        base_dir, head_dir = make_bundles(work, policies, minimal=False)
         base, head = load_bundle(base_dir), load_bundle(head_dir)
         requests = work / "requests.jsonl"
         write_jsonl(requests, generate(base.data, count))
@@ -320,6 +321,8 @@ def main() -> None:
     parser.add_argument("--impact-count", type=int, default=100_000)
     parser.add_argument("--impact-engines", default="regorus-rvm,regorus")
     parser.add_argument("--jobs", type=int, default=2, help="impact's worker processes")
+    parser.add_argument("--policies", type=Path, default=ROOT / "policies",
+                        help="bundle to measure (a changed copy, to see what a change saves)")
     parser.add_argument("--skip", default="", help="parts to leave out: engines,http,impact")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -328,11 +331,11 @@ def main() -> None:
     print(f"bench/engines.py {' '.join(sys.argv[1:])}  ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
           f"{load()})")
     if "engines" not in skip:
-        engine_part(args.iterations)
+        engine_part(args.iterations, args.policies)
     if "http" not in skip:
         http_part(args, body)
     if "impact" not in skip:
-        impact_part(args.impact_count, args.impact_engines.split(","), args.jobs)
+        impact_part(args.impact_count, args.impact_engines.split(","), args.jobs, args.policies)
 
 
 if __name__ == "__main__":
