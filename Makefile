@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fuzz bench bench-impact bench-instructions bench-request-instructions bench-rego-costs clean
+.PHONY: run test lint fuzz bench bench-impact bench-instructions bench-request-instructions bench-rego-costs bench-engines clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Issue 18's figures side by side (engines alone with OPA itself, HTTP vs the echo, start-up,
+# memory, impact). OPA's wheel is a benchmark tool only, never a dependency: it declares
+# Python >= 3.14 but runs here, hence --ignore-requires-python.
+OPA_WHEEL := opa-golib-python-bindings==0.4.4
+bench-engines: $(STAMP)
+	$(BIN)/pip install --quiet --ignore-requires-python '$(OPA_WHEEL)'
+	$(BIN)/python bench/engines.py $(ARGS)
 
 bench-impact: $(STAMP)
 	$(BIN)/python bench/impact_replay.py
