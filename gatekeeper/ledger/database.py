@@ -124,6 +124,13 @@ class Database:
         with self.reachable(), Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in one read transaction, without an ORM session (cheaper per
+        decision); unreachable -> UnavailableError."""
+        with self.reachable(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
     def dispose(self) -> None:
         """Close this process's pooled connections."""
         with self._lock:

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from gatekeeper.domain.lifecycle import (
     AWAITING_ACCEPTANCE,
@@ -40,7 +39,7 @@ def recorded_downtime_hours(decision: Mapping[str, Any]) -> float:
     return total
 
 
-def _window(row: AccessRequestRow) -> tuple[datetime, datetime]:
+def _window(row: Any) -> tuple[datetime, datetime]:
     """The granted window, else the requested one (start, or when it was asked, + hours)."""
     if row.state in WAS_GRANTED and row.grant_starts_at and row.grant_ends_at:
         return row.grant_starts_at, row.grant_ends_at
@@ -51,8 +50,12 @@ def _window(row: AccessRequestRow) -> tuple[datetime, datetime]:
 
 
 _T = AccessRequestRow
-# Built once: building the expression cost more than running it (0.5 of 0.8 ms a decision).
-_SITUATION = select(_T).where(
+# Built once, as Core statements of the columns used: building the expression cost more than
+# running it, and an ORM session per decision cost more than the query (0.35 ms a decision).
+_SITUATION = select(
+    _T.id, _T.state, _T.grant_starts_at, _T.grant_ends_at, _T.created_at,
+    _T.request_json, _T.grant_json, _T.decision_json,
+).where(
     _T.customer == bindparam("customer"),
     _T.environment == bindparam("environment"),
     or_(
@@ -61,20 +64,20 @@ _SITUATION = select(_T).where(
              _T.grant_ends_at > bindparam("earliest")),
     ),
 )
+_ACCEPTED = select(EventRow.request_id).where(
+    EventRow.request_id.in_(bindparam("waiting", expanding=True)), EventRow.action == "accept")
 
 
-def gather(session: Session, query: SituationQuery) -> Situation:
-    """The situation of ``query``'s environment, read in one session."""
+def gather(connection: Connection, query: SituationQuery) -> Situation:
+    """The situation of ``query``'s environment, read on one connection in one transaction."""
     earliest = min(query.month_start, query.starts_at)
     latest = max(query.month_end, query.ends_at)
-    rows = session.scalars(_SITUATION, {"customer": query.customer,
-                                        "environment": query.environment,
-                                        "earliest": earliest, "latest": latest}).all()
+    rows = connection.execute(_SITUATION, {"customer": query.customer,
+                                           "environment": query.environment,
+                                           "earliest": earliest, "latest": latest}).all()
     waiting = [r.id for r in rows if r.state == AWAITING_APPROVAL]
-    accepted = set(session.scalars(
-        select(EventRow.request_id).where(EventRow.request_id.in_(waiting),
-                                          EventRow.action == "accept")
-    ).all()) if waiting else set()
+    accepted = set(connection.execute(_ACCEPTED, {"waiting": waiting}).scalars().all()
+                   ) if waiting else set()
     downtime: list[DowntimeUse] = []
     overlapping: list[ActiveRequest] = []
     for row in rows:

@@ -289,8 +289,8 @@ class SqlLedger:
             return list(session.scalars(stmt).all())
 
     def situation(self, query: SituationQuery) -> Situation:
-        with self.db.session() as session:
-            return gather(session, query)
+        with self.db.read() as connection:
+            return gather(connection, query)
 
     def count(self) -> int:
         """How many requests are recorded (for tests and the crash check)."""
