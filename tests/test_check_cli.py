@@ -29,7 +29,8 @@ def test_real_bundle_passes() -> None:
     steps = {s["name"]: s for s in doc["steps"]}
     assert set(steps) == {"compile", "data", "tests", "coverage", "examples", "metadata",
                           "engines"}
-    assert steps.pop("engines")["status"] == "skipped"  # regorus is the reference itself
+    # the serving default (regorus-rvm) is compared with the reference, regorus
+    assert "regorus-rvm answers" in steps["engines"]["summary"]
     assert all(s["status"] == "passed" for s in steps.values())
     assert steps["tests"]["cases"] and steps["examples"]["cases"]
     assert 0 < doc["coverage"] <= 100
@@ -46,8 +47,9 @@ def test_compiled_engine_answers_the_examples_and_synthetic_requests_as_the_refe
     assert examples + 100 <= compared <= examples + 150  # synthetic requests were compared
 
 
-# A runtime error inside a rule: the interpreter refuses the decision (fails closed), while
-# regorus-rvm drops the one consequence and answers.
+# A runtime error inside a rule: the interpreter refuses the decision (fails closed); on
+# regorus-rvm the consequence is dropped, the package no longer produces what it announced,
+# so the VM has no decision either and the interpreter's error is the answer.
 _DIVIDES_BY_ZERO = """package gatekeeper.rules.per_system
 
 import rego.v1
@@ -65,37 +67,43 @@ consequences contains c if {
 		"rule": "gatekeeper.rules.per_system.consequences",
 	}
 }
+
+# METADATA
+# title: What this package will produce
+# custom:
+#   code: GK-TEST-002
+announced contains "consequences:per_system" if input.request.access == "full_admin"
 """
 
 
-def test_an_engine_that_answers_where_the_reference_fails_closed_is_a_finding(
-    work: Path,
-) -> None:
+def test_a_runtime_error_in_a_rule_fails_closed_on_every_engine(work: Path) -> None:
     package = work / "policies" / "gatekeeper" / "rules" / "per_system"
     package.mkdir()
     (package / "per_system.rego").write_text(_DIVIDES_BY_ZERO)
     result = run_cli(work, "check", "--policies", "policies", "--engine", "regorus-rvm",
-                     "--synthetic", "400", "--format", "json")
+                     "--synthetic", "300", "--format", "json")
     assert result.returncode == 1, result.stdout + result.stderr
-    doc = json.loads(result.stdout)
-    engines = next(s for s in doc["steps"] if s["name"] == "engines")
-    assert engines["status"] == "failed"
-    failed = {c["name"]: c for c in engines["cases"] if c["status"] == "failed"}
-    # the full-admin example names no systems: regorus divides by zero and refuses; since
-    # follow-ups (issue 16) regorus-rvm's answer there is undefined too, so it falls back to
-    # the interpreter and fails closed as well: a finding only when it answers
-    example = failed.get("01_full_admin_software_install_acme.json")
-    if example is not None:
-        assert example["file"].endswith(
-            "examples/requests/01_full_admin_software_install_acme.json")
-        assert example["message"].startswith("regorus fails closed (")
-    assert any(name.startswith("synthetic request ") and "full_admin" in name
-               for name in failed)
-    assert 0 < len(failed) <= 10 and "as regorus does" in engines["summary"]
-    # the same bundle on the reference engine: nothing to compare, the step is skipped
-    plain = run_cli(work, "check", "--policies", "policies", "--format", "json")
-    steps = {s["name"]: s["status"] for s in json.loads(plain.stdout)["steps"]}
-    assert steps["engines"] == "skipped"
+    steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+    # both engines refuse the same requests: they agree, nothing answers with less
+    assert steps["engines"]["status"] == "passed", steps["engines"]
+    # the full-admin example names no systems: the decision fails, naming the division
+    failed = {c["name"]: c for c in steps["examples"]["cases"] if c["status"] == "failed"}
+    assert "divide by zero" in failed["01_full_admin_software_install_acme.json"]["message"]
+
+
+def test_a_rules_package_without_announcements_is_named(work: Path) -> None:
+    package = work / "policies" / "gatekeeper" / "rules" / "per_system"
+    package.mkdir()
+    silent = _DIVIDES_BY_ZERO.split("# METADATA\n# title: What this package")[0]
+    (package / "per_system.rego").write_text(silent.replace(
+        "/ count(input.request.systems)", "/ 1"))
+    result = run_cli(work, "check", "--policies", "policies", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+    failed = [c for c in steps["examples"]["cases"] if c["status"] == "failed"]
+    assert failed and all(
+        "rules package per_system" in c["message"] and "has no `announced` rule" in c["message"]
+        for c in failed), failed[0]["message"]
 
 
 def test_syntax_errors_in_two_modules_are_both_reported(work: Path) -> None:

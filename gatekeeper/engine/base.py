@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 DECISION_PATH = "data.gatekeeper.decision"
+# Rules packages that did not produce what they announced: why a decision is undefined.
+UNANNOUNCED_PATH = "data.gatekeeper.unannounced"
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,15 @@ from gatekeeper.domain import (
     Decision,
     EngineError,
     FieldError,
+    GatekeeperError,
+    PolicyError,
     PolicyRef,
     Principal,
     ValidationError,
 )
 from gatekeeper.domain.request import format_timestamp
 from gatekeeper.domain.situation import Situation, SituationQuery, context_input
-from gatekeeper.engine.base import DECISION_PATH
+from gatekeeper.engine.base import DECISION_PATH, UNANNOUNCED_PATH, Engine
 from gatekeeper.service.catalog import check_known
 from gatekeeper.service.policy_store import PolicyStore
 
@@ -134,6 +136,8 @@ class DecisionService:
         except EngineError:
             log.error("decision_failed", input=engine_input, revision=loaded.bundle.revision)
             raise
+        if raw is None:
+            raise PolicyError(_why_undefined(loaded.engine, engine_input))
         decision = Decision.from_policy(
             raw,
             decision_id=str(uuid.uuid4()),
@@ -153,3 +157,24 @@ class DecisionService:
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
             )
         return decision
+
+
+def _why_undefined(engine: Engine, engine_input: Mapping[str, Any]) -> str:
+    """Why the policy gave no decision: the packages whose elements differ from what they
+    announced (docs/policy-contract.md, "Announced elements"), when the bundle says so."""
+    try:
+        packages = engine.evaluate(engine_input, UNANNOUNCED_PATH)
+    except GatekeeperError:
+        packages = None
+    parts = []
+    for item in packages if isinstance(packages, list) else []:
+        said = []
+        if item.get("missing"):
+            said.append("announced but did not produce " + ", ".join(item["missing"]))
+        if item.get("unexpected"):
+            said.append("produced without announcing " + ", ".join(item["unexpected"]))
+        if not item.get("announces", True):
+            said.append("has no `announced` rule")
+        parts.append(f"rules package {item.get('package')} " + " and ".join(said))
+    detail = "; ".join(sorted(parts)) or "the entry point is undefined for this input"
+    return f"the policy gave no decision: {detail}"

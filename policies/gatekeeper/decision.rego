@@ -16,8 +16,12 @@ import data.gatekeeper.lib.util
 # `data.gatekeeper.rules[name]` look-up, so the six sets below all read this one value.
 _rules := data.gatekeeper.rules
 
-# The packages as a list, built once: walking it is cheaper than a look-up per set.
-_packages := [p | some name; p = _rules[name]]
+# The package names, without the policy tests' packages (`<name>_test`, loaded beside them
+# by `gatekeeper test`), and the packages as a list, built once: walking it is cheaper than a
+# look-up per set.
+_names := [name | some name; _rules[name]; not endswith(name, "_test")]
+
+_packages := [p | some name in _names; p = _rules[name]]
 
 _consequences contains c if {
 	some p in _packages
@@ -74,27 +78,35 @@ _produced(p) := {k |
 
 _key_sets := object.keys(_key_field)
 
-# Counted, not negated: a comparison that fails for any reason leaves the count short.
+# Counted, not negated: a comparison that fails for any reason (a package without an
+# `announced` rule included) leaves the count short.
 _intact if {
-	matched = [p | some p in _packages; _produced(p) == object.get(p, "announced", set())]
+	matched = [p | some p in _packages; _produced(p) == p.announced]
 	count(matched) == count(_packages)
 }
 
 # METADATA
 # title: Rules packages that did not produce what they announced
 # description: |
-#   Each name with the keys that went missing and the keys produced but not announced.
+#   Each name with the keys that went missing, the keys produced but not announced, and
+#   announces false when the package has no announced rule (it then leaves no decision).
 #   Empty when the decision is intact; ask for it when data.gatekeeper.decision is undefined.
 # custom:
 #   code: GK-DEC-002
-unannounced contains {"package": name, "missing": missing, "unexpected": unexpected} if {
-	some name
+unannounced contains {"package": name, "missing": missing, "unexpected": unexpected, "announces": announces} if {
+	some name in _names
 	p = _rules[name]
 	produced = _produced(p)
 	announced = object.get(p, "announced", set())
-	produced != announced
+	announces = object.get(_announcing, name, false)
+	[produced, announces] != [announced, true]
 	missing = sort([k | some k in announced; not k in produced])
 	unexpected = sort([k | some k in produced; not k in announced])
+}
+
+_announcing[name] := true if {
+	some name in _names
+	_ = _rules[name].announced
 }
 
 # Sorting: every element gets a unique text key; lists follow the sorted keys.

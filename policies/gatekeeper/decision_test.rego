@@ -252,7 +252,7 @@ test_an_element_missing_from_what_a_package_announced_leaves_no_decision if {
 		with data.gatekeeper.rules.extra as dropped
 	u := gatekeeper.unannounced with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
 		with data.gatekeeper.rules.extra as dropped
-	u == {{"package": "extra", "missing": ["outcomes:deny"], "unexpected": []}}
+	u == {{"package": "extra", "missing": ["outcomes:deny"], "unexpected": [], "announces": true}}
 }
 
 test_an_element_not_announced_leaves_no_decision if {
@@ -261,10 +261,19 @@ test_an_element_not_announced_leaves_no_decision if {
 		with data.gatekeeper.rules.extra as quiet
 	u := gatekeeper.unannounced with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
 		with data.gatekeeper.rules.extra as quiet
-	u == {{"package": "extra", "missing": [], "unexpected": ["outcomes:deny"]}}
+	u == {{"package": "extra", "missing": [], "unexpected": ["outcomes:deny"], "announces": true}}
 }
 
 test_every_package_produces_what_it_announced_for_full_admin if {
 	u := gatekeeper.unannounced with input as _input({}, _customer)
 	u == set()
+}
+
+test_a_package_without_an_announced_rule_leaves_no_decision if {
+	silent := object.remove(_extra, ["announced"])
+	not gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as silent
+	u := gatekeeper.unannounced with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as silent
+	u == {{"package": "extra", "missing": [], "unexpected": ["outcomes:deny", "reasons:GK-X-001"], "announces": false}}
 }
