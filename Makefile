@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fuzz bench bench-impact bench-instructions bench-request-instructions bench-rego-costs bench-engines clean
+.PHONY: run test lint fuzz bench bench-impact bench-instructions bench-request-instructions bench-rego-costs bench-rego-costs-wall bench-engines clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -56,3 +56,8 @@ bench-request-instructions: $(STAMP)
 # What single Rego constructs cost on both regorus engines (docs/policy-contract.md).
 bench-rego-costs: $(STAMP)
 	$(BIN)/python bench/rego_costs.py
+
+# The same in µs of CPU on all four engines, OPA itself in process included (its wheel as above).
+bench-rego-costs-wall: $(STAMP)
+	$(BIN)/pip install --quiet --ignore-requires-python '$(OPA_WHEEL)'
+	$(BIN)/python bench/rego_costs.py --wall $(ARGS)
