@@ -8,11 +8,11 @@ dropped element leaves no decision and the engine asks the interpreter, which ra
 For each rules package and each of 14 kinds of runtime error, the error is put at the end of
 one rule body of the package (the body rotates with the kind, skipping bodies no example
 reaches), on a copy of the bundle. Then, on every example:
-- where the interpreter reaches the error it raises, and regorus-rvm refuses too (an error,
-  or no decision, which the service answers with a 503);
-- regopy (rego-cpp) refuses too, or gives exactly the answer of the bundle without the
-  error: it treats a division by zero as undefined, so where an `else` computes the same
-  value another way (a bundle view, else the function behind it) it answers, and rightly;
+- where the interpreter reaches the error it raises, and regorus-rvm and regopy refuse too
+  (an error, or no decision, which the service answers with a 503), or give exactly the
+  answer of the bundle without the error: both treat some errors as "undefined", so where an
+  `else` computes the same value another way (a bundle view, else the function behind it)
+  they answer, and rightly; regorus-rvm must refuse somewhere in every package;
 - elsewhere every engine gives the answer it gave without the error.
 Never a different answer, so never an `allow` that lost its consequences.
 """
@@ -126,6 +126,7 @@ def test_a_runtime_error_in_a_rules_package_is_refused_by_every_engine(
     source = (RULES / package / f"{package}.rego").read_text()
     count = len(_bodies(source.split("\n")))
     assert count > 0, f"{package}: no rule body to put a fault in"
+    vm_refusals = 0  # the guard is exercised: regorus-rvm does refuse in this package
     for k, (kind, statement, rules) in enumerate(FAULTS):
         reached: list[int] = []
         for attempt in range(count):  # the first body, from this kind's turn on, that is reached
@@ -150,12 +151,14 @@ def test_a_runtime_error_in_a_rules_package_is_refused_by_every_engine(
             try:
                 engine = create_engine(name, bundle)
             except GatekeeperError:
+                vm_refusals += name == "regorus-rvm"
                 continue  # refused at load: never served
             for i, item in enumerate(inputs):
                 if name == "regopy" and i not in reached:
                     continue  # the slowest engine: only where the error is reached
                 got = _answer(engine.evaluate, item)
-                if name == "regopy" and got == ("value", reference[i]):
+                vm_refusals += name == "regorus-rvm" and got[0] == "refused"
+                if got == ("value", reference[i]):
                     continue  # the very answer without the error (see above)
                 if i in reached:
                     assert got[0] == "refused", (
@@ -163,3 +166,4 @@ def test_a_runtime_error_in_a_rules_package_is_refused_by_every_engine(
                         f"{got[1].get('outcome') if isinstance(got[1], dict) else got[1]}")
                 else:
                     assert got == ("value", reference[i]), f"{where}: {name} {EXAMPLES[i].name}"
+    assert vm_refusals > 0, f"{package}: regorus-rvm never refused"

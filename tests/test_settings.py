@@ -44,7 +44,7 @@ def gatekeeper(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Complet
 def test_the_defaults() -> None:
     settings = Settings.from_env({})
     assert settings.policies is None and settings.policy_folder == DEFAULT_POLICIES
-    assert (settings.engine, settings.require_policies) == ("regorus", True)
+    assert (settings.engine, settings.require_policies) == ("regorus-rvm", True)
     assert settings.database_url is None
     assert (settings.auth, settings.dev, settings.testing) == (True, False, False)
     assert settings.wtf_csrf_enabled is True and settings.log_json is None
