@@ -72,12 +72,19 @@ def warm_up_threads(pool: Executor, engine: Engine, threads: int,
 
 
 def warm_up_worker(worker: Any) -> None:
-    """gunicorn's ``post_worker_init`` hook: build the serving engine on every thread of a
-    gthread worker's pool before the worker accepts a connection; never fails the worker."""
+    """gunicorn's ``post_worker_init`` hook: start the notification dispatcher thread
+    (GATEKEEPER_DISPATCHER) and build the serving engine on every thread of a gthread
+    worker's pool before the worker accepts a connection; never fails the worker."""
+    from gatekeeper.bootstrap import services
+    from gatekeeper.cli.dispatch import start_in_worker
+
+    try:
+        start_in_worker(services(worker.wsgi))
+    except Exception as exc:  # the service serves without it; the outbox keeps every message
+        log.error("dispatcher_not_started", error=str(exc) or type(exc).__name__)
     pool = getattr(worker, "tpool", None)
     if pool is None:
         return  # not a gthread worker: engines are built on first use, as before
-    from gatekeeper.bootstrap import services
 
     try:
         engine = services(worker.wsgi).store.current.engine

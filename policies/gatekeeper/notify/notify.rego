@@ -10,7 +10,9 @@
 #   input.event:    {id, type (decided | transitioned | grant_ending | overdue), action,
 #                    from, to, at, actor, reason, level (overdue), since (overdue)}
 #   input.request:  {id, customer, environment, requester, access, purpose, need, urgency,
-#                    state, grant_ends_at}
+#                    state, version, grant_ends_at}
+#   A timer's event still stands only while the request is as it was: a reminder while the
+#   grant lasts, an overdue notice while the request has not moved (same version).
 #   input.decision: the recorded decision (outcome, escalations, consequences, approval)
 package gatekeeper.notify
 
@@ -87,11 +89,13 @@ _notices contains {"topic": "outcome", "role": role, "fallback": null, "reason":
 
 _notices contains {"topic": "grant_ending", "role": role, "fallback": null, "reason": null} if {
 	input.event.type == "grant_ending"
+	input.request.state == "granted"
 	some role in _route("grant_ending")
 }
 
 _notices contains {"topic": "overdue", "role": role, "fallback": null, "reason": null} if {
 	input.event.type == "overdue"
+	input.request.version == input.event.version
 	role = _route("overdue")[input.event.level - 1]
 }
 
@@ -110,13 +114,18 @@ _resolve(n) := c if {
 	c = _contact(n.role, _customer)
 } else := n.fallback
 
-_channel(c, "email") := {"channel": "email", "to": c.email, "secret": null}
+_hook(c) := object.get(c, "webhook", {})
 
-_channel(c, "webhook") := {"channel": "webhook", "to": c.webhook.url, "secret": object.get(c.webhook, "secret", null)}
+_chat(c) := object.get(c, "chat", {})
 
-_channel(c, "chat") := {"channel": c.chat.kind, "to": c.chat.url, "secret": null}
-
-_channels(c) := {ch | some kind in ["email", "webhook", "chat"]; ch = _channel(c, kind)}
+_channels(c) := {ch |
+	some ch in [
+		{"channel": "email", "to": object.get(c, "email", null), "secret": null},
+		{"channel": "webhook", "to": object.get(_hook(c), "url", null), "secret": object.get(_hook(c), "secret", null)},
+		{"channel": object.get(_chat(c), "kind", null), "to": object.get(_chat(c), "url", null), "secret": null},
+	]
+	ch.to != null
+}
 
 _is_security(n) if n.topic in {"escalation", "security"}
 
@@ -181,7 +190,7 @@ timers[id] := {
 	n = object.get(c, "notify", {})
 }
 
-_known(c) := {k | some k, _ in c.contacts} | {"requester", "msp_on_call"}
+_known(c) := {k | c.contacts[k]} | {"requester", "msp_on_call"}
 
 # METADATA
 # title: Routes that name a contact the customer does not have
