@@ -43,7 +43,7 @@ _words(n) := {
 	]),
 } if n.topic == "approval_needed"
 
-_words(n) := _outcome[input.event.to] if n.topic == "outcome"
+_words(n) := _outcome(input.event.to) if n.topic == "outcome"
 
 _words(n) := {
 	"subject": "Your access ends soon",
@@ -64,27 +64,27 @@ _words(n) := {
 
 _waits_for := {"awaiting_approval": "an approval", "awaiting_acceptance": "the requester to accept or choose"}
 
-_outcome["granted"] := {
+_outcome("granted") := {
 	"subject": "Your access is ready",
 	"text": concat("", ["Your access (", _what, ") is ready. It ends at ", _when(input.request.grant_ends_at), ". Request ", _ref, "."]),
 }
 
-_outcome["denied"] := {
+_outcome("denied") := {
 	"subject": "Your request cannot go ahead as asked",
 	"text": concat("", ["We cannot give ", _what, " as asked. The answer shows what you can do instead. Request ", _ref, "."]),
 }
 
-_outcome["rejected"] := {
+_outcome("rejected") := {
 	"subject": "Your request was not approved",
 	"text": concat("", ["An approver did not agree to ", _what, ". The reason: ", _reason, ". The answer shows what you can do instead. Request ", _ref, "."]),
 }
 
-_outcome["expired"] := {
+_outcome("expired") := {
 	"subject": "Your access has ended",
 	"text": concat("", ["Your access (", _what, ") ended at ", _when(input.event.at), ". Request ", _ref, "."]),
 }
 
-_outcome["revoked"] := {
+_outcome("revoked") := {
 	"subject": "Your access was ended early",
 	"text": concat("", ["Your access (", _what, ") was ended at ", _when(input.event.at), ". The reason: ", _reason, ". Request ", _ref, "."]),
 }
