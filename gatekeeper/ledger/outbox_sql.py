@@ -110,7 +110,8 @@ class SqlOutbox:
                 .values(lease_owner=owner, lease_until=lease, attempts=t.attempts + 1)
                 .execution_options(synchronize_session=False))
             rows = session.scalars(select(t).where(
-                t.id.in_(ids), t.lease_owner == owner, t.lease_until == lease)).all()
+                t.id.in_(ids), t.lease_owner == owner, t.lease_until == lease)
+                .order_by(t.security.desc(), t.next_attempt_at, t.id)).all()
             return [_item(r) for r in rows]
 
     def route(self, event: OutboxItem, owner: str, messages: Sequence[NewMessage],
