@@ -155,6 +155,7 @@ messages contains m if {
 	some n in _notices
 	_heard(n)
 	c = _resolve(n)
+	is_object(c)
 	some ch in _channels(c)
 	words = _words(n)
 	m = {
