@@ -62,17 +62,22 @@ security_issue if count(input.decision.escalations) > 0
 _decided_or_moved if input.event.type in {"decided", "transitioned"}
 
 # What happened, for whom: {topic, role, fallback (the decision's contact, if any), reason}.
-_notices contains {"topic": "escalation", "role": e.contact.role, "fallback": e.contact, "reason": e.reason} if {
+_notices contains {"topic": "escalation", "role": role, "fallback": contact, "reason": reason} if {
 	input.event.type == "decided"
 	some e in input.decision.escalations
+	contact = e.contact
+	role = contact.role
+	reason = e.reason
 }
 
 _notices contains {"topic": "security", "role": role, "fallback": null, "reason": null} if {
 	input.event.type == "decided"
 	security_issue
 	some role in _route("security")
-	not role in {e.contact.role | some e in input.decision.escalations}
+	not role in _escalated_roles
 }
+
+_escalated_roles := {r | some e in input.decision.escalations; r = e.contact.role}
 
 _notices contains {"topic": "approval_needed", "role": role, "fallback": null, "reason": null} if {
 	_decided_or_moved
@@ -182,13 +187,12 @@ messages contains m if {
 #   further period reaches the next contact of routes.overdue (levels: how many there are).
 # custom:
 #   code: GK-NTF-005
-timers[id] := {
-	"grant_reminder_minutes": object.get(n, "grant_reminder_minutes", 0),
-	"act_within_hours": object.get(n, "act_within_hours", 0),
-	"levels": count(object.get(object.get(n, "routes", {}), "overdue", [])),
-} if {
+timers[id] := {"grant_reminder_minutes": remind, "act_within_hours": act, "levels": levels} if {
 	some id, c in data.customers
 	n = object.get(c, "notify", {})
+	remind = object.get(n, "grant_reminder_minutes", 0)
+	act = object.get(n, "act_within_hours", 0)
+	levels = count(object.get(object.get(n, "routes", {}), "overdue", []))
 }
 
 _known(c) := {k | c.contacts[k]} | {"requester", "msp_on_call"}
