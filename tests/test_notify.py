@@ -251,3 +251,49 @@ def test_outbox_cli_lists_retries_and_purges(tmp_path: Path, http: HttpSink) -> 
     assert again.exit_code != 0 and "not dead-lettered" in again.output
     purged = runner.invoke(cli, ["outbox", "purge", "--older-than-days", "0"], env=env)
     assert purged.exit_code == 0 and "item(s) deleted" in purged.output
+
+
+def test_a_request_nobody_acts_on_goes_to_the_next_contact_at_each_deadline(
+        tmp_path: Path, smtp: SmtpSink, http: HttpSink) -> None:
+    svc = services(make_app(tmp_path, http, SMTP_URL=smtp.url))
+    rid = export_request(svc)
+    drain(svc)
+    smtp.mails.clear()
+    start = datetime.now(UTC)
+    svc.dispatcher.clock = lambda: start + timedelta(hours=9)  # Globex: act within 8 hours
+    drain(svc)
+    [first] = smtp.mails
+    assert first.to == ["marcus.lee@globex.example"]
+    assert first.subject == "No answer yet: Data export on Production ERP"
+    assert "It waits for an approval." in first.body and "(New York time)" in first.body
+    drain(svc)
+    assert len(smtp.mails) == 1, "each level is told once"
+    svc.dispatcher.clock = lambda: start + timedelta(hours=17)
+    drain(svc)
+    assert [m.to for m in smtp.mails[1:]] == [["oncall@msp.example"]]
+    svc.dispatcher.clock = lambda: start + timedelta(hours=40)
+    drain(svc)
+    assert len(smtp.mails) == 2, "no contact is left after the last level"
+    assert svc.ledger.get(rid).state == "awaiting_approval"
+
+
+def test_the_requester_is_reminded_before_a_grant_ends(tmp_path: Path, smtp: SmtpSink,
+                                                       http: HttpSink) -> None:
+    svc = services(make_app(tmp_path, http, SMTP_URL=smtp.url))
+    example = load_example("02_read_only_troubleshooting")
+    who = Principal(example["identity"]["subject"], example["identity"]["role"],
+                    example["identity"].get("organisation"), "A")
+    body = {**example["request"], "duration_hours": 3}
+    body.pop("start", None)
+    rid = svc.requests.submit(body, who, now=NOW).request_id
+    assert svc.ledger.get(rid).state == "granted"
+    drain(svc)
+    assert [m.subject for m in smtp.mails] == ["Your access is ready"]
+    start = datetime.now(UTC)
+    svc.dispatcher.clock = lambda: start + timedelta(hours=1, minutes=30)  # Acme: 60 minutes
+    drain(svc)
+    assert len(smtp.mails) == 1, "not yet"
+    svc.dispatcher.clock = lambda: start + timedelta(hours=2, minutes=10)
+    drain(svc)
+    assert [m.subject for m in smtp.mails[1:]] == ["Your access ends soon"]
+    assert smtp.mails[1].to == [who.subject]
