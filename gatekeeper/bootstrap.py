@@ -23,6 +23,7 @@ from gatekeeper.settings import Settings
 if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only by the commands that use it
     from gatekeeper.ledger import Database, SqlLedger
     from gatekeeper.ledger.outbox_sql import SqlOutbox
+    from gatekeeper.service.deadlines import Deadlines
     from gatekeeper.service.identity import IdentityService
     from gatekeeper.service.notify import Dispatcher
     from gatekeeper.service.requests import RequestService
@@ -132,6 +133,13 @@ class Services:
         return SqlOutbox(self.ledger.db)
 
     @cached_property
+    def deadlines(self) -> Deadlines:
+        """When a waiting request is due, from the customer's support hours and tier."""
+        from gatekeeper.service.deadlines import Deadlines
+
+        return Deadlines(lambda: self.store.current.engine)
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         """Routes and delivers the outbox (a thread of ``serve``, or ``gatekeeper dispatch``)."""
         from gatekeeper.domain.notice import SmtpServer, parse_webhook_secrets
@@ -145,7 +153,8 @@ class Services:
         self._closers.append(channels.close)
         config = DispatchConfig(public_url=s.public_url, max_attempts=s.outbox_max_attempts,
                                 retry_seconds=s.outbox_retry_seconds,
-                                lease_seconds=s.outbox_lease_seconds)
+                                lease_seconds=s.outbox_lease_seconds,
+                                schedule_seconds=min(30.0, s.outbox_poll_seconds * 15))
         return Dispatcher(self.outbox, self.ledger, lambda: self.store.current.engine,
                           channels, config)
 

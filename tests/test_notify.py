@@ -256,19 +256,26 @@ def test_outbox_cli_lists_retries_and_purges(tmp_path: Path, http: HttpSink) -> 
 def test_a_request_nobody_acts_on_goes_to_the_next_contact_at_each_deadline(
         tmp_path: Path, smtp: SmtpSink, http: HttpSink) -> None:
     svc = services(make_app(tmp_path, http, SMTP_URL=smtp.url))
-    rid = export_request(svc)
+    example = load_example("01_full_admin_software_install_acme")
+    who = Principal(example["identity"]["subject"], "customer", "acme", "A")
+    body = {k: v for k, v in example["request"].items() if k != "start"}
+    rid = svc.requests.submit(body, who, now=NOW).request_id
+    assert svc.ledger.get(rid).state == "awaiting_approval"
+    deadline = svc.deadlines.of(svc.ledger.get(rid))
+    assert deadline is not None and deadline["hours"] == 4  # Gold, around the clock
+    assert deadline["summary"].startswith("An approver should answer by ")
     drain(svc)
     smtp.mails.clear()
     start = datetime.now(UTC)
-    svc.dispatcher.clock = lambda: start + timedelta(hours=9)  # Globex: act within 8 hours
+    svc.dispatcher.clock = lambda: start + timedelta(hours=5)
     drain(svc)
     [first] = smtp.mails
-    assert first.to == ["marcus.lee@globex.example"]
-    assert first.subject == "No answer yet: Data export on Production ERP"
-    assert "It waits for an approval." in first.body and "(New York time)" in first.body
+    assert first.to == ["pieter.bakker@acme.example"]
+    assert first.subject == "No answer yet: Full administrator on Production web shop"
+    assert "It waits for an approval." in first.body and "(Amsterdam time)" in first.body
     drain(svc)
     assert len(smtp.mails) == 1, "each level is told once"
-    svc.dispatcher.clock = lambda: start + timedelta(hours=17)
+    svc.dispatcher.clock = lambda: start + timedelta(hours=9)
     drain(svc)
     assert [m.to for m in smtp.mails[1:]] == [["oncall@msp.example"]]
     svc.dispatcher.clock = lambda: start + timedelta(hours=40)

@@ -154,3 +154,14 @@ def test_the_detail_shows_each_notification_and_its_delivery_state(browser: Brow
     assert "approval needed" in page and "approvals@msp.example" in page
     assert "no mail server: GATEKEEPER_SMTP_URL is not set" in page
     assert "https://hooks.slack.example/…" in page, "a chat URL shows its host only"
+
+
+def test_a_waiting_request_shows_its_deadline_to_the_customer_and_the_console(
+        browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    mine = text(browser.as_(ALICE).get(f"/requests/{request_id}"))
+    assert "An approver should answer by " in mine and "(Amsterdam time) (within 4 hours)." in mine
+    console = text(browser.as_(ANN).get(f"/console/requests/{request_id}"))
+    assert "An approver should answer by " in console
+    granted = submit(browser, ALICE, "read_only_troubleshooting")
+    assert "should answer by" not in text(browser.as_(ALICE).get(f"/requests/{granted}"))

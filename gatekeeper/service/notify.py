@@ -3,8 +3,9 @@
 Three passes, each safe to run in several threads, processes and instances at once (every
 item is claimed with a lease, every timer event has a stable id):
 
-1. **schedule**: grants that end soon and requests waiting past their deadline become timer
-   events (the customer's timers are policy data: ``data.gatekeeper.notify.timers``);
+1. **schedule**: grants that end soon (``data.gatekeeper.notify.timers``) and requests
+   waiting past their deadline (``data.gatekeeper.deadlines.deadline``: support hours and tier)
+   become timer events;
 2. **route**: each event is replaced, in one transaction, by the messages the policy names
    (``data.gatekeeper.notify.messages``); a policy or database failure retries the event;
 3. **deliver**: each message is sent by its channel; a failure is retried with exponential
@@ -37,6 +38,7 @@ from gatekeeper.domain.notice import (
 )
 from gatekeeper.ledger.outbox_sql import SqlOutbox
 from gatekeeper.service.channels import DeliveryError
+from gatekeeper.service.deadlines import Deadlines, zulu
 
 log = structlog.get_logger(__name__)
 
@@ -65,11 +67,7 @@ class DispatchConfig:
     retry_seconds: float = 30.0
     lease_seconds: float = 60.0
     batch: int = 20
-
-
-def zulu(at: datetime | None) -> str | None:
-    """RFC 3339 UTC with a trailing Z and whole seconds (what the policy's time helpers read)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at is not None else None
+    schedule_seconds: float = 30.0  # deadlines are hours long: no need to look every poll
 
 
 def policy_input(event: OutboxItem, record: RequestRecord) -> dict[str, Any]:
@@ -78,6 +76,7 @@ def policy_input(event: OutboxItem, record: RequestRecord) -> dict[str, Any]:
     for key in ("at", "since"):
         if isinstance(payload.get(key), str):
             payload[key] = zulu(datetime.fromisoformat(payload[key]))
+    ends = record.grant_ends_at
     request = record.request
     return {
         "event": {"id": event.id, "type": event.topic, **payload},
@@ -86,7 +85,7 @@ def policy_input(event: OutboxItem, record: RequestRecord) -> dict[str, Any]:
             "requester": record.requester_subject, "access": request.access,
             "purpose": request.purpose, "need": request.need, "urgency": request.urgency,
             "ticket": request.ticket, "state": record.state, "version": record.version,
-            "grant_ends_at": zulu(record.grant_ends_at),
+            "grant_ends_at": zulu(ends) if ends is not None else None,
         },
         "decision": record.decision.to_dict(),
     }
@@ -106,12 +105,19 @@ class Dispatcher:
         self.config = config or DispatchConfig()
         self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.deadlines = Deadlines(engine)
+        self._scheduled_at: datetime | None = None
 
     # -- the passes ------------------------------------------------------------------------
 
     def schedule(self) -> int:
-        """Write the timer events now due; returns how many were new."""
+        """Write the timer events now due (at most every ``schedule_seconds``); returns how
+        many were new."""
         now = self.clock()
+        last = self._scheduled_at
+        if last is not None and abs((now - last).total_seconds()) < self.config.schedule_seconds:
+            return 0
+        self._scheduled_at = now
         timers: Mapping[str, Mapping[str, Any]] = \
             self.engine().evaluate({}, TIMERS_PATH) or {}
         remind = {c: float(t.get("grant_reminder_minutes") or 0) for c, t in timers.items()}
@@ -121,20 +127,13 @@ class Dispatcher:
             for g in self.outbox.grants_ending(now, timedelta(minutes=longest)):
                 if g["ends_at"] - now <= timedelta(minutes=remind.get(g["customer"], 0)):
                     items.append(self._timer(g["id"], g["customer"], GRANT_ENDING,
-                                             zulu(g["ends_at"]) or "", now, {}))
-        act = {c: (float(t.get("act_within_hours") or 0), int(t.get("levels") or 0))
-               for c, t in timers.items()}
-        shortest = min((h for h, levels in act.values() if h > 0 and levels > 0), default=0)
-        if shortest > 0:
-            for w in self.outbox.waiting_since(now - timedelta(hours=shortest)):
-                hours, levels = act.get(w["customer"], (0, 0))
-                if hours <= 0 or levels <= 0:
-                    continue
-                reached = min(levels, int((now - w["since"]) / timedelta(hours=hours)))
-                for level in range(1, reached + 1):
-                    items.append(self._timer(
-                        w["id"], w["customer"], OVERDUE, f"{w['version']}_{level}", now,
-                        {"level": level, "version": w["version"], "since": w["since"].isoformat()}))
+                                             zulu(g["ends_at"]), now, {}))
+        for w in self.outbox.waiting_since(now):
+            due = self.deadlines.at(w["customer"], w["state"], w["since"], now)
+            for level in range(1, int(due["level"]) + 1 if due else 1):
+                items.append(self._timer(
+                    w["id"], w["customer"], OVERDUE, f"{w['version']}_{level}", now,
+                    {"level": level, "version": w["version"], "since": w["since"].isoformat()}))
         added = self.outbox.add_events(items) if items else 0
         if added:
             log.info("timers_scheduled", count=added)

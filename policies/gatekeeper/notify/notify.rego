@@ -183,15 +183,13 @@ messages contains m if {
 # title: The scheduler's timers per customer
 # description: |
 #   grant_reminder_minutes: remind the requester this long before a grant ends (0: never);
-#   act_within_hours: a waiting request nobody acted on for this long is overdue, and each
-#   further period reaches the next contact of routes.overdue (levels: how many there are).
+#   levels: how many contacts routes.overdue names (deadlines: see deadline.rego).
 # custom:
 #   code: GK-NTF-005
-timers[id] := {"grant_reminder_minutes": remind, "act_within_hours": act, "levels": levels} if {
+timers[id] := {"grant_reminder_minutes": remind, "levels": levels} if {
 	some id, c in data.customers
 	n = object.get(c, "notify", {})
 	remind = object.get(n, "grant_reminder_minutes", 0)
-	act = object.get(n, "act_within_hours", 0)
 	levels = count(object.get(object.get(n, "routes", {}), "overdue", []))
 }
 

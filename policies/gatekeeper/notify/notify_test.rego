@@ -107,7 +107,7 @@ test_a_muted_customer_hears_only_of_security if {
 }
 
 test_timers_come_from_the_customer_data if {
-	notify.timers.globex == {"grant_reminder_minutes": 120, "act_within_hours": 8, "levels": 2}
+	notify.timers.globex == {"grant_reminder_minutes": 120, "levels": 2}
 }
 
 test_the_example_data_routes_only_to_known_contacts if {
