@@ -69,7 +69,7 @@ def test_a_decision_writes_its_event_in_the_same_transaction(tmp_path: Path,
                                                               http: HttpSink) -> None:
     svc = services(make_app(tmp_path, http))
     rid = export_request(svc)
-    [event] = svc.outbox.list(request_id=rid)
+    [event] = svc.outbox.find(request_id=rid)
     assert (event.kind, event.topic, event.state) == ("event", "decided", "pending")
     assert event.payload["to"] == "awaiting_approval"
 
@@ -111,8 +111,9 @@ def test_an_export_reaches_security_and_approvers_and_the_outcome_the_requester(
     drain(svc)
     [outcome] = smtp.mails
     assert outcome.to == ["carol@globex.example"] and outcome.subject == "Your access is ready"
-    assert "(New York time)" in outcome.body and f"https://gk.example/requests/{rid}" in outcome.body
-    sent = [i for i in svc.outbox.list(request_id=rid, kind="message")]
+    assert "(New York time)" in outcome.body
+    assert f"https://gk.example/requests/{rid}" in outcome.body
+    sent = [i for i in svc.outbox.find(request_id=rid, kind="message")]
     assert sent and all(i.state == "sent" for i in sent)
 
 
@@ -138,8 +139,8 @@ def test_muted_customers_hear_only_of_security(tmp_path: Path, smtp: SmtpSink,
     rid = svc.requests.submit(body, who, now=now).request_id
     drain(svc)
     record = svc.ledger.get(rid)
-    security = [m for m in svc.outbox.list(request_id=rid, kind="message") if m.security]
-    others = [m for m in svc.outbox.list(request_id=rid, kind="message") if not m.security]
+    security = [m for m in svc.outbox.find(request_id=rid, kind="message") if m.security]
+    others = [m for m in svc.outbox.find(request_id=rid, kind="message") if not m.security]
     assert others == [], f"bakkerij_jansen mutes non-security notices ({record.state})"
     assert len(smtp.mails) == len(security)
 
@@ -151,7 +152,7 @@ def test_a_failing_webhook_is_retried_then_dead_lettered_and_the_request_stands(
     rid = export_request(svc)
     assert svc.ledger.get(rid).state == "awaiting_approval"
     drain(svc)
-    [dead] = svc.outbox.list(states=("dead",))
+    [dead] = svc.outbox.find(states=("dead",))
     assert dead.channel == "webhook" and dead.attempts == 3
     assert dead.last_error.endswith("answered HTTP 500")
     assert len(http.at("/globex/security/webhook")) == 3
@@ -172,7 +173,7 @@ def test_a_webhook_that_answers_late_is_a_timeout(tmp_path: Path, smtp: SmtpSink
                             OUTBOX_MAX_ATTEMPTS=1))
     export_request(svc)
     drain(svc)
-    dead = {i.channel: i for i in svc.outbox.list(states=("dead",))}
+    dead = {i.channel: i for i in svc.outbox.find(states=("dead",))}
     assert set(dead) == {"webhook", "teams"}
     assert "did not answer within 0.2 s" in (dead["webhook"].last_error or "")
 
@@ -185,7 +186,7 @@ def test_an_unreachable_mail_server_and_a_malformed_address_are_dead_lettered(
     export_request(svc)
     bad = svc.ledger.get(export_request(svc))
     drain(svc)
-    dead = svc.outbox.list(states=("dead",), kind="message")
+    dead = svc.outbox.find(states=("dead",), kind="message")
     assert {d.channel for d in dead} == {"email"} and len(dead) == 4
     assert all("failed: ConnectionRefusedError" in (d.last_error or "") for d in dead)
     assert bad.state == "awaiting_approval"
@@ -199,7 +200,7 @@ def test_a_malformed_address_is_named_in_the_dead_letter(tmp_path: Path, smtp: S
     svc = services(make_app(tmp_path, http, SMTP_URL=smtp.url))
     export_request(svc)
     drain(svc)
-    [dead] = svc.outbox.list(states=("dead",))
+    [dead] = svc.outbox.find(states=("dead",))
     assert dead.last_error == "malformed e-mail address 'approvals@msp'"
     assert [m.to for m in smtp.mails] == [["secops@globex.example"]]
 

@@ -31,7 +31,7 @@ def test_a_request_and_each_transition_write_one_event(ledger: SqlLedger) -> Non
     outbox = SqlOutbox(ledger.db)
     record = make_record(at=now())
     ledger.create(NewRequest(record))
-    [decided] = outbox.list(request_id=record.id)
+    [decided] = outbox.find(request_id=record.id)
     assert (decided.kind, decided.topic, decided.payload["to"]) == (EVENT, "decided",
                                                                      "awaiting_acceptance")
 
@@ -40,7 +40,7 @@ def test_a_request_and_each_transition_write_one_event(ledger: SqlLedger) -> Non
                                          "withdraw", "no longer needed"))
 
     ledger.transition(record.id, step)
-    items = outbox.list(request_id=record.id)
+    items = outbox.find(request_id=record.id)
     assert sorted(i.topic for i in items) == ["decided", "transitioned"]
 
     def refuse(current: object) -> Change:
@@ -48,7 +48,7 @@ def test_a_request_and_each_transition_write_one_event(ledger: SqlLedger) -> Non
 
     with pytest.raises(ConflictError):
         ledger.transition(record.id, refuse)
-    assert len(outbox.list(request_id=record.id)) == 2, "a refused step writes no event"
+    assert len(outbox.find(request_id=record.id)) == 2, "a refused step writes no event"
 
 
 def test_an_item_is_claimed_by_one_owner_until_its_lease_runs_out(ledger: SqlLedger) -> None:
@@ -85,7 +85,7 @@ def test_routing_replaces_the_event_by_its_messages_once(ledger: SqlLedger) -> N
     assert outbox.route(event, "b", msgs, at) == 0, "a router without the lease writes nothing"
     assert outbox.route(event, "a", msgs, at) == 2
     assert outbox.route(event, "a", msgs, at) == 0, "routed once"
-    messages = outbox.list(kind=MESSAGE)
+    messages = outbox.find(kind=MESSAGE)
     assert {m.id for m in messages} == {message_id(event.id, "email", "x@acme.example"),
                                         message_id(event.id, "webhook", "http://h/x")}
     [urgent] = [m for m in messages if m.security]
@@ -104,14 +104,14 @@ def test_failures_back_off_then_dead_letter_and_retry_starts_over(ledger: SqlLed
         state = outbox.failed(item, "a", "boom", max_attempts=2, retry_at=at + timedelta(seconds=5))
         at += timedelta(seconds=6)
     assert state == "dead"
-    [dead] = outbox.list(states=("dead",))
+    [dead] = outbox.find(states=("dead",))
     assert dead.last_error == "boom" and outbox.claim(EVENT, "a", at, 30) == []
     assert outbox.retry([], at) == 1
     [back] = outbox.claim(EVENT, "a", at + timedelta(seconds=1), 30)
     assert back.attempts == 1
     assert outbox.delivered(back.id, "a", at)
     assert outbox.purge(now() + timedelta(days=1), ("sent",)) == 1
-    assert outbox.list() == []
+    assert outbox.find() == []
 
 
 def test_timer_events_are_written_once(ledger: SqlLedger) -> None:

@@ -104,7 +104,7 @@ def test_no_message_is_lost_when_the_dispatcher_is_killed(
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=20)
         time.sleep(0.2)  # a delivery the SIGTERM let finish
-        messages = outbox.list(kind="message", limit=1000)
+        messages = outbox.find(kind="message", limit=1000)
         got = received(smtp, http)
 
     assert len(written) == REQUESTS and kills == KILLS

@@ -72,7 +72,7 @@ def list_command(states: tuple[str, ...], request_id: str | None, customer: str 
                  kind: str | None, limit: int, as_json: bool, database_url: str | None) -> None:
     """Outbox items, newest first, with their delivery state and last error."""
     with cli_services(ledger=True, database_url=database_url) as services:
-        items = services.outbox.list(states, request_id, kind, customer, limit)
+        items = services.outbox.find(states, request_id, kind, customer, limit)
         if as_json:
             for item in items:
                 click.echo(json.dumps(item.to_dict()))

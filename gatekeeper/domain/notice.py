@@ -144,8 +144,8 @@ class SmtpServer:
     def parse(cls, name: str, url: str) -> SmtpServer:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ConfigurationError(
-                f"{name} must be smtp://host[:port] or smtps://host[:port], not {_no_password(url)!r}")
+            raise ConfigurationError(f"{name} must be smtp://host[:port] or "
+                                     f"smtps://host[:port], not {_no_password(url)!r}")
         query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
         starttls = query.get("starttls", "0").lower() in ("1", "true", "yes", "on")
         try:

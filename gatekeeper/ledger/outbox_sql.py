@@ -170,7 +170,7 @@ class SqlOutbox:
             row = session.get(OutboxRow, item_id)
             return _item(row) if row is not None else None
 
-    def list(self, states: Sequence[str] = (), request_id: str | None = None,
+    def find(self, states: Sequence[str] = (), request_id: str | None = None,
              kind: str | None = None, customer: str | None = None,
              limit: int = 100) -> list[OutboxItem]:
         t = OutboxRow

@@ -25,6 +25,7 @@ from gatekeeper.domain.notice import DECIDED, TRANSITIONED
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.ledger.database import Database
 from gatekeeper.ledger.models import AccessRequestRow, EventRow, IdempotencyKeyRow
+from gatekeeper.ledger.outbox_sql import event_row
 from gatekeeper.ledger.records import (
     Event,
     IdempotencyConflict,
@@ -37,7 +38,6 @@ from gatekeeper.ledger.records import (
     Step,
     StoredResponse,
 )
-from gatekeeper.ledger.outbox_sql import event_row
 from gatekeeper.ledger.situation_sql import gather
 
 MAX_PAGE = 200

@@ -13,7 +13,6 @@ import hmac
 import json
 import re
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -168,7 +167,7 @@ class Channels:
                                     allow_redirects=False)
         except requests.Timeout:
             raise DeliveryError(f"{shown} did not answer within {self.timeout:g} s") from None
-        except (requests.RequestException, socket.error) as exc:
+        except (OSError, requests.RequestException) as exc:
             raise DeliveryError(f"{shown} cannot be reached: {type(exc).__name__}") from None
         if not 200 <= answer.status_code < 300:
             raise DeliveryError(f"{shown} answered HTTP {answer.status_code}")
