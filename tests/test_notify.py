@@ -82,10 +82,10 @@ def test_an_export_reaches_security_and_approvers_and_the_outcome_the_requester(
     to = {m.to[0]: m for m in smtp.mails}
     assert set(to) == {"secops@globex.example", "approvals@msp.example"}
     security = to["secops@globex.example"]
-    assert security.subject == "Security notice: Data export on Production ERP"
+    assert security.subject == "Please read now: a request on Production ERP"
     assert "carol@globex.example" in security.body and "Request " + rid[:8] in security.body
     approvers = to["approvals@msp.example"]
-    assert approvers.subject.startswith("Waiting for your approval")
+    assert approvers.subject == "A request on Production ERP waits for you"
     assert f"https://gk.example/console/requests/{rid}" in approvers.body
 
     [hook] = http.at("/globex/security/webhook")
@@ -98,7 +98,7 @@ def test_an_export_reaches_security_and_approvers_and_the_outcome_the_requester(
 
     [card] = http.at("/globex/approvers/teams")
     teams = card.json()
-    assert teams["@type"] == "MessageCard" and teams["title"].startswith("Waiting")
+    assert teams["@type"] == "MessageCard" and teams["title"].startswith("A request on")
     assert teams["potentialAction"][0]["targets"][0]["uri"].endswith(f"/console/requests/{rid}")
 
     smtp.mails.clear()
@@ -228,7 +228,7 @@ def test_slack_messages_are_readable_with_a_link(tmp_path: Path, smtp: SmtpSink,
     if not hits:  # this answer needs no approval: take the approval path of example 14
         pytest.skip("example 01 needs no approval under the current policy")
     text = hits[0].json()["text"]
-    assert text.startswith("*Waiting for your approval") and f"/console/requests/{rid}|" in text
+    assert text.startswith("*A request on Production web shop waits for you*") and f"/console/requests/{rid}|" in text
 
 
 def test_outbox_cli_lists_retries_and_purges(tmp_path: Path, http: HttpSink) -> None:
@@ -272,7 +272,7 @@ def test_a_request_nobody_acts_on_goes_to_the_next_contact_at_each_deadline(
     drain(svc)
     [first] = smtp.mails
     assert first.to == ["pieter.bakker@acme.example"]
-    assert first.subject == "No answer yet: Full administrator on Production web shop"
+    assert first.subject == "No answer yet to a request on Production web shop"
     assert "It waits for an approval." in first.body and "(Amsterdam time)" in first.body
     drain(svc)
     assert len(smtp.mails) == 1, "each level is told once"

@@ -55,7 +55,7 @@ test_approvers_get_a_console_link if {
 	some m in notify.messages with input as _input({}, {"access": "read_only"}, {})
 	m.topic == "approval_needed"
 	m.path == "/console/requests/3f1c2a9e-0000-4000-8000-000000000000"
-	m.subject == "Waiting for your approval: Read-only access on Production ERP"
+	m.subject == "A request on Production ERP waits for you"
 }
 
 test_a_grant_tells_the_requester_when_it_ends_in_their_time_zone if {
@@ -63,7 +63,7 @@ test_a_grant_tells_the_requester_when_it_ends_in_their_time_zone if {
 	some m in notify.messages with input as inp
 	m.topic == "outcome"
 	m.to == "carol@globex.example"
-	m.text == "Your access (Read-only access on Production ERP) is ready. It ends at Mon 23 Nov 2026, 18:00 (New York time). Request 3f1c2a9e."
+	m.text == "Your access to Production ERP is ready. It ends at Mon 23 Nov 2026, 18:00 (New York time). Request 3f1c2a9e."
 }
 
 test_a_rejection_says_why if {

@@ -25,18 +25,18 @@ _reason := r if {
 
 _what := concat("", [_access, " on ", _env])
 
-_words(n) := {"subject": concat("", ["Security notice: ", _what]), "text": concat("", [n.reason, " Request ", _ref, "."])} if n.topic == "escalation"
+_words(n) := {"subject": concat("", ["Please read now: a request on ", _env]), "text": concat("", [n.reason, " Request ", _ref, "."])} if n.topic == "escalation"
 
 _words(n) := {
-	"subject": concat("", ["Security notice: ", _what]),
+	"subject": concat("", ["Please read now: a request on ", _env]),
 	"text": concat("", [
-		input.request.requester, " asked for ", _what, ". You asked to hear of this at once. ",
+		input.request.requester, " asked for ", _what, ". You asked us to tell you of this at once. ",
 		"The need: ", input.request.need, ". Request ", _ref, ".",
 	]),
 } if n.topic == "security"
 
 _words(n) := {
-	"subject": concat("", ["Waiting for your approval: ", _what]),
+	"subject": concat("", ["A request on ", _env, " waits for you"]),
 	"text": concat("", [
 		input.request.requester, " asks for ", _what, " (", _customer.name, "). ",
 		"The need: ", input.request.need, ". Please approve or reject it. Request ", _ref, ".",
@@ -48,13 +48,13 @@ _words(n) := _outcome(input.event.to) if n.topic == "outcome"
 _words(n) := {
 	"subject": "Your access ends soon",
 	"text": concat("", [
-		"Your access (", _what, ") ends at ", _when(input.request.grant_ends_at), ". ",
+		"Your access to ", _env, " ends at ", _when(input.request.grant_ends_at), ". ",
 		"Save your work before then. If you need more time, ask for it now. Request ", _ref, ".",
 	]),
 } if n.topic == "grant_ending"
 
 _words(n) := {
-	"subject": concat("", ["No answer yet: ", _what]),
+	"subject": concat("", ["No answer yet to a request on ", _env]),
 	"text": concat("", [
 		"Request ", _ref, " from ", input.request.requester, " for ", _what,
 		" has waited since ", _when(input.event.since), " with no answer. It waits for ",
@@ -66,7 +66,7 @@ _waits_for := {"awaiting_approval": "an approval", "awaiting_acceptance": "the r
 
 _outcome("granted") := {
 	"subject": "Your access is ready",
-	"text": concat("", ["Your access (", _what, ") is ready. It ends at ", _when(input.request.grant_ends_at), ". Request ", _ref, "."]),
+	"text": concat("", ["Your access to ", _env, " is ready. It ends at ", _when(input.request.grant_ends_at), ". Request ", _ref, "."]),
 }
 
 _outcome("denied") := {
@@ -81,10 +81,10 @@ _outcome("rejected") := {
 
 _outcome("expired") := {
 	"subject": "Your access has ended",
-	"text": concat("", ["Your access (", _what, ") ended at ", _when(input.event.at), ". Request ", _ref, "."]),
+	"text": concat("", ["Your time on ", _env, " is up. Your access ended at ", _when(input.event.at), ". Request ", _ref, "."]),
 }
 
 _outcome("revoked") := {
 	"subject": "Your access was ended early",
-	"text": concat("", ["Your access (", _what, ") was ended at ", _when(input.event.at), ". The reason: ", _reason, ". Request ", _ref, "."]),
+	"text": concat("", ["Your access to ", _env, " was ended at ", _when(input.event.at), ". The reason: ", _reason, ". Request ", _ref, "."]),
 }
