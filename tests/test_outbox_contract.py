@@ -132,3 +132,33 @@ def test_backoff_grows_with_jitter_and_a_cap() -> None:
     waits = [backoff(n, 10, cap_seconds=300, rand=rand).total_seconds() for n in range(1, 9)]
     assert 5 <= waits[0] <= 10 and 10 <= waits[1] <= 20 and 20 <= waits[2] <= 40
     assert all(150 <= w <= 300 for w in waits[6:])
+
+
+def test_a_failing_pass_never_stops_the_others(ledger: SqlLedger) -> None:
+    from gatekeeper.service.notify import Dispatcher
+
+    class Broken:
+        def evaluate(self, input: object, path: str) -> object:
+            raise RuntimeError("the policy cannot be evaluated")
+
+    sent: list[str] = []
+
+    class Sender:
+        def send(self, item: OutboxItem) -> None:
+            sent.append(item.id)
+
+    outbox = SqlOutbox(ledger.db)
+    record = make_record(at=now())
+    ledger.create(NewRequest(record))
+    [event] = outbox.claim(EVENT, "a", now() + timedelta(seconds=1), 30)
+    outbox.route(event, "a", [NewMessage("email", "x@acme.example", "outcome", {})], now())
+    dispatcher = Dispatcher(outbox, ledger, Broken, Sender())
+    stop = threading.Event()
+    worker = threading.Thread(target=dispatcher.run, args=(stop, 0.01))
+    worker.start()
+    deadline = now() + timedelta(seconds=10)
+    while not sent and now() < deadline:
+        threading.Event().wait(0.02)
+    stop.set()
+    worker.join(5)
+    assert len(sent) == 1, "the message went out although scheduling fails"

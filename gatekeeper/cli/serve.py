@@ -72,25 +72,31 @@ def warm_up_threads(pool: Executor, engine: Engine, threads: int,
 
 
 def warm_up_worker(worker: Any) -> None:
-    """gunicorn's ``post_worker_init`` hook: start the notification dispatcher thread
-    (GATEKEEPER_DISPATCHER) and build the serving engine on every thread of a gthread
-    worker's pool before the worker accepts a connection; never fails the worker."""
-    from gatekeeper.bootstrap import services
-    from gatekeeper.cli.dispatch import start_in_worker
-
-    try:
-        start_in_worker(services(worker.wsgi))
-    except Exception as exc:  # the service serves without it; the outbox keeps every message
-        log.error("dispatcher_not_started", error=str(exc) or type(exc).__name__)
+    """gunicorn's ``post_worker_init`` hook: build the serving engine on every thread of a
+    gthread worker's pool before the worker accepts a connection; never fails the worker."""
     pool = getattr(worker, "tpool", None)
     if pool is None:
         return  # not a gthread worker: engines are built on first use, as before
+    from gatekeeper.bootstrap import services
 
     try:
         engine = services(worker.wsgi).store.current.engine
         warm_up_threads(pool, engine, int(worker.cfg.threads))
     except Exception as exc:
         log.warning("engine_warm_up_failed", error=str(exc) or type(exc).__name__)
+
+
+def start_dispatcher(server: Any, worker: Any) -> None:
+    """gunicorn's ``post_fork`` hook: the notification dispatcher as a thread of each worker
+    (unless GATEKEEPER_DISPATCHER is off); never fails the worker: the outbox keeps every
+    message until some dispatcher sends it."""
+    from gatekeeper.bootstrap import services
+    from gatekeeper.cli.dispatch import start_in_worker
+
+    try:
+        start_in_worker(services(worker.app.wsgi()))
+    except Exception as exc:
+        log.error("dispatcher_not_started", error=str(exc) or type(exc).__name__)
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
@@ -101,6 +107,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "threads": threads,
         "worker_class": WORKER_CLASS,  # gthread that accepts only with a free thread
         "post_worker_init": warm_up_worker,
+        "post_fork": start_dispatcher,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",

@@ -212,15 +212,18 @@ class Dispatcher:
                 "delivered": self.deliver()}
 
     def run(self, stop: threading.Event, poll_seconds: float = 2.0) -> None:
-        """Loop until ``stop`` is set; a failed pass is logged and the loop goes on."""
+        """Loop until ``stop`` is set. A failed pass is logged and the others still run (a
+        policy error in the scheduler never stops deliveries)."""
         log.info("dispatcher_started", owner=self.owner)
+        passes = (("schedule", self.schedule), ("route", self.route), ("deliver", self.deliver))
         while not stop.is_set():
             busy = False
-            try:
-                done = self.run_once()
-                busy = done["routed"] > 0 or done["delivered"] > 0
-            except Exception as exc:  # never let one bad pass end the thread
-                log.error("dispatcher_pass_failed", error=f"{type(exc).__name__}: {exc}")
+            for name, step in passes:
+                try:
+                    busy = (step() > 0 and name != "schedule") or busy
+                except Exception as exc:  # never let one bad pass end the thread
+                    log.error("dispatcher_pass_failed", step=name,
+                              error=f"{type(exc).__name__}: {exc}")
             if not busy:
                 stop.wait(poll_seconds)
         log.info("dispatcher_stopped", owner=self.owner)
