@@ -137,7 +137,7 @@ def parse_new_request(
     if values["start"]:
         try:
             start = from_input_value(values["start"], timezones.get(customer_id))
-        except ValueError:
+        except (ValueError, OverflowError):  # e.g. 0001-01-01 00:00 east of UTC
             result.add("start", "Give a date and time, e.g. 2026-11-23 09:00, or leave it empty "
                                 "to start as soon as access is granted.")
 
