@@ -23,7 +23,10 @@ from gatekeeper.settings import Settings
 
 if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only by the commands that use it
     from gatekeeper.ledger import Database, SqlLedger
+    from gatekeeper.ledger.outbox_sql import SqlOutbox
+    from gatekeeper.service.deadlines import Deadlines
     from gatekeeper.service.identity import IdentityService
+    from gatekeeper.service.notify import Dispatcher
     from gatekeeper.service.requests import RequestService
 
 EXTENSION = "gatekeeper"
@@ -133,6 +136,39 @@ class Services:
         return IdentityService(SqlIdentityStore(self.ledger.db),
                                session_hours=self.settings.session_hours,
                                token_cache_seconds=self.settings.token_cache_seconds)
+
+    @cached_property
+    def outbox(self) -> SqlOutbox:
+        """The notification outbox, in the ledger's database."""
+        from gatekeeper.ledger.outbox_sql import SqlOutbox
+
+        return SqlOutbox(self.ledger.db)
+
+    @cached_property
+    def deadlines(self) -> Deadlines:
+        """When a waiting request is due, from the customer's support hours and tier."""
+        from gatekeeper.service.deadlines import Deadlines
+
+        return Deadlines(lambda: self.store.current.engine)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Routes and delivers the outbox (a thread of ``serve``, or ``gatekeeper dispatch``)."""
+        from gatekeeper.domain.notice import SmtpServer, parse_webhook_secrets
+        from gatekeeper.service.channels import Channels
+        from gatekeeper.service.notify import DispatchConfig, Dispatcher
+
+        s = self.settings
+        smtp = SmtpServer.parse("GATEKEEPER_SMTP_URL", s.smtp_url) if s.smtp_url else None
+        secrets = parse_webhook_secrets("GATEKEEPER_WEBHOOK_SECRETS", s.webhook_secrets or "")
+        channels = Channels(smtp, s.smtp_from, secrets, timeout=s.notify_timeout_seconds)
+        self._closers.append(channels.close)
+        config = DispatchConfig(public_url=s.public_url, max_attempts=s.outbox_max_attempts,
+                                retry_seconds=s.outbox_retry_seconds,
+                                lease_seconds=s.outbox_lease_seconds,
+                                schedule_seconds=min(30.0, s.outbox_poll_seconds * 15))
+        return Dispatcher(self.outbox, self.ledger, lambda: self.store.current.engine,
+                          channels, config)
 
     def build(self) -> Services:
         """Build every part now (the app: a bad bundle refuses start-up, no lazy build

@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from gatekeeper.domain import ConfigurationError
+from gatekeeper.domain.notice import SmtpServer, parse_webhook_secrets
 
 PREFIX = "GATEKEEPER_"
 DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -147,6 +148,27 @@ def _integer(minimum: int, maximum: int, expected: str) -> Callable[[str, Any], 
     return parse
 
 
+def _smtp_url(name: str, value: Any) -> str | None:
+    text = _optional_text(name, value)
+    if text is not None:
+        SmtpServer.parse(PREFIX + name, text)
+    return text
+
+
+def _webhook_secrets(name: str, value: Any) -> str | None:
+    text = _optional_text(name, value)
+    if text is not None:
+        parse_webhook_secrets(PREFIX + name, text)
+    return text
+
+
+def _url(name: str, value: Any) -> str:
+    text = _text(name, value)
+    if not text.startswith(("http://", "https://")):
+        raise _problem(name, "an http:// or https:// address", value)
+    return text.rstrip("/")
+
+
 def _level(name: str, value: Any) -> str:
     level = str(value).strip().upper()
     if level not in LOG_LEVELS:
@@ -225,6 +247,35 @@ class Settings:
         "gunicorn worker processes (default: one per core)"))
     threads: int = field(default=2, metadata=_meta(
         _integer(1, 1024, "a number of threads, 1 or more"), "threads per gunicorn worker"))
+
+    # notifications (docs/notifications.md); the SMTP URL and the secrets stay out of repr
+    smtp_url: str | None = field(default=None, repr=False, metadata=_meta(
+        _smtp_url, "mail server: smtp://[user:password@]host[:port][?starttls=1] or smtps://"
+        " (unset: e-mail messages wait and are dead-lettered)"))
+    smtp_from: str = field(default="gatekeeper@localhost", metadata=_meta(
+        _text, "the From address of notification e-mail"))
+    webhook_secrets: str | None = field(default=None, repr=False, metadata=_meta(
+        _webhook_secrets, "label=whsec_… pairs, comma-separated: the signing secrets that "
+        "customer data names by label"))
+    public_url: str = field(default="http://127.0.0.1:8080", metadata=_meta(
+        _url, "the address people open the console and request pages at (links in messages)"))
+    dispatcher: bool = field(default=True, metadata=_meta(
+        parse_bool, "serve runs the notification dispatcher (off: run gatekeeper dispatch)"))
+    outbox_max_attempts: int = field(default=8, metadata=_meta(
+        _integer(1, 1000, "a number of attempts, 1 or more"),
+        "tries of a message before it is dead-lettered"))
+    outbox_retry_seconds: float = field(default=30.0, metadata=_meta(
+        _number(0, "a number of seconds above 0", above=True),
+        "first retry delay; doubles each try, with jitter, up to an hour"))
+    outbox_lease_seconds: float = field(default=60.0, metadata=_meta(
+        _number(0, "a number of seconds above 0", above=True),
+        "how long a dispatcher holds an item before another may retry it"))
+    outbox_poll_seconds: float = field(default=2.0, metadata=_meta(
+        _number(0, "a number of seconds above 0", above=True),
+        "how often an idle dispatcher looks for work"))
+    notify_timeout_seconds: float = field(default=10.0, metadata=_meta(
+        _number(0, "a number of seconds above 0", above=True),
+        "how long a delivery may take (SMTP or HTTP) before it counts as failed"))
 
     def __post_init__(self) -> None:
         self.validate()

@@ -230,3 +230,19 @@ def test_an_example_lifecycle_that_does_not_hold_is_a_finding(work: Path) -> Non
     assert "steps[1] (approve): state: expected 'granted', got 'awaiting_acceptance'" \
         in findings[0]
     assert "steps[3].action must be one of accept, approve" in findings[0]
+
+
+def test_a_route_to_an_unknown_contact_names_the_customer_and_the_contact(work: Path) -> None:
+    data = work / "policies" / "customers" / "data.yaml"
+    text = data.read_text()
+    globex = text.index("\nglobex:")
+    route = text.index("overdue: [service_manager, msp_on_call]", globex)
+    data.write_text(text[:route] + "overdue: [service_manager, cto]" +
+                    text[route + len("overdue: [service_manager, msp_on_call]"):])
+    line = data.read_text()[:route].count("\n") + 1
+    result = run_cli(work, "check", "--policies", "policies", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["step"] == "data"]
+    assert finding["file"] == "policies/customers/data.yaml" and finding["line"] == line
+    assert "customer globex: notify.routes.overdue names the unknown contact cto" in \
+        finding["message"]

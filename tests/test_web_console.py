@@ -142,3 +142,26 @@ def test_the_customer_view_lists_only_that_customers_requests(browser: Browser) 
     assert browser.get("/console/customers/nobody").status_code == 404
     filtered = browser.get("/console/customers/globex?state=granted").get_data(as_text=True)
     assert globex not in filtered
+
+
+def test_the_detail_shows_each_notification_and_its_delivery_state(browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    page = text(browser.as_(ANN).get(f"/console/requests/{request_id}"))
+    assert "Notifications" in page and "1 event(s) not routed yet" in page
+    svc = services(browser.app)
+    svc.dispatcher.run_once()  # no mail server in this app: the e-mails fail and wait
+    page = text(browser.as_(ANN).get(f"/console/requests/{request_id}"))
+    assert "approval needed" in page and "approvals@msp.example" in page
+    assert "no mail server: GATEKEEPER_SMTP_URL is not set" in page
+    assert "https://hooks.slack.example/…" in page, "a chat URL shows its host only"
+
+
+def test_a_waiting_request_shows_its_deadline_to_the_customer_and_the_console(
+        browser: Browser) -> None:
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    mine = text(browser.as_(ALICE).get(f"/requests/{request_id}"))
+    assert "An approver should answer by " in mine and "(Amsterdam time) (within 4 hours)." in mine
+    console = text(browser.as_(ANN).get(f"/console/requests/{request_id}"))
+    assert "An approver should answer by " in console
+    granted = submit(browser, ALICE, "read_only_troubleshooting")
+    assert "should answer by" not in text(browser.as_(ALICE).get(f"/requests/{granted}"))

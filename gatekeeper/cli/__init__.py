@@ -22,6 +22,7 @@ def _register() -> None:
     from gatekeeper.cli import (
         check,
         database,
+        dispatch,
         evaluate,
         impact,
         policytest,
@@ -32,7 +33,7 @@ def _register() -> None:
     )
 
     for module in (serve, evaluate, policytest, database, requests, check, impact, tokens,
-                   users):
+                   users, dispatch):
         module.register(cli)
 
 

@@ -86,6 +86,19 @@ def warm_up_worker(worker: Any) -> None:
         log.warning("engine_warm_up_failed", error=str(exc) or type(exc).__name__)
 
 
+def start_dispatcher(server: Any, worker: Any) -> None:
+    """gunicorn's ``post_fork`` hook: the notification dispatcher as a thread of each worker
+    (unless GATEKEEPER_DISPATCHER is off); never fails the worker: the outbox keeps every
+    message until some dispatcher sends it."""
+    from gatekeeper.bootstrap import services
+    from gatekeeper.cli.dispatch import start_in_worker
+
+    try:
+        start_in_worker(services(worker.app.wsgi()))
+    except Exception as exc:
+        log.error("dispatcher_not_started", error=str(exc) or type(exc).__name__)
+
+
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
     """gunicorn settings for ``serve``: preloaded app, gthread workers, engines warmed."""
     return {
@@ -94,6 +107,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "threads": threads,
         "worker_class": WORKER_CLASS,  # gthread that accepts only with a free thread
         "post_worker_init": warm_up_worker,
+        "post_fork": start_dispatcher,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",

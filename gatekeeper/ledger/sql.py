@@ -21,9 +21,11 @@ from gatekeeper.domain import (
     ValidationError,
 )
 from gatekeeper.domain.lifecycle import GRANTED, Grant
+from gatekeeper.domain.notice import DECIDED, TRANSITIONED
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.ledger.database import Database
 from gatekeeper.ledger.models import AccessRequestRow, EventRow, IdempotencyKeyRow
+from gatekeeper.ledger.outbox_sql import event_row
 from gatekeeper.ledger.records import (
     Event,
     IdempotencyConflict,
@@ -152,6 +154,9 @@ class SqlLedger:
         session.flush()
         for offset, event in enumerate(record.events):
             session.add(_event_row(record.id, first_seq + offset, event))
+        # The outbox item of the decision, in this transaction (docs/notifications.md).
+        last = first_seq + len(record.events) - 1
+        session.add(event_row(record.id, record.customer, DECIDED, last, record.events[-1]))
 
     def create(self, new: NewRequest) -> RequestRecord:
         try:
@@ -271,6 +276,8 @@ class SqlLedger:
                 raise ConflictError("the request changed concurrently; retry", current.state)
             last = max((e.seq for e in current.events), default=0)
             session.add(_event_row(request_id, last + 1, change.event))
+            session.add(event_row(request_id, current.customer, TRANSITIONED, last + 1,
+                                  change.event))
             if change.follow_up is not None:
                 self._add(session, change.follow_up)
             session.flush()

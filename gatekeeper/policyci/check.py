@@ -38,6 +38,7 @@ from gatekeeper.policyci.engine_agreement import (
 )
 from gatekeeper.policyci.lifecycle_steps import replay
 from gatekeeper.policyci.lint import lint_bundle
+from gatekeeper.policyci.routing_check import line_of, routing_problems
 from gatekeeper.policyci.sources import item_from_document
 from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.policy_store import PolicyStore
@@ -141,12 +142,25 @@ class Checker:
                 step.skipped = "the bundle does not load"
             return report
         report.revision = bundle.revision
+        self._routes(bundle, data_step)
         tests, coverage, examples, metadata, engines = later
         self._timed(tests, lambda: self._tests(bundle, tests, coverage, report))
         self._timed(examples, lambda: self._examples(bundle, examples))
         self._timed(metadata, lambda: self._metadata(bundle, metadata))
         self._timed(engines, lambda: self._engines(bundle, engines))
         return report
+
+    def _routes(self, bundle: PolicyBundle, data_step: Step) -> None:
+        """Notification routes naming a contact the customer does not have fail the data."""
+        data_file = self.policies / "customers" / "data.yaml"
+        for problem in routing_problems(bundle):
+            shown = self.show(str(data_file))
+            case = next((c for c in data_step.cases if c.file == shown), None)
+            if case is None:
+                case = Case("routes", file=shown)
+                data_step.cases.append(case)
+            message = problem if case.status != "failed" else f"{case.message}; {problem}"
+            case.fail(message, shown, line_of(data_file, problem))
 
     @staticmethod
     def _timed(step: Step, run: Any) -> None:

@@ -64,7 +64,9 @@ def _detail_page(request_id: str, errors: dict[str, list[str]] | None = None,
                 if e["id"] == record.environment), {})
     page = render_template(
         "console/detail.html", nav="queue", errors=errors or {}, values=values or {},
-        env_systems=env.get("systems", []), **context,
+        env_systems=env.get("systems", []),
+        notices=[i.to_dict() for i in svc().outbox.find(request_id=record.id, limit=200)],
+        **context,
     )
     return Response(page, status=status, mimetype="text/html")
 

@@ -103,6 +103,7 @@ def detail_context(record: RequestRecord) -> dict[str, Any]:
             continue
     return {
         "record": record,
+        "deadline": svc().deadlines.of(record),
         "rep": rep,
         "decision": record.decision,
         "alternatives": alternatives,

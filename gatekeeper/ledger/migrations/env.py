@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from gatekeeper.ledger import identity_models  # noqa: F401 - its tables join Base.metadata
+from gatekeeper.ledger import identity_models, outbox_models  # noqa: F401 - tables join Base.metadata
 from gatekeeper.ledger.models import Base
 
 connection = context.config.attributes.get("connection")

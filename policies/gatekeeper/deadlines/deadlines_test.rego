@@ -1,0 +1,41 @@
+package gatekeeper.deadlines_test
+
+import rego.v1
+
+import data.gatekeeper.deadlines
+
+_ask(customer, state, since, now) := {"request": {"customer": customer, "state": state}, "since": since, "now": now}
+
+test_around_the_clock_the_deadline_is_the_tiers_hours_later if {
+	d := deadlines.deadline with input as _ask("acme", "awaiting_approval", "2026-12-07T10:00:00Z", "2026-12-07T11:00:00Z")
+	d.due == "2026-12-07T14:00:00Z"
+	d.summary == "An approver should answer by Mon 7 Dec 2026, 15:00 (Amsterdam time) (within 4 hours)."
+	d.level == 0
+}
+
+test_in_business_hours_only_open_hours_count if {
+	# Friday 21:30 in New York: half an hour before closing, then Saturday from 06:00
+	d := deadlines.deadline with input as _ask("globex", "awaiting_approval", "2026-12-05T02:30:00Z", "2026-12-05T03:00:00Z")
+	d.due == "2026-12-05T18:30:00Z"
+	d.due_text == "Sat 5 Dec 2026, 13:30 (New York time)"
+	endswith(d.summary, "(within 8 support hours).")
+}
+
+test_each_further_period_is_one_more_level_up_to_the_last_contact if {
+	one := deadlines.deadline with input as _ask("acme", "awaiting_approval", "2026-12-07T10:00:00Z", "2026-12-07T15:00:00Z")
+	one.level == 1
+	two := deadlines.deadline with input as _ask("acme", "awaiting_approval", "2026-12-07T10:00:00Z", "2026-12-07T18:00:00Z")
+	two.level == 2
+	late := deadlines.deadline with input as _ask("acme", "awaiting_approval", "2026-12-07T10:00:00Z", "2026-12-09T10:00:00Z")
+	late.level == 2
+}
+
+test_acceptance_has_its_own_deadline if {
+	d := deadlines.deadline with input as _ask("bakkerij_jansen", "awaiting_acceptance", "2026-12-04T15:00:00Z", "2026-12-04T16:00:00Z")
+	startswith(d.summary, "Please accept or choose an option by ")
+	d.hours == 72
+}
+
+test_a_grant_has_no_deadline if {
+	not deadlines.deadline with input as _ask("acme", "granted", "2026-12-07T10:00:00Z", "2026-12-07T11:00:00Z")
+}
