@@ -38,8 +38,8 @@ _ends := ends if {
 }
 
 _ends := ends if {
+	_customer.support_hours.mode == "business_hours"
 	h = _customer.support_hours
-	h.mode == "business_hours"
 	per_week = (count(h.days) * (times.minutes_of(h.close) - times.minutes_of(h.open))) / 60
 	per_week > 0
 	scan = ceil((_needed / per_week) * 168) + 168

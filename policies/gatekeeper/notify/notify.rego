@@ -109,11 +109,12 @@ _contact(role, customer) := c if {
 	role == "requester"
 	contains(input.request.requester, "@")
 	c = {"name": input.request.requester, "email": input.request.requester}
+} else := customer.emergency.msp_on_call if {
+	role == "msp_on_call"
+} else := c if {
+	not role in {"requester", "msp_on_call"}
+	c = customer.contacts[role]
 }
-
-_contact(role, customer) := customer.emergency.msp_on_call if role == "msp_on_call"
-
-_contact(role, customer) := customer.contacts[role] if not role in {"requester", "msp_on_call"}
 
 _resolve(n) := c if {
 	c = _contact(n.role, _customer)
