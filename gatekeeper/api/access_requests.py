@@ -9,8 +9,9 @@ from flask.typing import ResponseReturnValue
 
 from gatekeeper.api.jsonbody import json_body
 from gatekeeper.bootstrap import services
+from gatekeeper.domain import RequestRecord
 from gatekeeper.server.identifier import current_principal
-from gatekeeper.service.representation import request_to_dict
+from gatekeeper.service.representation import deadline_to_dict, request_to_dict
 from gatekeeper.service.requests import RequestService
 
 bp = Blueprint("access_requests", __name__, url_prefix="/v1")
@@ -18,6 +19,13 @@ bp = Blueprint("access_requests", __name__, url_prefix="/v1")
 
 def _service() -> RequestService:
     return services(current_app).requests
+
+
+def _with_deadline(record: RequestRecord) -> dict[str, Any]:
+    """The request as the API returns it, with its waiting state's deadline (the policy's)."""
+    body = request_to_dict(record)
+    body["deadline"] = deadline_to_dict(services(current_app).deadlines.of(record))
+    return body
 
 
 def _location(request_id: str) -> str:
@@ -56,47 +64,47 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/access-requests/<request_id>")
 def show(request_id: str) -> ResponseReturnValue:
-    """One request with its decision and full history."""
-    return request_to_dict(_service().get(request_id, current_principal()))
+    """One request with its decision, full history and the deadline of its waiting state."""
+    return _with_deadline(_service().get(request_id, current_principal()))
 
 
 @bp.post("/access-requests/<request_id>/accept")
 def accept(request_id: str) -> ResponseReturnValue:
     """The requester accepts the consequences, naming each consequence id."""
-    return request_to_dict(_service().accept(request_id, current_principal(), json_body()))
+    return _with_deadline(_service().accept(request_id, current_principal(), json_body()))
 
 
 @bp.post("/access-requests/<request_id>/choose")
 def choose(request_id: str) -> ResponseReturnValue:
     """The requester takes an alternative; the linked follow-up request is created."""
     record, follow_up = _service().choose(request_id, current_principal(), json_body())
-    body = request_to_dict(record)
-    body["follow_up"] = request_to_dict(follow_up)
+    body = _with_deadline(record)
+    body["follow_up"] = _with_deadline(follow_up)
     return body, 200, {"Link": f'<{_location(follow_up.id)}>; rel="related"'}
 
 
 @bp.post("/access-requests/<request_id>/approve")
 def approve(request_id: str) -> ResponseReturnValue:
     """An approver approves, optionally narrowing duration or systems."""
-    return request_to_dict(_service().approve(request_id, current_principal(), _optional_body()))
+    return _with_deadline(_service().approve(request_id, current_principal(), _optional_body()))
 
 
 @bp.post("/access-requests/<request_id>/reject")
 def reject(request_id: str) -> ResponseReturnValue:
     """An approver rejects, with a reason."""
-    return request_to_dict(_service().reject(request_id, current_principal(), json_body()))
+    return _with_deadline(_service().reject(request_id, current_principal(), json_body()))
 
 
 @bp.post("/access-requests/<request_id>/withdraw")
 def withdraw(request_id: str) -> ResponseReturnValue:
     """The requester withdraws an open request."""
-    return request_to_dict(_service().withdraw(request_id, current_principal(), _optional_body()))
+    return _with_deadline(_service().withdraw(request_id, current_principal(), _optional_body()))
 
 
 @bp.post("/access-requests/<request_id>/revoke")
 def revoke(request_id: str) -> ResponseReturnValue:
     """A grant is ended early, with a reason."""
-    return request_to_dict(_service().revoke(request_id, current_principal(), json_body()))
+    return _with_deadline(_service().revoke(request_id, current_principal(), json_body()))
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -67,3 +68,15 @@ def request_to_dict(record: RequestRecord, detail: bool = True) -> dict[str, Any
         )
     return out
 
+
+
+# What the API carries of the policy's deadline (``data.gatekeeper.deadlines.deadline``).
+DEADLINE_FIELDS = ("state", "due", "due_text", "summary", "hours", "level", "levels")
+
+
+def deadline_to_dict(deadline: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The waiting state's deadline as the policy computed it (the page shows ``summary``):
+    ``due`` RFC 3339 UTC, ``due_text`` in the customer's time zone; None when there is none."""
+    if deadline is None:
+        return None
+    return {k: deadline.get(k) for k in DEADLINE_FIELDS}

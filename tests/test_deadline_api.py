@@ -1,0 +1,39 @@
+# ruff: noqa: F811  (the API fixtures are imported, then named as test arguments)
+"""The waiting state's deadline in the JSON API: computed by the policy, carried by Python."""
+
+from __future__ import annotations
+
+import jsonschema
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import load_example
+from tests.test_access_requests_api import (  # noqa: F401  (fixtures)
+    BASE,
+    _schema,
+    api,
+    ledger_app,
+    submit,
+    who,
+)
+
+
+def test_a_waiting_request_carries_its_deadline(ledger_app: Flask, api: FlaskClient) -> None:
+    body = submit(ledger_app, api, "full_admin").get_json()
+    assert body["state"] == "awaiting_approval"
+    shown = api.get(f"{BASE}/{body['id']}", headers=who(load_example("full_admin")))
+    assert shown.status_code == 200
+    doc = shown.get_json()
+    deadline = doc["deadline"]
+    # Gold answers within 4 hours, around the clock: the policy's figure, not Python's
+    assert deadline["state"] == "awaiting_approval" and deadline["hours"] == 4
+    assert deadline["due"] == "2026-11-23T13:00:00Z"
+    assert deadline["due_text"] in deadline["summary"]
+    assert deadline["summary"].startswith("An approver should answer by ")
+    jsonschema.validate(doc, _schema("AccessRequestRecord"))
+
+
+def test_a_granted_request_has_no_deadline(ledger_app: Flask, api: FlaskClient) -> None:
+    body = submit(ledger_app, api, "read_only").get_json()
+    shown = api.get(f"{BASE}/{body['id']}", headers=who(load_example("read_only")))
+    assert shown.status_code == 200 and shown.get_json()["deadline"] is None
