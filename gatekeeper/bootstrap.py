@@ -45,9 +45,13 @@ class _DecideLater:
         return self._services.decisions.decide(body, principal, now=now, request_id=request_id)
 
     def decide_request(self, request: AccessRequest, principal: Principal,
-                       now: datetime | None = None, request_id: str | None = None) -> Decision:
+                       now: datetime | None = None, request_id: str | None = None,
+                       context: Mapping[str, Any] | None = None) -> Decision:
         return self._services.decisions.decide_request(request, principal, now=now,
-                                                       request_id=request_id)
+                                                       request_id=request_id, context=context)
+
+    def max_duration_hours(self, access: str) -> float | None:
+        return self._services.decisions.max_duration_hours(access)
 
 
 class Services:

@@ -61,6 +61,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("access_requests.accept", "POST"): REQUESTER_ACTS,
     ("access_requests.choose", "POST"): REQUESTER_ACTS,
     ("access_requests.withdraw", "POST"): REQUESTER_ACTS,
+    ("access_requests.extend", "POST"): REQUESTER_ACTS,
     ("access_requests.revoke", "POST"): row(customer=(200, 404), approver=403, ci=403),
     ("access_requests.approve", "POST"): APPROVER_ACTS,
     ("access_requests.reject", "POST"): APPROVER_ACTS,
@@ -75,11 +76,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
 
 # the state (by canned access level) a request must be in for each action, and the body
 STATE_FOR = {"accept": "full_admin", "choose": "full_admin", "withdraw": "full_admin",
-             "approve": "scoped_admin", "reject": "scoped_admin", "revoke": "read_only"}
+             "approve": "scoped_admin", "reject": "scoped_admin", "revoke": "read_only",
+             "extend": "read_only"}
 BODY_FOR: dict[str, Any] = {
     "accept": {"consequences": ["reprovisioning_downtime", "sla_budget"]},
     "choose": {"alternative": "software_portal"},
     "withdraw": {}, "approve": {}, "reject": {"reason": "not now"}, "revoke": {"reason": "done"},
+    "extend": {"hours": 1},
 }
 
 

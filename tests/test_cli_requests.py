@@ -108,3 +108,34 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path: Path, comma
     result = CliRunner().invoke(cli, command)
     assert str(tmp_path) in result.output or result.output.startswith("no requests")
     assert (tmp_path / "gatekeeper.db").exists()
+
+
+def test_requests_extend_as_a_subprocess(db_url: str, tmp_path: Path) -> None:
+    """The requester's extension from a terminal, decided by the real policy."""
+    ledger = open_ledger(db_url, auto_upgrade=True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    service = RequestService(CannedDecisions(), ledger, clock=lambda: now)
+    body = request_body("read_only", purpose="troubleshooting", duration_hours=2,
+                        start=(now + timedelta(hours=1)).isoformat().replace("+00:00", "Z"))
+    rid = service.submit(body, REQUESTER).request_id
+    ends = ledger.get(rid).grant_ends_at
+    ledger.close()
+    env = {**os.environ, "GATEKEEPER_DATABASE_URL": db_url,
+           "GATEKEEPER_INSTANCE_PATH": str(tmp_path)}
+    done = subprocess.run([*_gatekeeper(), "requests", "extend", rid, "--hours", "2",
+                           "--reason", "the fix needs longer", "--json"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    step = doc["history"][-1]
+    assert (step["action"], step["actor"], step["reason"]) == (
+        "extend", REQUESTER.subject, "the fix needs longer")
+    assert ends is not None
+    if step["details"]["outcome"] == "allow":
+        assert doc["grant"]["ends_at"] == (ends + timedelta(hours=2)).isoformat().replace(
+            "+00:00", "Z")
+    else:
+        assert doc["follow_up"]["parent_id"] == rid
+    bad = subprocess.run([*_gatekeeper(), "requests", "extend", rid, "--hours", "0"],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "hours" in bad.stdout + bad.stderr

@@ -21,6 +21,7 @@ from gatekeeper.domain.commands import (
     Accept,
     Approve,
     Choose,
+    Extend,
     Reject,
     Revoke,
     Withdraw,
@@ -73,7 +74,7 @@ def test_the_outcome_sets_the_first_state_and_both_first_events() -> None:
 def test_every_action_outside_the_table_is_a_conflict_naming_the_state() -> None:
     commands = {"accept": Accept(tuple(ALL)), "choose": Choose("software_portal"),
                 "approve": Approve(), "reject": Reject("no"), "withdraw": Withdraw(),
-                "revoke": Revoke("done")}
+                "revoke": Revoke("done"), "extend": Extend(2)}
     for state in lc.STATES:
         record = replace(submitted("scoped_admin"), state=state)
         for action, command in commands.items():

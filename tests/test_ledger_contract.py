@@ -300,3 +300,26 @@ def test_situation_of_an_empty_ledger_is_empty(ledger: SqlLedger) -> None:
     query = _situation_query(datetime(2026, 12, 31, 23, tzinfo=UTC))
     assert (query.month_start, query.month_end) == (datetime(2026, 12, 1, tzinfo=UTC),
                                                     datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def test_situation_leaves_out_the_excluded_request(ledger: SqlLedger) -> None:
+    """An extension is decided without its own grant: neither an overlap of the new window
+    nor downtime already used; every other request still counts."""
+    begins = datetime(2026, 11, 24, 8, tzinfo=UTC)
+    at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    window = {"grant_starts_at": begins, "grant_ends_at": begins + timedelta(hours=8)}
+    own = make_record(at=at, state="granted", decision=_with_downtime(8),
+                      request=replace(REQUEST, start=begins), **window)
+    other = make_record(at=at, state="granted", decision=_with_downtime(2),
+                        request=replace(REQUEST, start=begins), **window)
+    for record in (own, other):
+        ledger.create(NewRequest(record))
+    # the extension's window: 4 hours from the grant's end, still overlapping the other grant
+    query = SituationQuery.around("acme", "production", begins + timedelta(hours=7), 4,
+                                  exclude=own.id)
+    situation = ledger.situation(query)
+    assert [o.request_id for o in situation.overlapping] == [other.id]
+    assert [d.request_id for d in situation.sla_downtime] == [other.id]
+    unfiltered = ledger.situation(replace(query, exclude=None))
+    assert {o.request_id for o in unfiltered.overlapping} == {own.id, other.id}
+    assert {d.request_id for d in unfiltered.sla_downtime} == {own.id, other.id}

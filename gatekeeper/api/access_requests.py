@@ -83,6 +83,17 @@ def choose(request_id: str) -> ResponseReturnValue:
     return body, 200, {"Link": f'<{_location(follow_up.id)}>; rel="related"'}
 
 
+@bp.post("/access-requests/<request_id>/extend")
+def extend(request_id: str) -> ResponseReturnValue:
+    """The requester asks for more hours on a live grant; the policy decides it. A linked
+    request carries an extension the policy did not simply allow (under ``follow_up``)."""
+    record, linked = _service().extend(request_id, current_principal(), json_body())
+    body = _with_deadline(record)
+    body["follow_up"] = _with_deadline(linked) if linked else None
+    headers = {"Link": f'<{_location(linked.id)}>; rel="related"'} if linked else {}
+    return body, 200, headers
+
+
 @bp.post("/access-requests/<request_id>/approve")
 def approve(request_id: str) -> ResponseReturnValue:
     """An approver approves, optionally narrowing duration or systems."""

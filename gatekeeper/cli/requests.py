@@ -1,4 +1,5 @@
-"""``gatekeeper requests list | show`` and ``gatekeeper expire``: the ledger from a terminal."""
+"""``gatekeeper requests list | show | extend`` and ``gatekeeper expire``: the ledger from
+a terminal."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import click
 
 from gatekeeper.cli.common import cli_services
 from gatekeeper.cli.database import database_option
-from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
+from gatekeeper.domain.identity import ANONYMOUS_ENGINEER, Principal
+from gatekeeper.domain.roles import CUSTOMER_ROLES, ENGINEER
 from gatekeeper.ledger import RequestRecord
 from gatekeeper.service.representation import request_to_dict
 from gatekeeper.service.requests import RequestService
@@ -113,6 +115,38 @@ def show_command(request_id: str, as_json: bool, database_url: str | None) -> No
         record = service.get(request_id, ANONYMOUS_ENGINEER)
     click.echo(json.dumps(request_to_dict(record), indent=2) if as_json
                else render_request(record))
+
+
+@requests_group.command("extend")
+@click.argument("request_id")
+@click.option("--hours", type=float, required=True, help="How many more hours.")
+@click.option("--reason", help="Why more time is needed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@database_option
+def extend_command(request_id: str, hours: float, reason: str | None, as_json: bool,
+                   database_url: str | None) -> None:
+    """Ask for HOURS more on a granted request, as its requester; the policy decides it."""
+    body: dict[str, Any] = {"hours": hours, **({"reason": reason} if reason else {})}
+    with request_service(database_url) as service:
+        current = service.get(request_id, ANONYMOUS_ENGINEER)
+        requester = Principal(
+            subject=current.requester_subject, organisation=current.requester_organisation,
+            role=CUSTOMER_ROLES[0] if current.requester_organisation else ENGINEER)
+        record, linked = service.extend(request_id, requester, body)
+    if as_json:
+        out = request_to_dict(record)
+        out["follow_up"] = request_to_dict(linked) if linked else None
+        click.echo(json.dumps(out, indent=2))
+        return
+    step = record.events[-1]
+    ends = _short(record.grant_ends_at.isoformat() if record.grant_ends_at else None)
+    click.echo(f"{record.id}: the policy answered {step.details.get('outcome')}")
+    if linked is None:
+        click.echo(f"  the grant now ends {ends} UTC")
+    else:
+        click.echo(f"  the grant still ends {ends} UTC; the extension is request "
+                   f"{linked.id} ({linked.state})")
+    click.echo(f"  {step.details.get('summary')}")
 
 
 @click.command("expire")

@@ -140,4 +140,23 @@ class Revoke:
         return cls(_reason(fields(body, {"reason": str}), cls.action, required=True) or "")
 
 
-Command = Accept | Choose | Approve | Reject | Withdraw | Revoke
+@dataclass(frozen=True)
+class Extend:
+    """The requester asks for ``hours`` more on a live grant; the policy decides it."""
+
+    hours: float
+    reason: str | None = None
+    action = "extend"
+
+    @classmethod
+    def from_body(cls, body: Any) -> Extend:
+        args = fields(body, {"hours": (int, float), "reason": str})
+        hours = args["hours"]
+        if hours is None:
+            raise ValidationError([FieldError("hours", "is required")])
+        if not 0 < hours < float("inf"):
+            raise ValidationError([FieldError("hours", "must be a number of hours above 0")])
+        return cls(float(hours), _reason(args, cls.action, required=False))
+
+
+Command = Accept | Choose | Approve | Reject | Withdraw | Revoke | Extend

@@ -68,8 +68,23 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (AWAITING_APPROVAL, "withdraw"): (WITHDRAWN,),
     (GRANTED, "revoke"): (REVOKED,),
     (GRANTED, "expire"): (EXPIRED,),
+    # more time on a live grant: the grant stays; the policy's answer on the extension says
+    # whether its end moves now or a linked request waits (EXTENSION_BY_OUTCOME)
+    (GRANTED, "extend"): (GRANTED,),
 }
-ACTIONS = ("accept", "choose", "approve", "reject", "withdraw", "revoke")
+ACTIONS = ("accept", "choose", "approve", "reject", "withdraw", "revoke", "extend")
+
+# What the policy's outcome on an extension does: the grant's end moves at once; or a linked
+# request carries the extension and waits (for acceptance or an approver) like any request;
+# or the linked request records the refusal and the grant stays as it was.
+EXTENDED = "extended"
+LINKED = "linked"
+EXTENSION_BY_OUTCOME = {
+    "allow": EXTENDED,
+    "allow_with_consequences": LINKED,
+    "needs_approval": LINKED,
+    "deny": LINKED,
+}
 
 
 def allowed_actions(state: str) -> list[str]:

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gatekeeper.domain import lifecycle as lc
-from gatekeeper.domain.commands import Accept, Approve, Choose, Command, Reject, Withdraw
+from gatekeeper.domain.commands import Accept, Approve, Choose, Command, Extend, Reject, Withdraw
 from gatekeeper.domain.decision import Alternative, Decision
 from gatekeeper.domain.errors import ConflictError, FieldError, ForbiddenError, ValidationError
+from gatekeeper.domain.extension import extension_change, extension_request
 from gatekeeper.domain.follow_up import follow_up_request
 from gatekeeper.domain.identity import Principal
 from gatekeeper.domain.lifecycle import Event, Grant
@@ -181,9 +182,8 @@ class RequestRecord:
 
     def handle(self, command: Command, principal: Principal, at: datetime,
                decided: Decision | None = None) -> Change:
-        """Apply one caller's command; ConflictError, ForbiddenError or ValidationError
-        when it does not fit the state, the caller or the decision. ``decided`` is the
-        policy's decision on the follow-up of a ``Choose``."""
+        """Apply one caller's command (ConflictError, ForbiddenError or ValidationError when
+        it does not fit); ``decided``: the policy's answer on a ``Choose`` or ``Extend``."""
         if isinstance(command, Accept):
             return self.accept(command, principal, at)
         if isinstance(command, Choose):
@@ -193,6 +193,8 @@ class RequestRecord:
         if isinstance(command, Reject):
             return self._close(command.action, lc.REJECTED, command.reason, principal, at,
                                self._require_approver)
+        if isinstance(command, Extend):
+            return self.extend(command, principal, at, decided)
         if isinstance(command, Withdraw):
             return self._close(command.action, lc.WITHDRAWN, command.reason, principal, at,
                                self._require_requester)
@@ -213,11 +215,8 @@ class RequestRecord:
 
     def follow_up_request(self, command: Choose, principal: Principal,
                           at: datetime) -> AccessRequest:
-        """The request the policy must decide before ``command`` can be taken.
-
-        Checks what ``choose`` checks (state, requester, alternative), so a choice that cannot
-        be taken never reaches the engine.
-        """
+        """The request the policy must decide before ``command``; checks what ``choose``
+        checks (state, requester, alternative), so a bad choice never reaches the engine."""
         self._require_action("choose")
         self._require_requester(principal, "choose an alternative")
         return follow_up_request(self.request, self._find_alternative(command.alternative), at)
@@ -236,6 +235,28 @@ class RequestRecord:
                       command.reason, {"alternative_id": alternative.id, "follow_up_id": linked.id,
                                        "follow_up_decision_id": decided.decision_id})
         return Change(lc.FULFILLED_BY_ALTERNATIVE, event, follow_up=linked)
+
+    def extension_request(self, command: Extend, principal: Principal,
+                          max_hours: float | None = None) -> AccessRequest:
+        """What the policy decides before ``command`` (state and requester checked first)."""
+        self._require_action("extend")
+        self._require_requester(principal, "extend")
+        return extension_request(self.request, self.grant, self.grant_ends_at, command.hours,
+                                 max_hours)
+
+    def extend(self, command: Extend, principal: Principal, at: datetime,
+               decided: Decision | None, follow_up_id: str | None = None) -> Change:
+        """The requester gets more time as the policy's ``decided`` answer says."""
+        request = self.extension_request(command, principal)
+        if decided is None or decided.decision_id == self.decision.decision_id:
+            raise ValueError("an extension is recorded only with a decision of its own")
+        linked_id = follow_up_id or str(uuid.uuid4())
+        done = extension_change(self.grant, self.grant_ends_at, command, principal, at, decided,
+                                linked_id)
+        if not done.linked:
+            return Change(lc.GRANTED, done.event, grant=done.grant, grant_ends_at=done.ends_at)
+        linked = self._linked(linked_id, request, decided, principal, at, {"extends": self.id})
+        return Change(lc.GRANTED, done.event, follow_up=linked)
 
     def approve(self, command: Approve, principal: Principal, at: datetime) -> Change:
         """One more approval. With the last one the request is granted, or waits for the
@@ -260,8 +281,7 @@ class RequestRecord:
         return self._granting(to, event, at, grant)
 
     def after(self, change: Change) -> RequestRecord:
-        """This record as the ledger stores it once ``change`` is applied (a pure replay:
-        policy CI walks an example's lifecycle with it, no database)."""
+        """This record once the ledger stored ``change`` (policy CI replays with it)."""
         return replace(
             self, state=change.to_state, updated_at=change.event.at,
             grant=change.grant if change.grant is not None else self.grant,
@@ -358,12 +378,17 @@ class RequestRecord:
         """
         decision = replace(decided, chosen_alternative=alternative,
                            parent_decision_id=self.decision.decision_id)
-        record = RequestRecord.submitted(
-            follow_up_id, request, decision, principal, now,
-            details={"parent_id": self.id, "alternative_id": alternative.id})
+        return replace(self._linked(follow_up_id, request, decision, principal, now,
+                                    {"alternative_id": alternative.id}),
+                       alternative_id=alternative.id)
+
+    def _linked(self, linked_id: str, request: AccessRequest, decided: Decision,
+                principal: Principal, now: datetime, details: dict[str, Any]) -> RequestRecord:
+        """A request linked to this one, recorded with the policy's own ``decided``."""
+        record = RequestRecord.submitted(linked_id, request, decided, principal, now,
+                                         details={"parent_id": self.id, **details})
         return replace(record, requester_subject=self.requester_subject,
-                       requester_organisation=self.requester_organisation,
-                       parent_id=self.id, alternative_id=alternative.id)
+                       requester_organisation=self.requester_organisation, parent_id=self.id)
 
 
 def grant_window(now: datetime, requested_start: datetime | None,

@@ -55,7 +55,9 @@ class ActiveRequest:
 
 @dataclass(frozen=True)
 class SituationQuery:
-    """What to gather for one request: its customer, environment, time window and month."""
+    """What to gather for one request: its customer, environment, time window and month.
+    ``exclude`` leaves one recorded request out: the grant an extension is asked for, which
+    is neither an overlap of its own extension nor other downtime already used."""
 
     customer: str
     environment: str
@@ -63,17 +65,18 @@ class SituationQuery:
     ends_at: datetime
     month_start: datetime
     month_end: datetime
+    exclude: str | None = None
 
     @classmethod
     def around(cls, customer: str, environment: str, start: datetime,
-               duration_hours: float) -> SituationQuery:
+               duration_hours: float, exclude: str | None = None) -> SituationQuery:
         """The window ``start`` + ``duration_hours`` and the UTC calendar month of ``start``
         (the month whose SLA budget the request's downtime falls in)."""
         start = start.astimezone(UTC)
         month_start = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         month_end = (month_start + timedelta(days=32)).replace(day=1)
         return cls(customer, environment, start, start + timedelta(hours=duration_hours),
-                   month_start, month_end)
+                   month_start, month_end, exclude)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ _SITUATION = select(
 ).where(
     _T.customer == bindparam("customer"),
     _T.environment == bindparam("environment"),
+    _T.id != bindparam("exclude"),  # "" when nothing is left out: no id is empty
     or_(
         _T.state.in_(OPEN),
         and_(_T.state.in_(WAS_GRANTED), _T.grant_starts_at < bindparam("latest"),
@@ -74,6 +75,7 @@ def gather(connection: Connection, query: SituationQuery) -> Situation:
     latest = max(query.month_end, query.ends_at)
     rows = connection.execute(_SITUATION, {"customer": query.customer,
                                            "environment": query.environment,
+                                           "exclude": query.exclude or "",
                                            "earliest": earliest, "latest": latest}).all()
     waiting = [r.id for r in rows if r.state == AWAITING_APPROVAL]
     accepted = set(connection.execute(_ACCEPTED, {"waiting": waiting}).scalars().all()

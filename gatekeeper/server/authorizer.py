@@ -39,6 +39,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "access_requests.accept": SUBMITTERS,
     "access_requests.choose": SUBMITTERS,
     "access_requests.withdraw": SUBMITTERS,
+    "access_requests.extend": SUBMITTERS,
     "access_requests.revoke": REVOKERS,
     "access_requests.approve": DECIDERS,
     "access_requests.reject": DECIDERS,

@@ -115,6 +115,13 @@ class DecisionService:
         request = AccessRequest.from_mapping(body)
         return request, self.decide_request(request, principal, now, request_id, context)
 
+    def max_duration_hours(self, access: str) -> float | None:
+        """The most one grant of ``access`` may last (catalogue data), None when unknown."""
+        levels = (self.store.current.bundle.data.get("catalog") or {}).get("access_levels")
+        found = (levels or {}).get(access) or {}
+        value = found.get("max_duration_hours") if isinstance(found, Mapping) else None
+        return float(value) if isinstance(value, int | float) else None
+
     def decide_request(
         self,
         request: AccessRequest,

@@ -28,6 +28,7 @@ from gatekeeper.domain.commands import (
     Approve,
     Choose,
     Command,
+    Extend,
     Reject,
     Revoke,
     Withdraw,
@@ -36,6 +37,7 @@ from gatekeeper.domain.lifecycle import EXPIRED, GRANTED, STATES, SYSTEM_ACTOR
 from gatekeeper.domain.record import Change
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.domain.roles import is_customer_role
+from gatekeeper.domain.situation import SituationQuery
 from gatekeeper.ledger import (
     IdempotencyConflict,
     Ledger,
@@ -63,8 +65,10 @@ class Decider(Protocol):
 
     def decide_request(
         self, request: AccessRequest, principal: Principal, now: datetime | None = None,
-        request_id: str | None = None,
+        request_id: str | None = None, context: Mapping[str, Any] | None = None,
     ) -> Decision: ...
+
+    def max_duration_hours(self, access: str) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,8 @@ class RequestService:
                 raise NotFoundError(f"no access request {request_id!r}")
             if isinstance(command, Choose):
                 change = record.choose(command, principal, at, decided, follow_up_id)
+            elif isinstance(command, Extend):
+                change = record.extend(command, principal, at, decided, follow_up_id)
             else:
                 change = record.handle(command, principal, at, decided)
             seen.append((record.state, change))
@@ -228,6 +234,37 @@ class RequestService:
                  alternative_id=follow.alternative_id, state=follow.state,
                  decision_id=decided.decision_id, outcome=decided.outcome)
         return record, follow
+
+    def extend(self, request_id: str, principal: Principal, body: Any,
+               now: datetime | None = None) -> tuple[RequestRecord, RequestRecord | None]:
+        """The requester asks for more hours on a live grant; the policy decides it.
+
+        As with :meth:`choose`, the extension is decided before the lock, on the request for
+        ``hours`` from the grant's end, with a context that leaves this grant out (it is
+        neither an overlap of its own extension nor other downtime). Returns the grant and,
+        unless its end simply moved, the linked request that carries the extension.
+        """
+        command = Extend.from_body(body)
+        at = now or self.clock()
+        current = self.get(request_id, principal, at)  # an ended grant is expired first: 409
+        access = current.request.access
+        request = current.extension_request(command, principal,
+                                            self.decisions.max_duration_hours(access))
+        assert request.start is not None  # the grant's end
+        context = self.ledger.situation(SituationQuery.around(
+            request.customer, request.environment, request.start, request.duration_hours,
+            exclude=current.id)).to_input()
+        follow_up_id = str(uuid.uuid4())
+        decided = self.decisions.decide_request(request, principal, now=at,
+                                                request_id=follow_up_id, context=context)
+        record, change = self.execute(request_id, principal, command, at, decided,
+                                      follow_up_id)
+        linked = self.ledger.get(change.follow_up.id) if change.follow_up else None
+        log.info("grant_extension_decided", request_id=record.id, hours=command.hours,
+                 outcome=decided.outcome, decision_id=decided.decision_id,
+                 follow_up_id=linked.id if linked else None,
+                 ends_at=record.grant_ends_at.isoformat() if record.grant_ends_at else None)
+        return record, linked
 
     def approve(self, request_id: str, principal: Principal, body: Any,
                 now: datetime | None = None) -> RequestRecord:
