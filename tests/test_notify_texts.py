@@ -37,6 +37,8 @@ def test_message_and_deadline_texts_are_plain() -> None:
               "awaiting_approval")]
     cases += [({"type": "transitioned", "to": s}, s)
               for s in ("granted", "denied", "rejected", "expired", "revoked")]
+    cases += [({"type": "transitioned", "action": "extend", "from": "granted", "to": "granted"},
+               "granted")]
     cases += [({"type": "grant_ending"}, "granted"), ({"type": "overdue"}, "awaiting_approval"),
               ({"type": "overdue"}, "awaiting_acceptance")]
     topics = set()

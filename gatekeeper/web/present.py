@@ -48,6 +48,7 @@ ACTIONS = {
     "reject": "Rejected",
     "withdraw": "Withdrawn",
     "revoke": "Revoked",
+    "extend": "More time asked for",
     "expire": "Expired",
 }
 

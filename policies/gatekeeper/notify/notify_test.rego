@@ -118,3 +118,11 @@ test_an_unknown_contact_is_a_problem_naming_customer_and_contact if {
 	customers := object.union(data.customers, {"globex": object.union(data.customers.globex, {"notify": {"routes": {"overdue": ["cto"]}}})})
 	notify.problems == {"customer globex: notify.routes.overdue names the unknown contact cto (known: approvers, msp_on_call, requester, security, service_manager)"} with data.customers as customers
 }
+
+test_an_extension_tells_the_requester_when_the_grant_ends if {
+	inp := _input({"type": "transitioned", "action": "extend", "from": "granted", "to": "granted"}, {"state": "granted", "access": "read_only", "grant_ends_at": "2026-11-24T01:00:00Z"}, {})
+	some m in notify.messages with input as inp
+	m.topic == "outcome"
+	m.subject == "We have an answer on your request for more time"
+	contains(m.text, "Your access ends at Mon 23 Nov 2026, 20:00 (New York time).")
+}

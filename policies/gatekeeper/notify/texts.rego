@@ -43,7 +43,13 @@ _words(n) := {
 	]),
 } if n.topic == "approval_needed"
 
-_words(n) := _outcome(input.event.to) if n.topic == "outcome"
+_words(n) := _outcome(_outcome_key) if n.topic == "outcome"
+
+# An extension keeps the grant (granted to granted): its own words, whatever the answer was
+# (a linked request brings a refusal or a wait with its own message).
+_outcome_key := "extended" if input.event.action == "extend"
+
+else := input.event.to
 
 _words(n) := {
 	"subject": "Your access ends soon",
@@ -67,6 +73,11 @@ _waits_for := {"awaiting_approval": "an approval", "awaiting_acceptance": "the r
 _outcome("granted") := {
 	"subject": "Your access is ready",
 	"text": concat("", ["Your access to ", _env, " is ready. It ends at ", _when(input.request.grant_ends_at), ". Request ", _ref, "."]),
+}
+
+_outcome("extended") := {
+	"subject": "We have an answer on your request for more time",
+	"text": concat("", ["You asked for more time on ", _env, ". Your access ends at ", _when(input.request.grant_ends_at), ". If more time needs an approval or cannot be given, we tell you about it in another message. Request ", _ref, "."]),
 }
 
 _outcome("denied") := {
