@@ -57,8 +57,12 @@ def test_an_allowed_extension_moves_the_grant_end(ledger_app: Flask, api: FlaskC
     assert step["details"]["outcome"] == "allow" and step["details"]["hours"] == 2
     assert step["details"]["ends_at"] == "2026-11-23T15:00:00Z"
     assert "extend" in doc["actions"]
-    # the extension was decided for the 2 hours after the grant, without the grant itself
     assert api.get(f"{BASE}/{body['id']}", headers=READ_ONLY).get_json()["version"] == 2
+    # the outbox has the step, as for every other transition
+    items = services(ledger_app).outbox.find(request_id=body["id"])
+    extended = [i for i in items if i.payload.get("action") == "extend"]
+    assert len(extended) == 1 and extended[0].topic == "transitioned"
+    assert extended[0].payload["details"]["ends_at"] == "2026-11-23T15:00:00Z"
 
 
 def test_an_extension_the_policy_sends_to_an_approver_waits_in_a_linked_request(
