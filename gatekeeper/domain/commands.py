@@ -155,7 +155,7 @@ class Extend:
         if hours is None:
             raise ValidationError([FieldError("hours", "is required")])
         if not 0 < hours < float("inf"):
-            raise ValidationError([FieldError("hours", "must be a number of hours above 0")])
+            raise ValidationError([FieldError("hours", "must be more than 0")])
         return cls(float(hours), _reason(args, cls.action, required=False))
 
 

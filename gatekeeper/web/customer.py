@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import structlog
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from gatekeeper.domain import NotFoundError, ValidationError
+from gatekeeper.domain import FieldError, NotFoundError, ValidationError
 from gatekeeper.domain.lifecycle import OPEN_STATES, STATES
 from gatekeeper.domain.roles import REQUEST_VIEWERS, SUBMITTERS, is_customer_role
 from gatekeeper.service.representation import request_to_dict
@@ -27,7 +28,7 @@ from gatekeeper.web.common import (
     timezones,
     titles,
 )
-from gatekeeper.web.present import state_label
+from gatekeeper.web.present import local_time, state_label
 
 log = structlog.get_logger(__name__)
 
@@ -172,3 +173,34 @@ def withdraw(request_id: str) -> Response:
         return "You withdrew the request. Nothing more will happen with it."
 
     return act(request_id, "customer.detail", attempt)
+
+
+@bp.route("/<request_id>/extend", methods=["POST"])
+@login_required(*SUBMITTERS)
+def extend(request_id: str) -> Response:
+    """Ask for more time on a live grant; the policy decides it like any request."""
+
+    def attempt() -> str:
+        try:
+            hours = float((request.form.get("hours") or "").strip())
+        except ValueError:
+            raise ValidationError([FieldError(
+                "hours", "The number of hours must be a number, like 2.")]) from None
+        body = {"hours": hours, "reason": forms.reason(request.form)}
+        try:
+            after, linked = svc().requests.extend(request_id, principal(), body)
+        except ValidationError as exc:  # said as a sentence on the page
+            raise ValidationError([replace(e, problem=f"The number of hours {e.problem}.")
+                                   if e.field == "hours" else e for e in exc.errors]) from exc
+        if linked is None:
+            return ("You have more time. Your access now ends at "
+                    f"{local_time(after.grant_ends_at, zone_of(after))}.")
+        return (f"Your request for more time continues as request {short_id(linked)}: "
+                f"{state_label(linked.state).lower()}. Your access still ends at "
+                f"{local_time(after.grant_ends_at, zone_of(after))}.")
+
+    return act(request_id, "customer.detail", attempt)
+
+
+def zone_of(record: RequestRecord) -> str:
+    return all_zones().get(record.customer, "UTC")
