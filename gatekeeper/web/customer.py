@@ -179,6 +179,7 @@ def withdraw(request_id: str) -> Response:
 @login_required(*SUBMITTERS)
 def extend(request_id: str) -> Response:
     """Ask for more time on a live grant; the policy decides it like any request."""
+    svc().requests.get(request_id, principal())  # another organisation's request: 404
 
     def attempt() -> str:
         try:
