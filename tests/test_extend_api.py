@@ -130,3 +130,26 @@ def test_bad_extensions_are_problems(ledger_app: Flask, api: FlaskClient) -> Non
                         headers=who(load_example("full_admin")))
     assert conflict.status_code == 409 and conflict.mimetype == "application/problem+json"
     assert conflict.get_json()["state"] == "awaiting_approval"
+
+
+def test_an_extension_decided_on_a_grant_that_moved_meanwhile_is_a_conflict(
+        ledger_app: Flask, api: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = _granted(ledger_app, api)
+    decisions = services(ledger_app).decisions
+    real = decisions.decide_request
+    raced: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if not raced:  # another extension lands while this one is decided
+            raced.append(1)
+            inner = api.post(f"{BASE}/{body['id']}/extend", json={"hours": 1},
+                             headers=READ_ONLY)
+            assert inner.status_code == 200, inner.get_data(as_text=True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decisions, "decide_request", racing)
+    late = api.post(f"{BASE}/{body['id']}/extend", json={"hours": 2}, headers=READ_ONLY)
+    assert late.status_code == 409, late.get_data(as_text=True)
+    assert "changed while the policy decided" in late.get_json()["detail"]
+    shown = api.get(f"{BASE}/{body['id']}", headers=READ_ONLY).get_json()
+    assert shown["grant"]["ends_at"] == "2026-11-23T14:00:00Z"  # only the first one

@@ -171,11 +171,13 @@ class RequestService:
 
     def execute(self, request_id: str, principal: Principal, command: Command,
                 now: datetime | None = None, decided: Decision | None = None,
-                follow_up_id: str | None = None) -> tuple[RequestRecord, Change]:
+                follow_up_id: str | None = None, decided_on: int | None = None
+                ) -> tuple[RequestRecord, Change]:
         """Apply a typed command under the request's lock; returns the record and the change.
 
         ``decided`` (with ``follow_up_id``) is the policy's decision on the follow-up of a
-        ``Choose``, made before the lock (see :meth:`choose`).
+        ``Choose`` or an ``Extend``, made before the lock (see :meth:`choose`); with
+        ``decided_on`` (the version it was decided on) a request that moved since is a 409.
         """
         at = now or self.clock()
         seen: list[tuple[str, Change]] = []
@@ -183,6 +185,9 @@ class RequestService:
         def step(record: RequestRecord) -> Change:
             if not record.visible_to(principal):
                 raise NotFoundError(f"no access request {request_id!r}")
+            if decided_on is not None and record.version != decided_on:
+                raise ConflictError("the request changed while the policy decided; try again",
+                                    state=record.state)
             if isinstance(command, Choose):
                 change = record.choose(command, principal, at, decided, follow_up_id)
             elif isinstance(command, Extend):
@@ -257,8 +262,9 @@ class RequestService:
         follow_up_id = str(uuid.uuid4())
         decided = self.decisions.decide_request(request, principal, now=at,
                                                 request_id=follow_up_id, context=context)
+        # an extension is decided on the grant's end: if the grant moved meanwhile, a 409
         record, change = self.execute(request_id, principal, command, at, decided,
-                                      follow_up_id)
+                                      follow_up_id, decided_on=current.version)
         linked = self.ledger.get(change.follow_up.id) if change.follow_up else None
         log.info("grant_extension_decided", request_id=record.id, hours=command.hours,
                  outcome=decided.outcome, decision_id=decided.decision_id,
