@@ -130,7 +130,7 @@ class Services:
     def requests(self) -> RequestService:
         from gatekeeper.service.requests import RequestService
 
-        return RequestService(_DecideLater(self), self.ledger)
+        return RequestService(_DecideLater(self), self.ledger, deadlines=self.deadlines)
 
     @cached_property
     def identity(self) -> IdentityService:

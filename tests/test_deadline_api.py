@@ -37,3 +37,21 @@ def test_a_granted_request_has_no_deadline(ledger_app: Flask, api: FlaskClient) 
     body = submit(ledger_app, api, "read_only").get_json()
     shown = api.get(f"{BASE}/{body['id']}", headers=who(load_example("read_only")))
     assert shown.status_code == 200 and shown.get_json()["deadline"] is None
+
+
+def test_the_answer_to_a_submission_says_by_when_and_a_replay_says_the_same(
+    ledger_app: Flask, api: FlaskClient
+) -> None:
+    first = submit(ledger_app, api, "full_admin", **{"Idempotency-Key": "deadline-1"})
+    assert first.status_code == 201
+    deadline = first.get_json()["deadline"]
+    assert deadline["state"] == "awaiting_approval" and deadline["due"] == "2026-11-23T13:00:00Z"
+    assert deadline["summary"].startswith("An approver should answer by ")
+    again = submit(ledger_app, api, "full_admin", **{"Idempotency-Key": "deadline-1"})
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["deadline"] == deadline
+    shown = api.get(f"{BASE}/{first.get_json()['id']}", headers=who(load_example("full_admin")))
+    assert shown.get_json()["deadline"]["due"] == deadline["due"]
+    jsonschema.validate(first.get_json(), _schema("AccessRequestRecord"))
+    allowed = submit(ledger_app, api, "read_only").get_json()
+    assert allowed["deadline"] is None  # granted at once: nothing waits

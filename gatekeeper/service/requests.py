@@ -46,8 +46,9 @@ from gatekeeper.ledger import (
     RequestQuery,
     StoredResponse,
 )
+from gatekeeper.service.deadlines import Deadlines
 from gatekeeper.service.decisions import Clock, utc_now
-from gatekeeper.service.representation import request_to_dict
+from gatekeeper.service.representation import deadline_to_dict, request_to_dict
 
 log = structlog.get_logger(__name__)
 
@@ -94,10 +95,12 @@ class RequestService:
     adds what the domain cannot: the engine, locking, idempotency and logging.
     """
 
-    def __init__(self, decisions: Decider, ledger: Ledger, clock: Clock = utc_now) -> None:
+    def __init__(self, decisions: Decider, ledger: Ledger, clock: Clock = utc_now,
+                 deadlines: Deadlines | None = None) -> None:
         self.decisions = decisions
         self.ledger = ledger
         self.clock = clock
+        self.deadlines = deadlines  # the answer says by when a waiting request is looked at
 
     # -- submitting ----------------------------------------------------------------------
 
@@ -119,6 +122,8 @@ class RequestService:
         request, decision = self.decisions.decide(body, principal, now=now, request_id=request_id)
         record = RequestRecord.submitted(request_id, request, decision, principal, now)
         response = request_to_dict(record)
+        if self.deadlines is not None:  # stored with the answer: a replay says the same
+            response["deadline"] = deadline_to_dict(self.deadlines.of(record, now))
         stored = None
         if idempotency_key is not None:
             stored = StoredResponse(principal.subject, idempotency_key, fingerprint,
