@@ -8,11 +8,14 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -51,17 +54,30 @@ class _Handler:
         msg = message_from_bytes(envelope.content)
         body = msg.get_payload(decode=True) or b""
         with self.sink.lock:
+            self.sink.encrypted.append(session.ssl is not None)
             self.sink.mails.append(Mail(list(envelope.rcpt_tos), str(msg["Subject"]),
                                         str(msg["X-Gatekeeper-Message-Id"]), body.decode()))
         return "250 Message accepted for delivery"
 
 
-class SmtpSink:
-    """aiosmtpd on a free port; ``login`` makes it require that user and password."""
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1 (openssl, Debian's), for a STARTTLS server."""
+    cert, key = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
 
-    def __init__(self, login: tuple[str, str] | None = None) -> None:
+
+class SmtpSink:
+    """aiosmtpd on a free port; ``login`` makes it require that user and password, ``tls``
+    (a certificate and key) makes it require STARTTLS before anything else."""
+
+    def __init__(self, login: tuple[str, str] | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.mails: list[Mail] = []
         self.refuse: set[str] = set()
+        self.encrypted: list[bool] = []  # per mail: whether it came over TLS
         self.lock = threading.Lock()
         self.port = free_port()
         kwargs: dict[str, Any] = {}
@@ -72,7 +88,11 @@ class SmtpSink:
                     (data.login.decode(), data.password.decode()) == login
                 return AuthResult(success=ok)
             kwargs = {"authenticator": check, "auth_required": True,
-                      "auth_require_tls": False}
+                      "auth_require_tls": tls is not None}
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            kwargs.update(tls_context=context, require_starttls=True)
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
                                      **kwargs)
 

@@ -304,3 +304,29 @@ def test_the_requester_is_reminded_before_a_grant_ends(tmp_path: Path, smtp: Smt
     drain(svc)
     assert [m.subject for m in smtp.mails[1:]] == ["Your access ends soon"]
     assert smtp.mails[1].to == [who.subject]
+
+
+def test_mail_goes_over_starttls_with_login_when_the_server_requires_it(
+        tmp_path: Path, http: HttpSink, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real server that refuses anything before STARTTLS and a login before TLS; the
+    client trusts its certificate the usual way (SSL_CERT_FILE) and verifies the name."""
+    from tests.notify_servers import self_signed
+
+    cert, key = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with SmtpSink(login=("gk", "s3cret"), tls=(cert, key)) as sink:
+        url = f"smtp://gk:s3cret@127.0.0.1:{sink.port}?starttls=1"
+        svc = services(make_app(tmp_path, http, SMTP_URL=url))
+        export_request(svc)
+        drain(svc)
+        assert sink.mails and all(sink.encrypted)
+        assert svc.outbox.find(states=("dead",), kind="message") == []
+    with SmtpSink(login=("gk", "s3cret"), tls=(cert, key)) as plain_only:
+        url = f"smtp://gk:s3cret@127.0.0.1:{plain_only.port}"  # no starttls: refused, kept
+        svc = services(make_app(tmp_path / "plain", http, SMTP_URL=url,
+                                OUTBOX_MAX_ATTEMPTS=1))
+        export_request(svc)
+        drain(svc)
+        assert plain_only.mails == []
+        dead = svc.outbox.find(states=("dead",), kind="message")
+        assert dead and all(d.channel == "email" for d in dead)
