@@ -1,9 +1,11 @@
-"""kill -9 during a burst: ``gatekeeper dispatch`` is SIGKILLed again and again while requests
-are written, on SQLite and PostgreSQL. Every message the outbox holds is received (0 lost),
+"""kill -9 during a burst, on SQLite and PostgreSQL: ``gatekeeper dispatch`` is SIGKILLed again
+and again while requests are written, and ``gatekeeper serve`` (dispatcher thread included) is
+SIGKILLed while clients submit. Every message the outbox holds is received (0 lost),
 and a message received twice is a retry carrying its one id."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -11,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +25,7 @@ import pytest
 from gatekeeper.ledger import NewRequest, SqlLedger, open_ledger
 from gatekeeper.ledger.outbox_sql import SqlOutbox
 from tests.conftest import POLICIES
-from tests.notify_servers import WHSEC, HttpSink, SmtpSink, point_policies_at
+from tests.notify_servers import WHSEC, HttpSink, SmtpSink, free_port, point_policies_at
 from tests.test_ledger_contract import make_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +121,101 @@ def test_no_message_is_lost_when_the_dispatcher_is_killed(
     print(f"\n{ledger.db.url.get_backend_name()}: {len(ids)} messages, {len(got)} received, "
           f"{len(lost)} lost, {duplicates} duplicate(s), {kills} kills")
     assert lost == set() and unknown == set()
+
+
+SUBMISSIONS = 30
+SERVE_KILLS = 2
+
+
+def _submit_until_acknowledged(base: str, body: bytes, key: str) -> str:
+    """POST with an Idempotency-Key until a 201 (or its replay) comes back: the client of a
+    service that may be killed at any moment."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(
+            f"{base}/v1/access-requests", data=body, method="POST",
+            headers={"Content-Type": "application/json", "Idempotency-Key": key})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                if response.status == 201:
+                    return str(json.loads(response.read())["id"])
+        except (OSError, urllib.error.HTTPError):
+            pass  # killed mid-request, not up yet, or a 503: retry with the same key
+        time.sleep(0.05)
+    raise AssertionError(f"submission {key} was never acknowledged")
+
+
+def test_no_message_is_lost_when_serve_is_killed_during_submissions(
+        crash_ledger: tuple[str, SqlLedger], tmp_path: Path) -> None:
+    """`gatekeeper serve` (which also runs the dispatcher) is SIGKILLed, process group and
+    all, while clients submit: every acknowledged request has its messages in the outbox,
+    written in its transaction, and every one of them is received."""
+    url, ledger = crash_ledger
+    outbox = SqlOutbox(ledger.db)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    body = json.dumps(json.loads((ROOT / "examples" / "requests" /
+                                  "03_data_export_globex.json").read_text())["request"]).encode()
+    with SmtpSink() as smtp, HttpSink() as http:
+        point_policies_at(POLICIES, tmp_path / "policies", http)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEKEEPER_")}
+        env.update(PYTHONPATH=str(ROOT), GATEKEEPER_DATABASE_URL=url, GATEKEEPER_DEV="1",
+                   GATEKEEPER_AUTH="off", GATEKEEPER_INSTANCE_PATH=str(tmp_path),
+                   GATEKEEPER_POLICIES=str(tmp_path / "policies"),
+                   GATEKEEPER_SMTP_URL=smtp.url, GATEKEEPER_WEBHOOK_SECRETS=f"globex={WHSEC}",
+                   GATEKEEPER_OUTBOX_LEASE_SECONDS="1", GATEKEEPER_OUTBOX_RETRY_SECONDS="0.05",
+                   GATEKEEPER_OUTBOX_POLL_SECONDS="0.05", GATEKEEPER_OUTBOX_MAX_ATTEMPTS="1000",
+                   GATEKEEPER_ENGINE_CHECK_REQUESTS="0", GATEKEEPER_LOG_LEVEL="WARNING")
+
+        def start() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "gatekeeper", "serve", "--port", str(port),
+                 "--workers", "2", "--threads", "2"], env=env, cwd=ROOT,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        acknowledged: list[str] = []
+
+        def clients() -> None:
+            for n in range(SUBMISSIONS):
+                acknowledged.append(_submit_until_acknowledged(base, body, f"burst-{n}"))
+
+        proc = start()
+        client = threading.Thread(target=clients)
+        client.start()
+        kills = 0
+        try:
+            rand = random.Random(22)
+            while kills < SERVE_KILLS and client.is_alive():
+                before = len(acknowledged)
+                deadline = time.monotonic() + 60
+                while len(acknowledged) == before and time.monotonic() < deadline:
+                    time.sleep(0.01)  # kill while requests are being answered
+                time.sleep(rand.uniform(0, 0.1))
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                proc = start()
+            client.join(timeout=180)
+            ids = set(acknowledged)
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                messages = [m for m in outbox.find(kind="message", limit=5000)
+                            if m.request_id in ids]
+                routed = {m.request_id for m in messages}
+                if routed == ids and all(m.state == "sent" for m in messages):
+                    break
+                time.sleep(0.2)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        got = received(smtp, http)
+
+    assert len(acknowledged) == SUBMISSIONS and kills == SERVE_KILLS
+    assert ledger.count() == SUBMISSIONS  # retries with the same key recorded nothing twice
+    messages = [m for m in outbox.find(kind="message", limit=5000) if m.request_id in ids]
+    assert {m.request_id for m in messages} == ids  # every acknowledged request tells someone
+    assert all(m.state == "sent" for m in messages), outbox.counts()
+    lost = {m.id for m in messages} - set(got)
+    print(f"\nserve killed x{kills}: {len(ids)} requests, {len(messages)} messages, "
+          f"{len(got)} received, {len(lost)} lost")
+    assert lost == set()
