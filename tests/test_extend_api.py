@@ -153,3 +153,25 @@ def test_an_extension_decided_on_a_grant_that_moved_meanwhile_is_a_conflict(
     assert "changed while the policy decided" in late.get_json()["detail"]
     shown = api.get(f"{BASE}/{body['id']}", headers=READ_ONLY).get_json()
     assert shown["grant"]["ends_at"] == "2026-11-23T14:00:00Z"  # only the first one
+
+
+def test_an_extension_waiting_for_its_approver_ends_with_its_grant(
+        ledger_app: Flask, api: FlaskClient) -> None:
+    """Revoking the grant leaves its waiting extension unable to go on: approving it is a
+    409 naming the grant's state, and nothing is granted."""
+    example = load_example("full_admin")
+    body = submit(ledger_app, api, "full_admin").get_json()
+    ids = [c["id"] for c in body["decision"]["consequences"]]
+    api.post(f"{BASE}/{body['id']}/approve", json={"duration_hours": 2}, headers=APPROVER)
+    api.post(f"{BASE}/{body['id']}/accept", json={"consequences": ids}, headers=who(example))
+    linked = api.post(f"{BASE}/{body['id']}/extend", json={"hours": 3},
+                      headers=who(example)).get_json()["follow_up"]
+    assert linked["state"] == "awaiting_approval"
+    revoked = api.post(f"{BASE}/{body['id']}/revoke", json={"reason": "incident closed"},
+                       headers=APPROVER)
+    assert revoked.status_code == 200, revoked.get_data(as_text=True)
+    refused = api.post(f"{BASE}/{linked['id']}/approve", json={}, headers=APPROVER)
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    assert "is revoked" in refused.get_json()["detail"]
+    after = api.get(f"{BASE}/{linked['id']}", headers=who(example)).get_json()
+    assert after["state"] == "awaiting_approval" and after["grant"]["starts_at"] is None

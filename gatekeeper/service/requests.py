@@ -186,6 +186,8 @@ class RequestService:
         """
         at = now or self.clock()
         seen: list[tuple[str, Change]] = []
+        if isinstance(command, Approve | Accept):
+            self._require_live_parent_grant(request_id, at)
 
         def step(record: RequestRecord) -> Change:
             if not record.visible_to(principal):
@@ -208,6 +210,25 @@ class RequestService:
                  from_state=before, to_state=record.state, actor=principal.subject,
                  reason=change.event.reason, details=dict(change.event.details))
         return record, change
+
+    def _require_live_parent_grant(self, request_id: str, at: datetime) -> None:
+        """A linked extension (a parent, no alternative) goes on only while the grant it
+        asks more time for is live: once that grant is revoked or has ended, approving or
+        accepting it is a 409 and the requester asks for access again."""
+        try:
+            record = self.ledger.get(request_id)
+        except NotFoundError:
+            return  # the transition itself answers 404
+        if record.parent_id is None or record.alternative_id is not None:
+            return
+        parent = self.ledger.get(record.parent_id)
+        if parent.state == GRANTED and parent.grant_ends_at and parent.grant_ends_at <= at:
+            self._expire(parent.id, at)
+            parent = self.ledger.get(parent.id)
+        if parent.state != GRANTED:
+            raise ConflictError(
+                f"the grant this request asks more time for ({parent.id}) is {parent.state}; "
+                "ask for access again instead", state=record.state)
 
     def accept(self, request_id: str, principal: Principal, body: Any,
                now: datetime | None = None) -> RequestRecord:
