@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,10 +20,13 @@ from gatekeeper.domain.notice import ITEM_STATES
 log = structlog.get_logger(__name__)
 
 
-def start_in_worker(services: Any) -> threading.Thread | None:
-    """Start the dispatcher as a daemon thread of this process (a ``serve`` worker) unless
-    GATEKEEPER_DISPATCHER is off. Several workers and instances may each run one: every item
-    is claimed with a lease, so each is worked on by one of them at a time."""
+STOP_SECONDS = 5.0  # a delivery under way may finish
+
+
+def start_in_worker(services: Any) -> Callable[[], None] | None:
+    """Start the dispatcher as a thread of this process (a ``serve`` worker) unless
+    GATEKEEPER_DISPATCHER is off; returns what stops it. Several workers and instances may
+    each run one: every item is claimed with a lease, so each is worked on by one at a time."""
     settings = services.settings
     if not settings.dispatcher:
         return None
@@ -30,7 +34,14 @@ def start_in_worker(services: Any) -> threading.Thread | None:
     thread = threading.Thread(target=services.dispatcher.run, name="gatekeeper-dispatcher",
                               args=(stop, settings.outbox_poll_seconds), daemon=True)
     thread.start()
-    return thread
+
+    def stop_and_join() -> None:
+        # Ended on its own thread, its per-thread engines are dropped there (regorus
+        # refuses to be dropped on another thread, as a daemon thread's would be at exit).
+        stop.set()
+        thread.join(timeout=STOP_SECONDS)
+
+    return stop_and_join
 
 
 @click.command("dispatch")

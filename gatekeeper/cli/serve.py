@@ -94,9 +94,16 @@ def start_dispatcher(server: Any, worker: Any) -> None:
     from gatekeeper.cli.dispatch import start_in_worker
 
     try:
-        start_in_worker(services(worker.app.wsgi()))
+        worker.gk_stop_dispatcher = start_in_worker(services(worker.app.wsgi()))
     except Exception as exc:
         log.error("dispatcher_not_started", error=str(exc) or type(exc).__name__)
+
+
+def stop_dispatcher(server: Any, worker: Any) -> None:
+    """gunicorn's ``worker_exit`` hook: the dispatcher thread ends before the worker does."""
+    stop = getattr(worker, "gk_stop_dispatcher", None)
+    if stop is not None:
+        stop()
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
@@ -108,6 +115,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "worker_class": WORKER_CLASS,  # gthread that accepts only with a free thread
         "post_worker_init": warm_up_worker,
         "post_fork": start_dispatcher,
+        "worker_exit": stop_dispatcher,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
