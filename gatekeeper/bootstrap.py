@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.domain import AccessRequest, Decision, Principal
-from gatekeeper.engine import REFERENCE_ENGINE, Engine, PolicyBundle
+from gatekeeper.engine import OPA_ENGINE, REFERENCE_ENGINE, Engine, OpaServer, PolicyBundle
 from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.policy_store import PolicyStore
 from gatekeeper.settings import Settings
@@ -67,7 +67,7 @@ class Services:
         """The policy bundle and its engine; a bundle that does not load raises unless
         ``require_policies`` is off (then the store serves nothing and /readyz says why)."""
         store = PolicyStore(self.settings.policy_folder, self.settings.engine,
-                            vet=self._engine_check())
+                            vet=self._engine_check(), opa=self._opa_server())
         try:
             store.load()
         except Exception:
@@ -75,11 +75,22 @@ class Services:
                 raise
         return store
 
+    def _opa_server(self) -> OpaServer | None:
+        """Where engine ``opa`` evaluates (GATEKEEPER_OPA_*), None without an address."""
+        s = self.settings
+        if s.opa_url is None:
+            return None
+        return OpaServer(s.opa_url, token=s.opa_token,
+                         ca_file=str(s.opa_ca_file) if s.opa_ca_file else None,
+                         verify=s.opa_verify, timeout_seconds=s.opa_timeout_seconds)
+
     def _engine_check(self) -> Callable[[PolicyBundle, Engine], None] | None:
         """Before an engine other than the reference serves a bundle, it must answer
-        ``engine_check_requests`` synthetic requests as the reference does."""
+        ``engine_check_requests`` synthetic requests as the reference does. Not ``opa``: the
+        server may be down at start (decisions then fail closed until it is back), and the
+        revision check ties its answers to this very bundle."""
         count = self.settings.engine_check_requests
-        if self.settings.engine == REFERENCE_ENGINE or count == 0:
+        if self.settings.engine in (REFERENCE_ENGINE, OPA_ENGINE) or count == 0:
             return None
         from gatekeeper.policyci.engine_agreement import check_agreement
 

@@ -117,6 +117,19 @@ def _optional_path(name: str, value: Any) -> Path | None:
     return _path(name, value)
 
 
+def _policy_source(name: str, value: Any) -> Path | str | None:
+    """A folder or ``.tar.gz`` bundle path, or an http(s) URL of a bundle (kept as text)."""
+    if isinstance(value, str) and value.strip().startswith(("http://", "https://")):
+        return value.strip()
+    return _optional_path(name, value)
+
+
+def _optional_url(name: str, value: Any) -> str | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return _url(name, value)
+
+
 def _number(minimum: float, expected: str, above: bool = False) -> Callable[[str, Any], float]:
     """A parser of finite numbers from ``minimum`` on (above it when ``above``)."""
 
@@ -191,16 +204,31 @@ class Settings:
     ``create_app(test_config)`` key ``FOO_BAR``."""
 
     # the policy bundle
-    policies: Path | None = field(default=None, metadata=_meta(
-        _optional_path, "policy bundle folder (unset: the bundled policies/)"))
+    policies: Path | str | None = field(default=None, metadata=_meta(
+        _policy_source, "policy bundle: a folder, an OPA bundle .tar.gz or its http(s) URL "
+        "(unset: the bundled policies/)"))
     engine: str = field(default="regorus-rvm", metadata=_meta(
-        _text, "Rego engine: regorus-rvm (compiled), regorus (the reference) or regopy"))
+        _text, "Rego engine: regorus-rvm (compiled), regorus (the reference), regopy, or opa "
+        "(an OPA server, GATEKEEPER_OPA_URL)"))
     engine_check_requests: int = field(default=200, metadata=_meta(
         _integer(0, _MAX, "a number of requests, 0 or more"),
         "synthetic requests a bundle must answer as the reference engine does before an "
         "engine other than regorus serves it (0: off)"))
     require_policies: bool = field(default=True, metadata=_meta(
         parse_bool, "refuse to start when the bundle does not load"))
+    # engine opa: the OPA server (docs/opa.md); the token stays out of repr
+    opa_url: str | None = field(default=None, metadata=_meta(
+        _optional_url, "the OPA server engine opa evaluates on, http(s)://host:port"))
+    opa_token: str | None = field(default=None, repr=False, metadata=_meta(
+        _optional_text, "bearer token sent to the OPA server (unset: none)"))
+    opa_ca_file: Path | None = field(default=None, metadata=_meta(
+        _optional_path, "CA certificate file that signs the OPA server's TLS certificate "
+        "(unset: the system's)"))
+    opa_verify: bool = field(default=True, metadata=_meta(
+        parse_bool, "verify the OPA server's TLS certificate (off only for tests)"))
+    opa_timeout_seconds: float = field(default=2.0, metadata=_meta(
+        _number(0, "a number of seconds above 0", above=True),
+        "how long one call to the OPA server may take before the decision fails closed"))
     # the ledger (a URL may hold a password: kept out of repr, as the secret key)
     database_url: str | None = field(default=None, repr=False, metadata=_meta(
         _optional_text, "ledger database, a SQLAlchemy URL (unset: SQLite in the instance "
@@ -279,6 +307,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.validate()
+        if self.engine == "opa" and self.opa_url is None:
+            raise ConfigurationError(f"{PREFIX}ENGINE=opa needs {PREFIX}OPA_URL (the OPA "
+                                     "server's address)")
 
     def validate(self) -> None:
         """Check every field with its parser (text from the environment or typed values),
@@ -333,8 +364,9 @@ class Settings:
     # -- reading -------------------------------------------------------------------------
 
     @property
-    def policy_folder(self) -> Path:
-        """The bundle to serve: GATEKEEPER_POLICIES, else the bundled ``policies/``."""
+    def policy_folder(self) -> Path | str:
+        """The bundle to serve: GATEKEEPER_POLICIES (a folder, an archive or its URL), else
+        the bundled ``policies/``."""
         return self.policies or DEFAULT_POLICIES
 
     def flask_config(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ def cli() -> None:
 
 def _register() -> None:
     from gatekeeper.cli import (
+        bundle,
         check,
         database,
         dispatch,
@@ -33,7 +34,7 @@ def _register() -> None:
     )
 
     for module in (serve, evaluate, policytest, database, requests, check, impact, tokens,
-                   users, dispatch):
+                   users, dispatch, bundle):
         module.register(cli)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -15,6 +18,8 @@ from gatekeeper.cli.common import (
     engine_option,
     local_policies,
 )
+from gatekeeper.domain import BundleError
+from gatekeeper.engine.bundle_archive import is_url, read_source, unpack
 from gatekeeper.policyci.check import run_check
 from gatekeeper.policyci.check_format import RENDERERS
 from gatekeeper.policyci.engine_agreement import DEFAULT_SYNTHETIC
@@ -27,14 +32,34 @@ METADATA with custom.code), engines (with --engine other than regorus: the examp
 --synthetic requests decide as on the regorus interpreter, the reference).
 \b
 Exit codes: 0 every step passed, 1 findings (anything that failed, including a bundle that
-does not compile or validate), 2 usage error (missing folder, bad option).
+does not compile or validate), 2 usage error (missing folder, bad option, an archive that
+is corrupt, has a bad manifest or files outside its roots).
 """
 
 
+@contextmanager
+def bundle_folder(source: str | Path) -> Iterator[tuple[Path, str | None]]:
+    """The folder to check and the revision its manifest names: ``source`` itself, or an
+    OPA bundle archive (a file or an http(s) URL) unpacked into a temporary folder for the
+    length of the check."""
+    if not is_url(source) and Path(source).is_dir():
+        yield Path(source), None
+        return
+    if not is_url(source) and not Path(source).is_file():
+        raise CliError(f"--policies {source}: no such folder or bundle archive")
+    origin = str(source) if is_url(source) else Path(source).as_posix()
+    with tempfile.TemporaryDirectory(prefix="gatekeeper-bundle-") as folder:
+        try:
+            manifest = unpack(read_source(source), origin, Path(folder))
+        except BundleError as exc:
+            raise CliError(f"cannot load: {exc.detail}") from None
+        yield Path(folder), manifest.revision if manifest and manifest.revision else None
+
+
 @click.command("check", epilog=EPILOG)
-@click.option("--policies", type=click.Path(path_type=Path),
-              help="Policy folder (default: GATEKEEPER_POLICIES, else ./policies, else the "
-                   "bundled policies).")
+@click.option("--policies",
+              help="Policy folder, OPA bundle .tar.gz or its http(s) URL (default: "
+                   "GATEKEEPER_POLICIES, else ./policies, else the bundled policies).")
 @click.option("--examples", type=click.Path(path_type=Path),
               help="Example requests (default: examples/requests beside the policy folder).")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), metavar="PCT",
@@ -47,20 +72,24 @@ does not compile or validate), 2 usage error (missing folder, bad option).
 @click.option("--synthetic", type=click.IntRange(0), default=DEFAULT_SYNTHETIC, metavar="N",
               show_default=True,
               help="Synthetic requests (from the bundle's data) the engines step compares.")
-def check(policies: Path | None, examples: Path | None, min_coverage: float | None, fmt: str,
+def check(policies: str | None, examples: Path | None, min_coverage: float | None, fmt: str,
           output: Path | None, engine: str | None, synthetic: int) -> None:
     """Check that a policy bundle is fit to merge; findings point at file and line."""
     engine = cli_settings(engine=engine).engine
     logging_setup.configure_logging(level="WARNING")  # findings go to the report, not the log
-    folder = local_policies(policies)
-    if not folder.is_dir():
-        raise CliError(f"--policies {folder}: not a directory")
+    source = policies or local_policies(None)
     if examples is not None and not examples.is_dir():
         raise CliError(f"--examples {examples}: not a directory")
     if examples is None:
-        candidate = folder.resolve().parent / "examples" / "requests"
-        examples = candidate if candidate.is_dir() else None
-    report = run_check(folder, examples, min_coverage, engine, synthetic)
+        places = [Path(".")] if is_url(source) else [Path(source).resolve().parent, Path(".")]
+        found = [p / "examples" / "requests" for p in places
+                 if (p / "examples" / "requests").is_dir()]
+        examples = found[0] if found else None
+    with bundle_folder(source) as (folder, revision):
+        report = run_check(folder, examples, min_coverage, engine, synthetic)
+        if folder != Path(source):  # an archive: name it, and the revision it carries
+            report.policies = str(source)
+            report.revision = revision or report.revision
     text = RENDERERS[fmt](report)
     if output is not None:
         try:

@@ -103,9 +103,10 @@ def engine_option(f: Any) -> Any:
     )(f)
 
 
-def local_policies(policies: Path | None) -> Path:
+def local_policies(policies: Path | None) -> Path | str:
     """For check and impact: --policies, else GATEKEEPER_POLICIES, else ./policies when it
-    exists (a policy repository's CI), else the bundled policies."""
+    exists (a policy repository's CI), else the bundled policies. A bundle URL stays text
+    (``check`` reads it; ``impact`` needs a folder)."""
     if policies is not None:
         return policies
     configured = base_settings().policies

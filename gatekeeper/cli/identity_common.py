@@ -11,7 +11,7 @@ import click
 from gatekeeper.cli.common import CliError, base_settings, cli_services
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.domain.request import format_timestamp
-from gatekeeper.engine import load_bundle
+from gatekeeper.engine.bundle_archive import load_policy_source
 from gatekeeper.ledger import current_revision, head_revision, redact_url
 from gatekeeper.service.identity import IdentityService
 
@@ -37,7 +37,7 @@ def warn_unknown_customer(customer: str | None) -> None:
         return
     folder = base_settings().policy_folder
     try:
-        known = (load_bundle(folder).data.get("customers") or {}).keys()
+        known = (load_policy_source(folder).data.get("customers") or {}).keys()
     except GatekeeperError:
         return  # a bundle that does not load is reported by serve and check, not here
     if customer not in known:

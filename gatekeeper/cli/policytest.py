@@ -8,7 +8,7 @@ import click
 
 from gatekeeper.cli.common import EXIT_FINDINGS, CliError, cli_settings, policies_option
 from gatekeeper.domain import GatekeeperError
-from gatekeeper.engine.bundle import load_bundle
+from gatekeeper.engine.bundle_archive import load_policy_source
 from gatekeeper.engine.policy_tests import TestReport, run_policy_tests
 
 
@@ -43,7 +43,7 @@ def policy_test(policies: Path | None, pattern: str | None, verbose: bool) -> No
     """Run the Rego policy tests (*_test.rego) with coverage. Exit 1 when any fails."""
     root = cli_settings(policies=policies).policy_folder
     try:
-        bundle = load_bundle(root)
+        bundle = load_policy_source(root)
     except GatekeeperError as exc:
         raise CliError(exc.detail) from None
     report = run_policy_tests(bundle, pattern=pattern)

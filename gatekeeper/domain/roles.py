@@ -30,6 +30,8 @@ ACTS_FOR_REQUESTER: tuple[str, ...] = (ADMIN,)
 DEFAULT_APPROVER_ROLES: tuple[str, ...] = (APPROVER,)
 # Who may approve or reject whichever approver roles the decision names.
 APPROVES_ANY: tuple[str, ...] = (ADMIN,)
+# Who may ask OPA's Data API about the bundle (OPA tooling, CI, the MSP's engineers).
+OPA_CLIENTS: tuple[str, ...] = (ENGINEER, CI)
 # Who may read requests and pages of every customer (a customer sees its own).
 READERS: tuple[str, ...] = ROLES
 # Who may look at the requests pages: customers and the MSP's people.

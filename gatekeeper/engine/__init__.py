@@ -1,7 +1,7 @@
 """Policy engines: load a bundle once, evaluate it for many inputs, on any thread.
 
-``ENGINES`` maps an engine name to its class; an ``opa`` engine (evaluation on an OPA server)
-can join the map later without callers changing.
+``ENGINES`` maps an engine name to its class; ``opa`` (evaluation on an OPA server) also needs
+the server's address, which ``create_engine`` passes on.
 
 regopy is imported first on purpose: rego-cpp must be loaded before any other C++ extension
 brings in libstdc++ (see ``gatekeeper.engine.native``).
@@ -25,26 +25,32 @@ from collections.abc import Callable
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine.base import DECISION_PATH, Engine, PolicyBundle
 from gatekeeper.engine.bundle import load_bundle
+from gatekeeper.engine.opa_engine import OpaEngine, OpaServer
 from gatekeeper.engine.regopy_engine import RegopyEngine
 from gatekeeper.engine.regorus_engine import RegorusEngine
 from gatekeeper.engine.rvm_engine import RvmEngine
 
 DEFAULT_ENGINE = "regorus-rvm"  # serving and impact; regorus stays the reference in check
 REFERENCE_ENGINE = "regorus"
+OPA_ENGINE = "opa"  # evaluates on an OPA server (docs/opa.md)
 
-ENGINES: dict[str, Callable[[PolicyBundle], Engine]] = {
+ENGINES: dict[str, Callable[..., Engine]] = {
+    "opa": OpaEngine,
     "regorus": RegorusEngine,
     "regopy": RegopyEngine,
     "regorus-rvm": RvmEngine,
 }
 
 
-def create_engine(name: str, bundle: PolicyBundle) -> Engine:
-    """The engine called ``name`` for ``bundle``; an unknown name lists the choices."""
+def create_engine(name: str, bundle: PolicyBundle, *, opa: OpaServer | None = None) -> Engine:
+    """The engine called ``name`` for ``bundle``; an unknown name lists the choices. ``opa``:
+    the OPA server engine ``opa`` evaluates on (the embedded engines ignore it)."""
     factory = ENGINES.get(name)
     if factory is None:
         choices = ", ".join(sorted(ENGINES))
         raise EngineError(f"unknown engine {name!r}; choose one of: {choices}")
+    if name == OPA_ENGINE:
+        return OpaEngine(bundle, opa)
     return factory(bundle)
 
 
@@ -52,8 +58,10 @@ __all__ = [
     "DECISION_PATH",
     "DEFAULT_ENGINE",
     "ENGINES",
+    "OPA_ENGINE",
     "REFERENCE_ENGINE",
     "Engine",
+    "OpaServer",
     "PolicyBundle",
     "create_engine",
     "load_bundle",

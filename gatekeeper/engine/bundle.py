@@ -33,8 +33,8 @@ VIEWS_PACKAGE = "data.gatekeeper.views"
 VIEWS_KEY = "views"
 
 
-def _display(root: Path, rel: str) -> str:
-    return (root / rel).as_posix()
+def _display(root: str, rel: str) -> str:
+    return f"{root.rstrip('/')}/{rel}"
 
 
 def _discover(root: Path) -> list[tuple[str, bytes]]:
@@ -88,7 +88,7 @@ def _deep_merge(into: Any, value: Any, display: str, at: tuple[str, ...]) -> Non
 
 
 def _load_data(
-    root: Path, files: list[tuple[str, bytes]], schema_dir: Path | None
+    root: str, files: list[tuple[str, bytes]], schema_dir: Path | None
 ) -> dict[str, Any]:
     data: dict[str, Any] = {}
     by_top: dict[str, list[datafiles.DataFile]] = {}
@@ -98,8 +98,9 @@ def _load_data(
             continue
         parsed = datafiles.parse_data_file(_display(root, rel), parts[:-1], raw)
         _merge(data, parsed.place, parsed.value, parsed.display)
-        if parsed.place:
-            by_top.setdefault(parsed.place[0], []).append(parsed)
+        # A data file at the root (an OPA bundle's data.json) holds several top-level keys.
+        for top in parsed.place[:1] or tuple(parsed.value):
+            by_top.setdefault(top, []).append(parsed)
     if schema_dir is not None:
         for top, group in sorted(by_top.items()):
             schema_path = schema_dir / f"{top}.schema.json"
@@ -109,11 +110,11 @@ def _load_data(
     try:
         return dict(json.loads(json.dumps(data, allow_nan=False)))
     except (TypeError, ValueError) as exc:
-        raise BundleError(root.as_posix(), f"data is not representable as JSON: {exc}") from None
+        raise BundleError(root, f"data is not representable as JSON: {exc}") from None
 
 
 def _compile(
-    root: Path, modules: dict[str, str], data: dict[str, Any], entrypoint: str | None
+    root: str, modules: dict[str, str], data: dict[str, Any], entrypoint: str | None
 ) -> regorus.Engine:
     """Compile every module on regorus (strict checks); returns the engine holding them."""
     engine = regorus.Engine()
@@ -128,14 +129,14 @@ def _compile(
         engine.eval_query("1")  # triggers the whole-bundle checks (e.g. unsafe variables)
     except RuntimeError as exc:
         diag = parse_regorus_error(exc)
-        file = _display(root, diag.file) if diag.file else root.as_posix()
+        file = _display(root, diag.file) if diag.file else root
         raise BundleError(file, diag.message, diag.line) from None
     ast = parse_ast(engine.get_ast_as_json())
     if entrypoint is not None:
         wanted = entrypoint.removeprefix("data.")
         paths = {rule.path for rule in iter_rules(ast) if rule.file not in _tests(modules)}
         if not any(p == wanted or p.startswith(wanted + ".") for p in paths):
-            raise BundleError(root.as_posix(), f"no rule defines the entry point {entrypoint}")
+            raise BundleError(root, f"no rule defines the entry point {entrypoint}")
     return engine
 
 
@@ -160,24 +161,24 @@ def without_views(bundle: PolicyBundle) -> PolicyBundle:
     return replace(bundle, data={k: v for k, v in bundle.data.items() if k != VIEWS_KEY})
 
 
-def _views(root: Path, engine: regorus.Engine, data: dict[str, Any]) -> dict[str, Any]:
+def _views(root: str, engine: regorus.Engine, data: dict[str, Any]) -> dict[str, Any]:
     """The value of package ``gatekeeper.views`` for the bundle's data and no input.
 
     A failure names the package: a bundle whose views cannot be computed does not load.
     """
     if VIEWS_KEY in data:
-        raise BundleError(root.as_posix(), f"data.{VIEWS_KEY} is reserved for bundle views "
+        raise BundleError(root, f"data.{VIEWS_KEY} is reserved for bundle views "
                                            f"({VIEWS_PACKAGE}); rename the data folder")
     try:
         results = json.loads(engine.eval_query_as_json(VIEWS_PACKAGE)).get("result") or []
     except RuntimeError as exc:
         diag = parse_regorus_error(exc)
-        file = _display(root, diag.file) if diag.file else root.as_posix()
+        file = _display(root, diag.file) if diag.file else root
         raise BundleError(file, f"bundle views ({VIEWS_PACKAGE}): {diag.message}",
                           diag.line) from None
     value = results[0]["expressions"][0]["value"] if results else {}
     if not isinstance(value, dict):
-        raise BundleError(root.as_posix(), f"{VIEWS_PACKAGE} is not a package of rules")
+        raise BundleError(root, f"{VIEWS_PACKAGE} is not a package of rules")
     return {name: view for name, view in value.items() if not name.startswith("_")}
 
 
@@ -199,26 +200,41 @@ def load_bundle(
     base = Path(root)
     if not base.is_dir():
         raise BundleError(base.as_posix(), "not a directory")
-    files = _discover(base)
+    return load_files(base.as_posix(), _discover(base), schema_dir=schema_dir,
+                      entrypoint=entrypoint)
+
+
+def load_files(
+    origin: str,
+    files: list[tuple[str, bytes]],
+    *,
+    schema_dir: str | Path | None = SCHEMA_DIR,
+    entrypoint: str | None = DECISION_PATH,
+    revision: str | None = None,
+) -> PolicyBundle:
+    """The bundle made of ``files`` ((relative posix path, bytes) of ``.rego`` modules and
+    data files) from ``origin`` (a folder, an archive: what errors name); ``revision`` None:
+    computed from the files. Any problem is a ``BundleError``."""
     modules: dict[str, str] = {}
     for rel, raw in files:
         if rel.endswith(".rego"):
             try:
                 modules[rel] = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise BundleError(_display(base, rel), f"not UTF-8 text ({exc.reason})") from None
+                raise BundleError(_display(origin, rel), f"not UTF-8 text ({exc.reason})") \
+                    from None
     if not any(rel not in _tests(modules) for rel in modules):
-        raise BundleError(base.as_posix(), "no Rego modules found")
-    data = _load_data(base, files, Path(schema_dir) if schema_dir is not None else None)
-    engine = _compile(base, modules, data, entrypoint)
-    views = _views(base, engine, data)
+        raise BundleError(origin, "no Rego modules found")
+    data = _load_data(origin, files, Path(schema_dir) if schema_dir is not None else None)
+    engine = _compile(origin, modules, data, entrypoint)
+    views = _views(origin, engine, data)
     if views:
         data[VIEWS_KEY] = views
     tests = _tests(modules)
     return PolicyBundle(
-        root=base.as_posix(),
+        root=origin,
         modules={rel: text for rel, text in modules.items() if rel not in tests},
         data=data,
-        revision=compute_revision(files),
+        revision=revision or compute_revision(files),
         test_modules={rel: text for rel, text in modules.items() if rel in tests},
     )

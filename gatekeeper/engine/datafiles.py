@@ -172,6 +172,7 @@ def validate(top: str, value: Any, files: Sequence[DataFile], schema_path: Path)
         below = list(data_file.place[1:])
         if path[: len(below)] == below:
             rel = path[len(below) :]
-            line = line_of(data_file.text, rel)
+            # A root data file (place ()) holds ``top`` itself as a key.
+            line = line_of(data_file.text, rel if data_file.place else [top, *rel])
             raise BundleError(data_file.display, f"{error.message}{more}", line, dotted(rel))
     raise BundleError(files[0].display, f"{top}: {error.message}{more}", None, dotted(path))

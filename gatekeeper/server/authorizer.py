@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gatekeeper.domain.roles import DECIDERS, READERS, REVOKERS, ROLES, SUBMITTERS
+from gatekeeper.domain.roles import (
+    DECIDERS,
+    OPA_CLIENTS,
+    READERS,
+    REVOKERS,
+    ROLES,
+    SUBMITTERS,
+)
 
 ROLES_ATTRIBUTE = "gatekeeper_roles"
 PUBLIC_ATTRIBUTE = "gatekeeper_public"
@@ -43,6 +50,10 @@ RULES: dict[str, tuple[str, ...]] = {
     "access_requests.revoke": REVOKERS,
     "access_requests.approve": DECIDERS,
     "access_requests.reject": DECIDERS,
+    # OPA's Data API on the bundle (docs/opa.md)
+    "opa_data.query_post": OPA_CLIENTS,
+    "opa_data.query_get": OPA_CLIENTS,
+    "opa_data.policies": OPA_CLIENTS,
 }
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import structlog
 
 from gatekeeper.domain import UnavailableError
-from gatekeeper.engine import DEFAULT_ENGINE, create_engine
+from gatekeeper.engine import DEFAULT_ENGINE, OpaServer, create_engine
 from gatekeeper.engine.base import Engine, PolicyBundle
-from gatekeeper.engine.bundle import load_bundle
+from gatekeeper.engine.bundle_archive import load_policy_source
 
 log = structlog.get_logger(__name__)
 
@@ -29,16 +29,20 @@ Vet = Callable[[PolicyBundle, Engine], None]
 
 
 class PolicyStore:
-    """Loads policies from a folder with the configured engine; thread-safe swaps.
+    """Loads policies from a folder, an OPA bundle archive or its URL with the configured
+    engine; thread-safe swaps.
 
     ``vet`` may refuse a loaded bundle before it serves (raising, as a bundle that does not
-    load): the composition root uses it to compare a fast engine with the reference."""
+    load): the composition root uses it to compare a fast engine with the reference.
+    ``opa``: the OPA server of engine ``opa``."""
 
     def __init__(self, policies_dir: str | Path, engine_name: str = DEFAULT_ENGINE,
-                 vet: Vet | None = None) -> None:
-        self.policies_dir = Path(policies_dir)
+                 vet: Vet | None = None, opa: OpaServer | None = None) -> None:
+        self.policies_dir = policies_dir if isinstance(policies_dir, str) and "://" in \
+            policies_dir else Path(policies_dir)
         self.engine_name = engine_name
         self.vet = vet
+        self.opa = opa
         self._current: LoadedPolicy | None = None
         self._lock = threading.Lock()
         self.last_error: str | None = None
@@ -46,8 +50,8 @@ class PolicyStore:
     def load(self) -> LoadedPolicy:
         """Load and compile the bundle; on error keep what was serving and re-raise."""
         try:
-            bundle = load_bundle(self.policies_dir)
-            loaded = LoadedPolicy(bundle, create_engine(self.engine_name, bundle))
+            bundle = load_policy_source(self.policies_dir)
+            loaded = LoadedPolicy(bundle, create_engine(self.engine_name, bundle, opa=self.opa))
             if self.vet is not None:
                 self.vet(loaded.bundle, loaded.engine)
         except Exception as exc:
