@@ -1,5 +1,8 @@
 """Contract every engine in ENGINES must keep: same answers, None when undefined, errors fail
-closed, safe from many threads, and identical decisions on every example request."""
+closed, safe from many threads, and identical decisions on every example request.
+
+Engine ``opa`` evaluates on an OPA server: here a second Gatekeeper (``gatekeeper serve`` in a
+subprocess, tests/opa_fixtures.py) serving the same bundle through OPA's Data API."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from gatekeeper.engine.base import DECISION_PATH, PolicyBundle
 from gatekeeper.engine.bundle import without_views
 from gatekeeper.engine.expectations import example_input, mismatches
 from gatekeeper.engine.native import regopy_load_order_problem
+from tests.opa_fixtures import ServerFor, opa_servers  # noqa: F401 - fixture
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "bundles"
@@ -34,15 +38,23 @@ def usable(name: str) -> None:
         pytest.skip("regopy loaded after libstdc++ in this process (see test_engine_regopy.py)")
 
 
+def make_engine(name: str, bundle: PolicyBundle, servers: ServerFor) -> Engine:
+    """``create_engine``; for ``opa``, on a second Gatekeeper serving the bundle's folder."""
+    if name == "opa":
+        return create_engine(name, bundle, opa=servers(bundle.root))
+    return create_engine(name, bundle)
+
+
 @pytest.fixture(scope="module")
 def basic() -> PolicyBundle:
     return load_bundle(FIXTURES / "basic", schema_dir=None)
 
 
 @pytest.fixture(params=ENGINE_NAMES)
-def engine(request: pytest.FixtureRequest, basic: PolicyBundle) -> Engine:
+def engine(request: pytest.FixtureRequest, basic: PolicyBundle,
+           opa_servers: ServerFor) -> Engine:  # noqa: F811
     usable(request.param)
-    return create_engine(request.param, basic)
+    return make_engine(request.param, basic, opa_servers)
 
 
 def ask(customer: str, access: str, ticket: str = "T-1") -> dict[str, Any]:
@@ -107,7 +119,8 @@ def test_runtime_errors_fail_closed(engine: Engine, input: dict[str, Any], path:
 
 
 @pytest.mark.parametrize("name", ENGINE_NAMES)
-def test_conflicting_rule_values_fail_closed(name: str) -> None:
+def test_conflicting_rule_values_fail_closed(name: str,
+                                             opa_servers: ServerFor) -> None:  # noqa: F811
     """The interpreters fail at evaluation time; regorus-rvm, which would answer one value,
     refuses the bundle when it loads, naming file and line."""
     usable(name)
@@ -116,7 +129,7 @@ def test_conflicting_rule_values_fail_closed(name: str) -> None:
         with pytest.raises(EngineError, match=r"gatekeeper/decision\.rego:7: two definitions"):
             create_engine(name, bundle)
         return
-    engine = create_engine(name, bundle)
+    engine = make_engine(name, bundle, opa_servers)
     with pytest.raises(EngineError) as caught:
         engine.evaluate({"clash": True}, "data.gatekeeper.clash")
     assert "data.gatekeeper.clash" in str(caught.value)
@@ -189,10 +202,10 @@ def test_unknown_engine_lists_the_choices(basic: PolicyBundle) -> None:
 
 
 @pytest.fixture(scope="module")
-def real_engines() -> dict[str, Engine]:
+def real_engines(opa_servers: ServerFor) -> dict[str, Engine]:  # noqa: F811
     bundle = load_bundle(REPO / "policies")
     names = [n for n in ENGINE_NAMES if not (n == "regopy" and LOAD_ORDER_PROBLEM)]
-    return {name: create_engine(name, bundle) for name in names}
+    return {name: make_engine(name, bundle, opa_servers) for name in names}
 
 
 @pytest.mark.parametrize(
@@ -215,11 +228,13 @@ def test_example_decisions_agree_and_match(example: Path, real_engines: dict[str
 
 @pytest.fixture(scope="module")
 def engines_without_views() -> dict[str, Engine]:
-    """The example bundle with data.views removed: every rule computes what it would look up."""
+    """The example bundle with data.views removed: every rule computes what it would look up.
+    Not ``opa``: the server holds its own copy of the data."""
     bundle = load_bundle(REPO / "policies")
     assert "views" in bundle.data, "the loader computes gatekeeper.views into data.views"
     bare = without_views(bundle)
-    names = [n for n in ENGINE_NAMES if not (n == "regopy" and LOAD_ORDER_PROBLEM)]
+    names = [n for n in ENGINE_NAMES
+             if not (n == "regopy" and LOAD_ORDER_PROBLEM) and n != "opa"]
     return {name: create_engine(name, bare) for name in names}
 
 
@@ -250,7 +265,8 @@ def test_thread_local_engines_are_built_per_thread(basic: PolicyBundle, name: st
     assert names == ["allow"] * 3
 
 
-def test_huge_error_messages_are_shortened(tmp_path: Path) -> None:
+def test_huge_error_messages_are_shortened(tmp_path: Path,
+                                           opa_servers: ServerFor) -> None:  # noqa: F811
     (tmp_path / "gatekeeper").mkdir()
     (tmp_path / "gatekeeper" / "decision.rego").write_text(
         "package gatekeeper\n\nimport rego.v1\n\n"
@@ -261,5 +277,5 @@ def test_huge_error_messages_are_shortened(tmp_path: Path) -> None:
     for name in ENGINE_NAMES:
         usable(name)
         with pytest.raises(EngineError) as caught:
-            create_engine(name, bundle).evaluate({"n": 500})
+            make_engine(name, bundle, opa_servers).evaluate({"n": 500})
         assert len(str(caught.value)) < 400, name

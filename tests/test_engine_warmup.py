@@ -21,7 +21,7 @@ from gatekeeper.bootstrap import services
 from gatekeeper.cli import serve
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine import (
-    ENGINES,
+    EMBEDDED_ENGINES,
     Engine,
     create_engine,
     load_bundle,
@@ -34,7 +34,7 @@ from gatekeeper.engine.regorus_engine import RegorusEngine
 from gatekeeper.engine.rvm_engine import RvmEngine
 from tests.test_engine_contract import FIXTURES, ask, usable
 
-ENGINE_NAMES = sorted(ENGINES)
+ENGINE_NAMES = sorted(EMBEDDED_ENGINES)
 T = TypeVar("T")
 
 

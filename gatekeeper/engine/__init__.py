@@ -41,6 +41,9 @@ ENGINES: dict[str, Callable[..., Engine]] = {
     "regorus-rvm": RvmEngine,
 }
 
+# In-process engines: everything but ``opa``, which needs a server.
+EMBEDDED_ENGINES: tuple[str, ...] = tuple(sorted(n for n in ENGINES if n != OPA_ENGINE))
+
 
 def create_engine(name: str, bundle: PolicyBundle, *, opa: OpaServer | None = None) -> Engine:
     """The engine called ``name`` for ``bundle``; an unknown name lists the choices. ``opa``:
@@ -57,6 +60,7 @@ def create_engine(name: str, bundle: PolicyBundle, *, opa: OpaServer | None = No
 __all__ = [
     "DECISION_PATH",
     "DEFAULT_ENGINE",
+    "EMBEDDED_ENGINES",
     "ENGINES",
     "OPA_ENGINE",
     "REFERENCE_ENGINE",
