@@ -46,13 +46,12 @@ def ci_token(env: dict[str, str]) -> str:
 
 
 @contextmanager
-def opa_compatible_server(policies: Path | str, folder: Path, engine: str = "regorus",
-                          port: int | None = None) -> Iterator[OpaServer]:
+def opa_compatible_server(policies: Path | str, folder: Path,
+                          engine: str = "regorus") -> Iterator[OpaServer]:
     """``gatekeeper serve`` of ``policies`` until the block ends; where and how to ask it."""
     env = server_env(policies, folder, engine)
     token = ci_token(env)
-    extra = ["--port", str(port)] if port is not None else []
-    with serving(env, folder, "--workers", "1", "--threads", "4", *extra) as base:
+    with serving(env, folder, "--workers", "1", "--threads", "4") as base:
         yield OpaServer(base, token=token, timeout_seconds=TEST_TIMEOUT_SECONDS)
 
 

@@ -17,6 +17,7 @@ session is shared between threads.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 
 import requests
 import structlog
+import urllib3
 from opa_client.errors import PolicyNotFoundError
 from opa_client.opa import OpaClient
 
@@ -116,15 +118,20 @@ class OpaEngine:
         """Run one client call; every failure becomes an ``EngineError`` naming its cause."""
         try:
             return call()
-        except requests.Timeout:
-            raise self._unreachable(f"{what}: no answer within "
-                                    f"{self.server.timeout_seconds:g} s") from None
-        except requests.ConnectionError as exc:
-            raise self._unreachable(f"{what}: cannot connect ({_short(str(exc))})") from None
+        except requests.ConnectionError as exc:  # Timeout too; a retried one arrives as this
+            timed_out, cause = _network_cause(exc)
+            if timed_out:
+                raise self._unreachable(f"{what}: no answer within "
+                                        f"{self.server.timeout_seconds:g} s") from None
+            raise self._unreachable(f"{what}: cannot connect ({cause})") from None
         except requests.HTTPError as exc:
             raise self._fail(f"{what}: {_http_problem(exc.response)}") from None
-        except PolicyNotFoundError as exc:
-            raise self._fail(f"{what}: {exc.expression}: {_short(str(exc.message))}") from None
+        except PolicyNotFoundError as exc:  # get_data: an error status, or no result at all
+            if exc.expression == "PolicyNotFoundError":
+                return {}
+            detail = "" if exc.message == "requested data not found" else \
+                f": {_short(str(exc.message))}"
+            raise self._fail(f"{what}: refused ({exc.expression}{detail})") from None
         except (requests.RequestException, ValueError) as exc:
             raise self._fail(f"{what}: {_short(str(exc))}") from None
 
@@ -230,6 +237,23 @@ def _revisions(bundles: Any) -> dict[str, str]:
             else entry.get("revision")
         found[str(name)] = revision if isinstance(revision, str) else ""
     return found
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
+
+
+def _network_cause(exc: requests.RequestException) -> tuple[bool, str]:
+    """(timed out?, the cause in a few words) of a failed connection: the operating
+    system's error when there is one ("[Errno 111] Connection refused")."""
+    reason = exc.args[0] if exc.args else exc
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError: the last error
+    refused = isinstance(reason, urllib3.exceptions.NewConnectionError)  # a TimeoutError too
+    if not refused and (isinstance(exc, requests.Timeout)
+                        or isinstance(reason, urllib3.exceptions.TimeoutError)):
+        return True, "timed out"
+    text = str(reason)
+    found = _ERRNO.search(text)
+    return False, _short(found.group(0).strip() if found else text)
 
 
 def _http_problem(response: requests.Response | None) -> str:

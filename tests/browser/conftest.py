@@ -79,10 +79,12 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def serving(env: dict[str, str], folder: Path, *args: str) -> Iterator[str]:
-    """``python -m gatekeeper serve ARGS`` on a free port until the block ends; its base URL.
-    The server runs in its own process group and is stopped with SIGTERM (SIGKILL late)."""
-    port = _free_port()
+def serving(env: dict[str, str], folder: Path, *args: str,
+            port: int | None = None) -> Iterator[str]:
+    """``python -m gatekeeper serve ARGS`` on ``port`` (default: a free one) until the block
+    ends; its base URL. The server runs in its own process group and is stopped with SIGTERM
+    (SIGKILL late)."""
+    port = port or _free_port()
     log = folder / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
