@@ -65,6 +65,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("access_requests.revoke", "POST"): row(customer=(200, 404), approver=403, ci=403),
     ("access_requests.approve", "POST"): APPROVER_ACTS,
     ("access_requests.reject", "POST"): APPROVER_ACTS,
+    # OPA's Data API: engineers and CI only
+    ("opa_data.query_post", "POST"): row(customer=403, approver=403, admin=403),
+    ("opa_data.query_get", "GET"): row(customer=403, approver=403, admin=403),
+    ("opa_data.policies", "GET"): row(customer=403, approver=403, admin=403),
     # web pages that are public, with what they answer to the web credential of each role
     ("auth.sign_in", "GET"): row(200, 303, 303, 303, 303, 303),
     ("auth.sign_in", "POST"): row(401, 401, 401, 401, 401, 401),  # an empty form fails
@@ -170,6 +174,8 @@ def _cell(app: Flask, caller: Caller, endpoint: str, method: str, arguments: set
             values[name] = _seed(app, endpoint, _requester(caller, side, api))
         elif name == "customer_id":
             values[name] = org
+        elif name == "path":
+            values[name] = f"customers/{org}/tier"
         elif name == "filename":
             values[name] = "gatekeeper.css" if endpoint == "web.static" else "none.css"
         else:
