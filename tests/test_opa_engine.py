@@ -28,8 +28,8 @@ from gatekeeper.engine.base import PolicyBundle
 from gatekeeper.engine.expectations import example_input
 from gatekeeper.engine.opa_engine import OpaEngine
 from gatekeeper.policyci.engine_agreement import synthetic_samples
-from tests.conftest import load_example
 from tests.browser.conftest import serving
+from tests.conftest import load_example
 from tests.opa_fixtures import ServerFor, ci_token, opa_servers, server_env  # noqa: F401
 from tests.test_engine_contract import EXAMPLES, FIXTURES, REPO
 
@@ -133,7 +133,7 @@ def test_a_slow_server_fails_closed_after_the_timeout(basic: PolicyBundle,
 
 
 class _Failing(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         body = json.dumps({"code": "internal_error", "message": "storage is broken"}).encode()
         self.send_response(500)
         self.send_header("Content-Type", "application/json")
