@@ -209,7 +209,7 @@ def test_min_coverage_threshold(work: Path, tmp_path: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "check", "--policies", "nowhere")
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.strip() == "error: --policies nowhere: not a directory"
+    assert result.stderr.strip() == "error: --policies nowhere: no such folder or bundle archive"
     help_text = run_cli(tmp_path, "check", "--help").stdout
     assert "Exit codes: 0 every step passed, 1 findings" in help_text
 

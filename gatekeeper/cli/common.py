@@ -88,9 +88,9 @@ def cli_services(label: str = "error", *, ledger: bool = False,
 def policies_option(f: Any) -> Any:
     return click.option(
         "--policies",
-        type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Policy bundle folder (default: GATEKEEPER_POLICIES, else the bundled policies/).",
+        help="Policy bundle: a folder, an OPA bundle .tar.gz or its http(s) URL (default: "
+             "GATEKEEPER_POLICIES, else the bundled policies/).",
     )(f)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -73,7 +72,7 @@ def evaluate(
     now: str | None,
     role: str | None,
     organisation: str | None,
-    policies: Path | None,
+    policies: str | None,
     engine: str | None,
 ) -> None:
     """Decide the access request in FILE ('-' for stdin) without recording it.

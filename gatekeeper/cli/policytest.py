@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from gatekeeper.cli.common import EXIT_FINDINGS, CliError, cli_settings, policies_option
@@ -39,7 +37,7 @@ def render_report(report: TestReport, verbose: bool) -> str:
 @policies_option
 @click.option("--run", "pattern", help="Only tests whose package.name matches this regex.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
-def policy_test(policies: Path | None, pattern: str | None, verbose: bool) -> None:
+def policy_test(policies: str | None, pattern: str | None, verbose: bool) -> None:
     """Run the Rego policy tests (*_test.rego) with coverage. Exit 1 when any fails."""
     root = cli_settings(policies=policies).policy_folder
     try:
