@@ -68,8 +68,17 @@ def test_the_archive_holds_manifest_modules_and_merged_data(bundle: PolicyBundle
                         "rego_version": 1}
     assert set(manifest["roots"]) >= {"catalog", "customers", "gatekeeper", "sla_tiers"}
     assert json.loads(inside.pop("data.json")) == bundle.data
+    assert {k: v.decode() for k, v in inside.items()} == bundle.modules
+
+
+def test_with_tests_the_archive_holds_the_test_modules_too(bundle: PolicyBundle) -> None:
+    inside = members(build_archive(bundle, with_tests=True))
+    assert json.loads(inside.pop(".manifest"))["roots"] == roots_of(bundle, with_tests=True)
+    inside.pop("data.json")
     assert {k: v.decode() for k, v in inside.items()} == {**bundle.modules,
                                                           **bundle.test_modules}
+    loaded = load_bundle_bytes(build_archive(bundle, with_tests=True), "tested.tar.gz")
+    assert loaded.test_modules == bundle.test_modules
 
 
 def test_the_archive_is_reproducible(archive: bytes) -> None:
@@ -80,7 +89,7 @@ def test_loading_the_archive_gives_what_the_folder_gives(bundle: PolicyBundle,
                                                         archive: bytes) -> None:
     loaded = load_bundle_bytes(archive, "bundle.tar.gz")
     assert (loaded.revision, loaded.modules, loaded.test_modules, loaded.data) == (
-        bundle.revision, bundle.modules, bundle.test_modules, bundle.data)
+        bundle.revision, bundle.modules, {}, bundle.data)
     assert loaded.root == "bundle.tar.gz"
 
 
@@ -157,7 +166,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    "policy.tar.gz")
     assert done.returncode == 0, done.stderr
     assert "wrote policy.tar.gz: revision sha256:" in done.stderr
+    assert "and 0 test module(s)" in done.stderr
     return folder / "policy.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def built_with_tests(built: Path) -> Path:
+    done = run_cli(built.parent, "bundle", "build", "--policies", str(POLICIES), "--out",
+                   "tested.tar.gz", "--with-tests")
+    assert done.returncode == 0, done.stderr
+    return built.parent / "tested.tar.gz"
 
 
 def test_bundle_build_writes_the_archive(built: Path, archive: bytes) -> None:
@@ -174,10 +192,12 @@ def test_bundle_build_refuses_a_broken_folder_and_writes_nothing(tmp_path: Path)
     assert not (tmp_path / "out.tar.gz").exists()
 
 
-def test_check_and_eval_read_the_archive(built: Path) -> None:
-    checked = run_cli(ROOT, "check", "--policies", str(built), "--synthetic", "20")
+def test_check_and_eval_read_the_archive(built: Path, built_with_tests: Path) -> None:
+    checked = run_cli(ROOT, "check", "--policies", str(built_with_tests), "--synthetic", "20",
+                      "--min-coverage", "90")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert f"gatekeeper check {built}" in checked.stdout
+    assert f"gatekeeper check {built_with_tests}" in checked.stdout
+    assert re.search(r"ok   tests     [1-9]\d* passed, 0 failed", checked.stdout)
     assert re.search(r"ok   examples  (\d+) of \1 example\(s\) hold", checked.stdout)
     example = ROOT / "examples" / "requests" / "01_full_admin_software_install_acme.json"
     evaluated = run_cli(ROOT, "eval", str(example), "--json", "--policies", str(built))

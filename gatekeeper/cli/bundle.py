@@ -39,15 +39,18 @@ def bundle() -> None:
                                  "else the bundled policies/).")
 @click.option("--out", "out", default=DEFAULT_OUT, show_default=True,
               help="Where to write the .tar.gz ('-': stdout).")
-def build(policies: str | None, out: str) -> None:
+@click.option("--with-tests", is_flag=True,
+              help="Add the *_test.rego files (for opa test or gatekeeper check on the "
+                   "archive); an OPA server then pays for them on every decision.")
+def build(policies: str | None, out: str, with_tests: bool) -> None:
     """Check the bundle as serve would load it, then write it as an OPA bundle: .manifest
-    (revision, roots), the Rego modules and tests, data.json with all the data merged."""
+    (revision, roots), the Rego modules, data.json with all the data merged."""
     source = cli_settings(policies=policies).policy_folder
     try:
         loaded = load_policy_source(source)
     except GatekeeperError as exc:
         raise CliError(f"cannot build: {exc.detail}") from None
-    raw = build_archive(loaded)
+    raw = build_archive(loaded, with_tests=with_tests)
     if out == "-":
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
@@ -57,8 +60,9 @@ def build(policies: str | None, out: str) -> None:
         write_atomically(target, raw)
     except OSError as exc:
         raise CliError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    tests = len(loaded.test_modules) if with_tests else 0
     click.echo(f"wrote {out}: revision {loaded.revision}, {len(loaded.modules)} module(s) and "
-               f"{len(loaded.test_modules)} test module(s), roots {', '.join(roots_of(loaded))}",
+               f"{tests} test module(s), roots {', '.join(roots_of(loaded, with_tests))}",
                err=True)
 
 

@@ -1,11 +1,14 @@
 """OPA bundle archives in and out: ``.tar.gz`` with ``.manifest``, Rego modules and data.json.
 
-``build_archive`` writes a loaded bundle the way an OPA server loads it: every module (the
-``*_test.rego`` files too, so ``opa test`` and ``gatekeeper check`` run on the archive), one
+``build_archive`` writes a loaded bundle the way an OPA server loads it: every module, one
 ``data.json`` at the root holding all the data merged from the YAML files (with the bundle
 views the loader computed, so OPA need not compute them per request), and a ``.manifest``
-with the revision, the roots the bundle owns and ``rego_version`` 1. The archive is
-byte-for-byte reproducible: sorted members, no timestamps, no owners.
+with the revision, the roots the bundle owns and ``rego_version`` 1. The ``*_test.rego``
+files only ``with_tests`` (for ``opa test`` or ``gatekeeper check`` on the archive): OPA
+keeps no test modules apart, and the decision's walk over ``data.gatekeeper.rules`` would
+evaluate every ``*_test`` package beside the rules -- the same answers, 3.4 times the cost
+(bench/opa_modes.py). The archive is byte-for-byte reproducible: sorted members, no
+timestamps, no owners.
 
 ``load_bundle_bytes(raw, origin)`` is the way back: archive bytes (a file, a download) into
 the ``PolicyBundle`` the folder loader returns, with the same checks (compile, schemas, entry
@@ -66,10 +69,11 @@ def package_of(text: str) -> str | None:
     return None
 
 
-def roots_of(bundle: PolicyBundle) -> list[str]:
+def roots_of(bundle: PolicyBundle, with_tests: bool = False) -> list[str]:
     """The top-level names the bundle owns: each data key and each package's first part."""
     tops = set(bundle.data)
-    for text in [*bundle.modules.values(), *bundle.test_modules.values()]:
+    tests = list(bundle.test_modules.values()) if with_tests else []
+    for text in [*bundle.modules.values(), *tests]:
         package = package_of(text)
         if package:
             tops.add(package.split(".")[0])
@@ -83,13 +87,14 @@ def _add(tar: tarfile.TarFile, name: str, raw: bytes) -> None:
     tar.addfile(info, io.BytesIO(raw))
 
 
-def build_archive(bundle: PolicyBundle) -> bytes:
+def build_archive(bundle: PolicyBundle, *, with_tests: bool = False) -> bytes:
     """The bundle as an OPA bundle ``.tar.gz`` (see the module's description)."""
-    manifest = {"revision": bundle.revision, "roots": roots_of(bundle), "rego_version": 1}
+    manifest = {"revision": bundle.revision, "roots": roots_of(bundle, with_tests),
+                "rego_version": 1}
     members = {MANIFEST: json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n",
                DATA_JSON: json.dumps(bundle.data, sort_keys=True,
                                      ensure_ascii=False).encode() + b"\n"}
-    for rel, text in {**bundle.modules, **bundle.test_modules}.items():
+    for rel, text in {**bundle.modules, **(bundle.test_modules if with_tests else {})}.items():
         members[rel] = text.encode("utf-8")
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, \
