@@ -101,7 +101,7 @@ def start_server(folder: Path, engine: str) -> tuple[subprocess.Popen[bytes], st
     return proc, f"http://127.0.0.1:{port}", token
 
 
-def opa_in_process(items: list[dict[str, Any]], seconds: float) -> str:
+def opa_in_process(items: list[dict[str, Any]], seconds: float) -> float | str:
     try:
         from opa_bindings import OpaEngine
     except ImportError:
@@ -116,7 +116,7 @@ def opa_in_process(items: list[dict[str, Any]], seconds: float) -> str:
             elif member.name == "data.json":
                 opa.add_data(json.loads(body))
     try:
-        return f"{rate(lambda i: opa.eval_document('gatekeeper.decision', i), items, seconds):,.0f}"
+        return rate(lambda i: opa.eval_document("gatekeeper.decision", i), items, seconds)
     finally:
         opa.close()
 
