@@ -205,6 +205,10 @@ def test_the_service_answers_503_until_the_server_is_up_then_decides(
     assert refused.json is not None
     assert refused.json["detail"].startswith(f"OPA server {url}: ")
     assert "cannot connect" in refused.json["detail"]
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.json is not None
+    assert not_ready.json["detail"].startswith(f"engine opa: OPA server {url}: ")
     with serving(env, tmp_path, port=port):
         deadline = time.monotonic() + 10
         answered = client.post("/v1/decisions", json=body)
@@ -215,6 +219,7 @@ def test_the_service_answers_503_until_the_server_is_up_then_decides(
     assert answered.json is not None
     assert answered.json["policy"]["engine"] == "opa"
     assert answered.json["outcome"] == load_example("full_admin")["expect"]["outcome"]
+    assert client.get("/readyz").status_code == 200
     # The server comes back with another bundle: the answer's provenance gives it away.
     with serving(server_env(FIXTURES / "basic", tmp_path), tmp_path, port=port):
         swapped = client.post("/v1/decisions", json=body)

@@ -20,7 +20,8 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Ready to decide and record: a bundle is loaded and the ledger's database answers."""
+    """Ready to decide and record: a bundle is loaded, the ledger's database answers and,
+    for engine opa, the OPA server holds that bundle."""
     svc = services(current_app)
     store = svc.store
     if not store.ready:
@@ -30,6 +31,10 @@ def readyz() -> ResponseReturnValue:
     except GatekeeperError as exc:
         return problem(503, "not_ready", "Not ready", f"database: {exc.detail}")
     loaded = store.current
+    unavailable = getattr(loaded.engine, "unavailable", None)  # an engine with a server: opa
+    why = unavailable() if unavailable is not None else None
+    if why:
+        return problem(503, "not_ready", "Not ready", f"engine {loaded.engine.name}: {why}")
     return jsonify(status="ready", policy={"revision": loaded.bundle.revision,
                                            "engine": loaded.engine.name})
 

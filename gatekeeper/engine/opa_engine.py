@@ -149,6 +149,11 @@ class OpaEngine:
         """Why the server may not decide now (None: it holds the expected bundle)."""
         return self._problem
 
+    def unavailable(self) -> str | None:
+        """``problem``, checking the server again first when a check is due (``/readyz``)."""
+        self._ensure_ready(raise_error=False)
+        return self._problem
+
     def _check(self) -> None:
         client = self._thread_client()
         found = self._call("reading its bundles (/v1/data/system/bundles)",
