@@ -9,7 +9,9 @@ from __future__ import annotations
 import http.server
 import itertools
 import json
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -227,3 +229,70 @@ def test_the_service_answers_503_until_the_server_is_up_then_decides(
     assert swapped.json is not None
     assert "answered from revision" in swapped.json["detail"]
     services(app).close()
+
+
+# ---- connections and TLS ----------------------------------------------------------------
+
+
+def test_one_thread_reuses_one_connection(basic: PolicyBundle,
+                                          opa_servers: ServerFor) -> None:  # noqa: F811
+    engine = OpaEngine(basic, opa_servers(FIXTURES / "basic"))
+    for ticket in range(20):
+        engine.evaluate({"request": {"customer": "acme", "access": "read_only",
+                                     "ticket": f"T-{ticket}"}})
+    pools = engine._thread_client()._session.get_adapter("http://").poolmanager.pools
+    # keys(): urllib3's pool container refuses plain iteration
+    made = [pools[key].num_connections for key in pools.keys()]  # noqa: SIM118
+    assert made == [1], "the checks and 20 decisions on one connection"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def tls_server(certificate: tuple[Path, Path],
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Gatekeeper's Data API over HTTPS (werkzeug's server with a self-signed certificate)."""
+    from werkzeug.serving import make_server
+
+    folder = tmp_path_factory.mktemp("tls-server")
+    app = create_app({"TESTING": True, "POLICIES": str(FIXTURES / "basic"),
+                      "ENGINE": "regorus", "DATABASE_URL": f"sqlite:///{folder / 'gk.db'}",
+                      "INSTANCE_PATH": str(folder)})
+    token = services(app).identity.create_token("tls", "ci").token
+    server = make_server("127.0.0.1", 0, app, threaded=True,
+                         ssl_context=(str(certificate[0]), str(certificate[1])))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_port}", token
+    server.shutdown()
+    services(app).close()
+
+
+def test_tls_with_the_servers_ca_file(basic: PolicyBundle, tls_server: tuple[str, str],
+                                      certificate: tuple[Path, Path]) -> None:
+    url, token = tls_server
+    engine = OpaEngine(basic, OpaServer(url, token=token, ca_file=str(certificate[0])))
+    assert engine.problem is None
+    decision = engine.evaluate({"request": {"customer": "acme", "access": "read_only",
+                                            "ticket": "T-7"}})
+    assert decision == {"outcome": "allow", "consequences": [], "echo": "T-7"}
+
+
+@pytest.mark.filterwarnings("ignore:Unverified HTTPS request")
+def test_tls_refuses_a_certificate_it_cannot_verify(basic: PolicyBundle,
+                                                    tls_server: tuple[str, str]) -> None:
+    url, token = tls_server
+    problem = problem_of(basic, OpaServer(url, token=token))
+    assert problem.startswith(f"OPA server {url}: ")
+    assert "certificate verify failed" in problem.lower()
+    unchecked = OpaEngine(basic, OpaServer(url, token=token, verify=False))
+    assert unchecked.problem is None

@@ -70,8 +70,12 @@ def _client(server: OpaServer) -> OpaClient:
     client = OpaClient(host=parts.hostname or "", port=port, ssl=ssl,
                        version=f"{prefix}/v1" if prefix else "v1", token=server.token,
                        retries=1, timeout=server.timeout_seconds)
+    session = client._session  # the client has no option for these: its session's own
     if https and not server.verify:
-        client._session.verify = False  # no option for it in the client: its session's own
+        session.verify = False
+    if https and (server.ca_file or not server.verify):
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify
+        session.trust_env = False
     return client
 
 
