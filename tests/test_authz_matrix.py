@@ -51,6 +51,7 @@ APPROVER_ACTS = row(customer=403, engineer=403, ci=403)
 EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("health.healthz", "GET"): PUBLIC_200,
     ("health.readyz", "GET"): PUBLIC_200,
+    ("health.opa_health", "GET"): PUBLIC_200,
     ("openapi.openapi_json", "GET"): PUBLIC_200,
     ("decisions.create_decision", "POST"): row(customer=(200, 403)),
     ("decisions.catalog", "GET"): row(),

@@ -160,3 +160,22 @@ def test_only_ci_and_engineers_may_ask(auth_headers: Headers, app: Flask, role: 
                      client.get("/v1/policies", headers=headers)):
         assert answered.status_code == (200 if allowed else 403)
     assert client.get("/v1/data/customers/acme/tier").status_code == 401
+
+
+def test_opa_clients_find_gatekeeper_healthy(anonymous: FlaskClient) -> None:
+    """opa-python-client's check_health() asks GET /health (no credential, as OPA's)."""
+    answered = anonymous.get("/health?bundles")
+    assert (answered.status_code, answered.json) == (200, {})
+
+
+def test_health_is_503_without_a_bundle(tmp_path: Path) -> None:
+    broken = tmp_path / "policies"
+    broken.mkdir()
+    (broken / "x.rego").write_text("package x\n\nbroken := [\n")
+    app = create_app({"TESTING": True, "POLICIES": str(broken), "REQUIRE_POLICIES": False,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'gk.db'}",
+                      "INSTANCE_PATH": str(tmp_path)})
+    answered = app.test_client().get("/health")
+    assert answered.status_code == 503
+    assert answered.mimetype == "application/problem+json"
+    services(app).close()

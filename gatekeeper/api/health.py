@@ -39,5 +39,15 @@ def readyz() -> ResponseReturnValue:
                                            "engine": loaded.engine.name})
 
 
+@bp.get("/health")
+def opa_health() -> ResponseReturnValue:
+    """OPA's health check (opa-python-client's ``check_health``): ``{}`` once a bundle is
+    loaded; ``?bundles`` and ``?plugins`` ask the same here."""
+    store = services(current_app).store
+    if not store.ready:
+        return problem(503, "not_ready", "Not ready", store.last_error or "no policy bundle")
+    return jsonify({})
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

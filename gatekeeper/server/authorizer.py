@@ -27,6 +27,7 @@ PUBLIC_ATTRIBUTE = "gatekeeper_public"
 PUBLIC: frozenset[str] = frozenset({
     "health.healthz",
     "health.readyz",
+    "health.opa_health",
     "openapi.openapi_json",
     "static",
     "web.static",
