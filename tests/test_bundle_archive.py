@@ -244,3 +244,16 @@ def test_a_url_that_does_not_answer_is_named(tmp_path: Path, bundle_url: str) ->
     with pytest.raises(BundleError) as caught:
         load_policy_source(missing)
     assert caught.value.detail.startswith(f"{missing}: cannot download the bundle: 404")
+
+
+def test_serve_starts_from_the_archive(built: Path, tmp_path: Path) -> None:
+    """``gatekeeper serve`` with GATEKEEPER_POLICIES naming the archive file."""
+    import urllib.request
+
+    from tests.browser.conftest import serving
+    from tests.opa_fixtures import server_env
+
+    with serving(server_env(built, tmp_path, engine="regorus-rvm"), tmp_path) as base, \
+            urllib.request.urlopen(base + "/readyz", timeout=10) as ready:
+        assert json.loads(ready.read())["policy"] == {
+            "revision": load_bundle(POLICIES).revision, "engine": "regorus-rvm"}

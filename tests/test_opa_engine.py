@@ -296,3 +296,23 @@ def test_tls_refuses_a_certificate_it_cannot_verify(basic: PolicyBundle,
     assert "certificate verify failed" in problem.lower()
     unchecked = OpaEngine(basic, OpaServer(url, token=token, verify=False))
     assert unchecked.problem is None
+
+
+def test_a_plain_opa_client_uses_gatekeeper_unchanged(
+        opa_servers: ServerFor, bundle: PolicyBundle, embedded: Engine) -> None:  # noqa: F811
+    """opa-python-client's own calls, as a team would make them against OPA."""
+    from opa_client.opa import OpaClient
+
+    server = opa_servers(REPO / "policies", DEFAULT_ENGINE)
+    host, port = server.url.removeprefix("http://").split(":")
+    with OpaClient(host=host, port=int(port), token=server.token, timeout=15) as client:
+        assert client.check_health()
+        assert client.check_connection()
+        rules = {url for info in client.get_policies_info().values() for url in info["rules"]}
+        assert f"{client.root_url}/data/gatekeeper/decision" in rules
+        assert client.get_data("customers/acme/tier") == {"result": "gold"}
+        payload = example_input(load_example("break_glass"))
+        assert client.query_rule(payload, "gatekeeper", "decision") == {
+            "result": embedded.evaluate(payload)}
+        manifest = client.get_data("system/bundles")["result"]["gatekeeper"]["manifest"]
+        assert manifest["revision"] == bundle.revision
