@@ -44,10 +44,22 @@ def data_path(path: str) -> list[str]:
                     f"(got {path[:80]!r})")]) from None
 
 
+_ROOTS: dict[str, list[str]] = {}  # revision -> roots: reading them scans every module
+
+
+def roots(bundle: PolicyBundle) -> list[str]:
+    """The bundle's roots (``roots_of``), remembered for the serving revision."""
+    found = _ROOTS.get(bundle.revision)
+    if found is None:
+        found = roots_of(bundle)
+        _ROOTS.clear()
+        _ROOTS[bundle.revision] = found
+    return found
+
+
 def bundles_document(bundle: PolicyBundle) -> dict[str, Any]:
     """``data.system.bundles`` as OPA keeps it: bundle name -> its manifest."""
-    return {BUNDLE_NAME: {"manifest": {"revision": bundle.revision,
-                                       "roots": roots_of(bundle)}}}
+    return {BUNDLE_NAME: {"manifest": {"revision": bundle.revision, "roots": roots(bundle)}}}
 
 
 def _walk(value: Any, parts: list[str]) -> tuple[bool, Any]:
@@ -66,10 +78,11 @@ def query(loaded: LoadedPolicy, parts: list[str], input: Any) -> tuple[bool, Any
             "input", "must be a JSON object (Gatekeeper's engines take an object as input)")])
     if parts[:1] == [SYSTEM]:
         return _walk({"bundles": bundles_document(loaded.bundle)}, parts[1:])
-    if parts[0] not in roots_of(loaded.bundle):
+    owned = roots(loaded.bundle)
+    if parts[0] not in owned:
         raise UnknownDataPathError(
             f"data.{'.'.join(parts)}: no package or data of bundle {loaded.bundle.revision} "
-            f"lies under {parts[0]!r} (roots: {', '.join(roots_of(loaded.bundle))})")
+            f"lies under {parts[0]!r} (roots: {', '.join(owned)})")
     value = loaded.engine.evaluate(input or {}, "data." + ".".join(parts))
     return value is not None, value
 
