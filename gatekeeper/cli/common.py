@@ -66,11 +66,11 @@ def cli_settings(**options: Any) -> Settings:
 
 
 @contextmanager
-def cli_services(label: str = "error", *, ledger: bool = False,
+def cli_services(label: str = "", *, ledger: bool = False,
                  **options: Any) -> Iterator[Services]:
     """The composition root for this command, closed when it ends. ``ledger``: open the
     ledger first, so a database that cannot be opened is ``database: ...``; any other
-    product error is one line ``<label>: ...``."""
+    product error is one line ``<label>: ...`` (no label: the error alone)."""
     from gatekeeper.bootstrap import Services
 
     # The engine check vets a bundle before it serves (``serve``, reloads); a command that
@@ -132,8 +132,10 @@ def read_json_file(name: str) -> Any:
 
 
 def describe_error(label: str, exc: GatekeeperError) -> str:
-    """One readable line (or a few) for a domain error, prefixed by where it came from."""
+    """One readable line (or a few) for a domain error, prefixed by where it came from
+    (``label``; empty: the error alone, as ``CliError`` already says ``error:``)."""
     if isinstance(exc, ValidationError):
-        problems = "; ".join(f"{e.field or 'body'}: {e.problem}" for e in exc.errors)
-        return f"{label}: {problems}"
-    return f"{label}: {exc.detail}"
+        text = "; ".join(f"{e.field or 'body'}: {e.problem}" for e in exc.errors)
+    else:
+        text = exc.detail
+    return f"{label}: {text}" if label else text

@@ -23,7 +23,7 @@ from gatekeeper.service.requests import RequestService
 def request_service(database_url: str | None) -> Iterator[RequestService]:
     """The request service on the ledger (no policy is loaded unless something is decided);
     errors become one-line CLI errors."""
-    with cli_services("error", ledger=True, database_url=database_url) as services:
+    with cli_services(ledger=True, database_url=database_url) as services:
         yield services.requests
 
 
