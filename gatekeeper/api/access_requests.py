@@ -56,8 +56,10 @@ def index() -> ResponseReturnValue:
     """Requests newest first, filtered by customer, state, requester and creation time."""
     params = {k: request.args.getlist(k) for k in request.args}
     page = _service().search(current_principal(), params)
+    deadlines = services(current_app).deadlines
     return {
-        "items": [request_to_dict(r, detail=False) for r in page.items],
+        "items": [{**request_to_dict(r, detail=False),
+                   "deadline": deadline_to_dict(deadlines.of(r))} for r in page.items],
         "next_cursor": page.next_cursor,
     }
 
