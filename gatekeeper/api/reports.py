@@ -11,11 +11,12 @@ from gatekeeper.server.identifier import current_principal
 bp = Blueprint("reports", __name__, url_prefix="/v1")
 
 
-@bp.get("/reports/<customer>")
-def customer_report(customer: str) -> ResponseReturnValue:
-    """The month's figures, security items, detail and the requesters' feedback."""
+@bp.get("/reports/<customer_id>")
+def customer_report(customer_id: str) -> ResponseReturnValue:
+    """The month's figures, security items, detail and the requesters' feedback (without
+    ``month``: the customer's current month)."""
     return services(current_app).reports.customer_report(
-        customer, request.args.get("month"), current_principal())
+        customer_id, request.args.get("month"), current_principal())
 
 
 def init_app(app: Flask) -> None:

@@ -113,6 +113,10 @@ class ReportService:
         return found
 
     def _month(self, text: Any, zone: ZoneInfo, now: datetime) -> Month:
+        """The month asked for (none: the current one where ``zone`` is), 422 if it has not
+        begun there."""
+        if text is None:
+            return Month.of(now.astimezone(zone))
         month = Month.parse(text)
         if month.start(zone) > now:
             raise ValidationError([FieldError(

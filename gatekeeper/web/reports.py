@@ -11,7 +11,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from gatekeeper.domain.roles import OVERVIEW_READERS, REQUEST_VIEWERS, is_customer_role
 from gatekeeper.service.reports import SORTS, Month
 from gatekeeper.web.common import all_zones, html_errors, login_required, principal, svc
-from gatekeeper.web.report_render import charts, render_pdf
+from gatekeeper.web.report_render import OUTCOME_WORDS, charts, render_pdf
 
 bp = Blueprint("report_pages", __name__, url_prefix="/reports", template_folder="templates")
 html_errors(bp)
@@ -42,6 +42,7 @@ def customer_month(customer_id: str, month: str) -> str:
     report = _report(customer_id, month)
     return render_template(
         "reports/report.html", report=report, charts=charts(report), nav="reports",
+        outcome_words=OUTCOME_WORDS,
         link=lambda rid: url_for("customer.detail", request_id=rid),
         pdf=url_for("report_pages.customer_pdf", customer_id=customer_id, month=month))
 
