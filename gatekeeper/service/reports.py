@@ -197,6 +197,10 @@ class ReportService:
             "id": record.id, "asked_text": local_text(record.created_at, zone),
             "created_at": utc_text(record.created_at), "environment": record.environment,
             "access": record.request.access, "purpose": record.request.purpose,
+            # what was asked, in words: a follow-up is named by the alternative it takes
+            "what": (record.decision.chosen_alternative.title
+                     if record.decision.chosen_alternative is not None
+                     else record.request.access.replace("_", " ")),
             "requester": record.requester_subject, "outcome": record.outcome,
             "state": record.state, "answer": record.decision.summary,
             "alternative": ({"id": alternative.get("id"), "title": alternative.get("title")}
