@@ -10,6 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 
+# Above the list of security items: how they are ordered (report_figures.security_items).
+SECURITY_ORDER = ("Every security item of the month is here. The ones that matter most to you "
+                  "come first: your most critical systems, then break-glass and emergencies.")
+
+
 def _n(count: float, one: str, many: str) -> str:
     value = int(count) if float(count).is_integer() else round(count, 1)
     return f"{value} {one if value == 1 else many}"

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from gatekeeper.service.report_text import SECURITY_ORDER
 from gatekeeper.web.charts import Bar, bar_chart, budget_chart, column_chart
 
 HERE = Path(__file__).resolve().parent
@@ -66,7 +67,7 @@ def render_document(report: Mapping[str, Any]) -> str:
     """The whole report as one standalone HTML document (for a file or the PDF)."""
     template = _environment().get_template("reports/document.html")
     return template.render(report=report, charts=charts(report), css=stylesheet(),
-                           link=None, feedback_link=None)
+                           link=None, security_hint=SECURITY_ORDER)
 
 def render_pdf(report: Mapping[str, Any]) -> bytes:
     """The document as a PDF, through WeasyPrint."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from gatekeeper.domain.roles import OVERVIEW_READERS, REQUEST_VIEWERS, is_customer_role
+from gatekeeper.service.report_text import SECURITY_ORDER
 from gatekeeper.service.reports import SORTS, Month
 from gatekeeper.web.common import all_zones, html_errors, login_required, principal, svc
 from gatekeeper.web.report_render import OUTCOME_WORDS, charts, render_pdf
@@ -42,7 +43,7 @@ def customer_month(customer_id: str, month: str) -> str:
     report = _report(customer_id, month)
     return render_template(
         "reports/report.html", report=report, charts=charts(report), nav="reports",
-        outcome_words=OUTCOME_WORDS,
+        outcome_words=OUTCOME_WORDS, security_hint=SECURITY_ORDER,
         link=lambda rid: url_for("customer.detail", request_id=rid),
         pdf=url_for("report_pages.customer_pdf", customer_id=customer_id, month=month))
 
