@@ -126,6 +126,11 @@ class ReportService:
     def customer_report(self, customer_id: str, month_text: Any, principal: Principal,
                         now: datetime | None = None) -> dict[str, Any]:
         """The month's report of one customer (404 unknown or not theirs; 422 bad month)."""
+        return self._build(customer_id, month_text, principal, now)[0]
+
+    def _build(self, customer_id: str, month_text: Any, principal: Principal,
+               now: datetime | None = None) -> tuple[dict[str, Any], list[RequestRecord]]:
+        """The report and the month's records it was counted from."""
         now = now or self.clock()
         customer = self._customer(customer_id, principal)
         zone = zone_of(customer)
@@ -147,7 +152,7 @@ class ReportService:
         report["summary"] = report_text.summary_lines(report)
         log.info("report_built", customer=customer_id, month=month.key,
                  requests=len(records), viewer=principal.subject)
-        return report
+        return report, records
 
     def _figures(self, customer_id: str, customer: Mapping[str, Any],
                  records: list[RequestRecord], feedback: list[Feedback], zone: ZoneInfo,
@@ -226,9 +231,8 @@ class ReportService:
             zone = zone_of(customers[cid])
             if month.start(zone) > now:
                 continue  # the month has not begun there yet
-            report = self.customer_report(cid, month.key, principal, now)
-            everything += self.source.requests_between(
-                month.start(zone), month.shift(1).start(zone), cid)
+            report, records = self._build(cid, month.key, principal, now)
+            everything += records
             rows.append(overview_row(report))
         return {"month": month.key, "title": month.title, "generated_at": utc_text(now),
                 "sort": sort_rows(rows, sort), "customers": rows,
