@@ -25,8 +25,10 @@ if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only by the commands th
     from gatekeeper.ledger import Database, SqlLedger
     from gatekeeper.ledger.outbox_sql import SqlOutbox
     from gatekeeper.service.deadlines import Deadlines
+    from gatekeeper.service.feedback import FeedbackService
     from gatekeeper.service.identity import IdentityService
     from gatekeeper.service.notify import Dispatcher
+    from gatekeeper.service.reports import ReportService
     from gatekeeper.service.requests import RequestService
 
 EXTENSION = "gatekeeper"
@@ -154,6 +156,23 @@ class Services:
         from gatekeeper.service.deadlines import Deadlines
 
         return Deadlines(lambda: self.store.current.engine)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        """Monthly reports from the ledger, with the policy's deadlines and contract data."""
+        from gatekeeper.ledger.report_sql import SqlReports
+        from gatekeeper.service.reports import ReportService
+
+        return ReportService(SqlReports(self.ledger.db), lambda: self.store.current.bundle.data,
+                             self.deadlines)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        """Requesters' feedback on answers and ended grants."""
+        from gatekeeper.ledger.report_sql import SqlReports
+        from gatekeeper.service.feedback import FeedbackService
+
+        return FeedbackService(self.requests, SqlReports(self.ledger.db))
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

@@ -65,6 +65,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("access_requests.revoke", "POST"): row(customer=(200, 404), approver=403, ci=403),
     ("access_requests.approve", "POST"): APPROVER_ACTS,
     ("access_requests.reject", "POST"): APPROVER_ACTS,
+    # only the requester rates an answer: to anyone else the request is not there
+    ("access_requests.feedback", "POST"): row(customer=(200, 404), engineer=404, approver=403,
+                                              admin=404, ci=403),
+    ("reports.customer_report", "GET"): row(customer=(200, 404), ci=403),
     # web pages that are public, with what they answer to the web credential of each role
     ("auth.sign_in", "GET"): row(200, 303, 303, 303, 303, 303),
     ("auth.sign_in", "POST"): row(401, 401, 401, 401, 401, 401),  # an empty form fails
@@ -77,12 +81,12 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
 # the state (by canned access level) a request must be in for each action, and the body
 STATE_FOR = {"accept": "full_admin", "choose": "full_admin", "withdraw": "full_admin",
              "approve": "scoped_admin", "reject": "scoped_admin", "revoke": "read_only",
-             "extend": "read_only"}
+             "extend": "read_only", "feedback": "read_only"}
 BODY_FOR: dict[str, Any] = {
     "accept": {"consequences": ["reprovisioning_downtime", "sla_budget"]},
     "choose": {"alternative": "software_portal"},
     "withdraw": {}, "approve": {}, "reject": {"reason": "not now"}, "revoke": {"reason": "done"},
-    "extend": {"hours": 1},
+    "extend": {"hours": 1}, "feedback": {"helped": True, "got_what_needed": True},
 }
 
 
@@ -170,6 +174,8 @@ def _cell(app: Flask, caller: Caller, endpoint: str, method: str, arguments: set
             values[name] = _seed(app, endpoint, _requester(caller, side, api))
         elif name == "customer_id":
             values[name] = org
+        elif name == "month":
+            values[name] = "2026-11"
         elif name == "filename":
             values[name] = "gatekeeper.css" if endpoint == "web.static" else "none.css"
         else:
@@ -202,7 +208,7 @@ def _derived(app: Flask, endpoint: str, role: str, side: str, arguments: set[str
         return "redirect"
     if role not in rule.roles:
         return "forbidden"
-    if role == "customer" and side == "other" and "request_id" in arguments:
+    if role == "customer" and side == "other" and arguments & {"request_id", "customer_id"}:
         return "notfound"
     return "ok"
 

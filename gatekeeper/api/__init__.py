@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from gatekeeper.api import access_requests, decisions, health, openapi, problems
+    from gatekeeper.api import access_requests, decisions, health, openapi, problems, reports
 
     problems.init_app(app)
     health.init_app(app)
     decisions.init_app(app)
     access_requests.init_app(app)
+    reports.init_app(app)
     openapi.init_app(app)

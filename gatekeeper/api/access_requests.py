@@ -120,5 +120,13 @@ def revoke(request_id: str) -> ResponseReturnValue:
     return _with_deadline(_service().revoke(request_id, current_principal(), json_body()))
 
 
+@bp.post("/access-requests/<request_id>/feedback")
+def feedback(request_id: str) -> ResponseReturnValue:
+    """The requester says whether the answer (or the ended grant) helped; a second feedback
+    on the same stage replaces the first."""
+    given = services(current_app).feedback.give(request_id, current_principal(), json_body())
+    return given.to_dict()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

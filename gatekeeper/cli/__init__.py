@@ -26,6 +26,7 @@ def _register() -> None:
         evaluate,
         impact,
         policytest,
+        report,
         requests,
         serve,
         tokens,
@@ -33,7 +34,7 @@ def _register() -> None:
     )
 
     for module in (serve, evaluate, policytest, database, requests, check, impact, tokens,
-                   users, dispatch):
+                   users, dispatch, report):
         module.register(cli)
 
 

@@ -34,6 +34,8 @@ APPROVES_ANY: tuple[str, ...] = (ADMIN,)
 READERS: tuple[str, ...] = ROLES
 # Who may look at the requests pages: customers and the MSP's people.
 REQUEST_VIEWERS: tuple[str, ...] = (CUSTOMER, *MSP_STAFF)
+# The MSP's overview of every customer's monthly report.
+OVERVIEW_READERS: tuple[str, ...] = (ENGINEER, ADMIN)
 # Revoking from the console: the MSP's people who may revoke.
 CONSOLE_REVOKERS: tuple[str, ...] = tuple(r for r in REVOKERS if r in MSP_STAFF)
 

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gatekeeper.domain.roles import DECIDERS, READERS, REVOKERS, ROLES, SUBMITTERS
+from gatekeeper.domain.roles import (
+    DECIDERS,
+    READERS,
+    REQUEST_VIEWERS,
+    REVOKERS,
+    ROLES,
+    SUBMITTERS,
+)
 
 ROLES_ATTRIBUTE = "gatekeeper_roles"
 PUBLIC_ATTRIBUTE = "gatekeeper_public"
@@ -43,6 +50,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "access_requests.revoke": REVOKERS,
     "access_requests.approve": DECIDERS,
     "access_requests.reject": DECIDERS,
+    "access_requests.feedback": SUBMITTERS,  # only the requester: checked by the service
+    # monthly reports: a customer sees only its own (checked by the service)
+    "reports.customer_report": REQUEST_VIEWERS,
 }
 
 
