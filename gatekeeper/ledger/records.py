@@ -26,14 +26,19 @@ class StoredResponse:
     request_id: str
     status: int
     body: Mapping[str, Any]
+    created_at: datetime | None = None  # when it was first answered (set when read back)
 
 
 @dataclass(frozen=True)
 class NewRequest:
-    """A request to record, with the events of its first steps and an optional stored answer."""
+    """A request to record, with the events of its first steps and an optional stored answer.
+
+    ``forget_before``: a stored answer of the same key created before this time has expired
+    and is replaced in the same transaction (a reused, expired key is a new request)."""
 
     record: RequestRecord
     idempotency: StoredResponse | None = None
+    forget_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,10 @@ class Ledger(Protocol):
         """Lock the request, apply ``step`` to it and store the result, or nothing if it raises.
 
         Two concurrent transitions of one request are serialised; the second sees the first."""
+        ...
+
+    def prune_responses(self, before: datetime) -> int:
+        """Delete the stored Idempotency-Key answers created before ``before``; how many."""
         ...
 
     def due_for_expiry(self, now: datetime, limit: int = 500) -> list[str]:
