@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -26,7 +26,8 @@ class StoredResponse:
     request_id: str
     status: int
     body: Mapping[str, Any]
-    created_at: datetime | None = None  # when it was first answered (set when read back)
+    # when it was first answered: set when read back, not part of the answer's identity
+    created_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
