@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -341,3 +342,44 @@ def test_killing_an_instance_during_a_burst_loses_no_acknowledged_request(
     assert len(acknowledged) == clients * each and 0 < killed_at < clients * each
     assert sorted(r.id for r in recorded) == sorted(acknowledged.values())  # no loss, no twin
     assert all(s is not None and s.request_id == acknowledged[k] for k, s in stored.items())
+
+
+def test_a_graceful_stop_of_one_instance_fails_no_request_through_the_balancer(
+        tmp_path: Path) -> None:
+    """A rolling restart's first half: SIGTERM to one instance's master while clients submit
+    through HAProxy without retrying. Requests it holds are finished, new connections it
+    refuses are redispatched, so every client gets its 201."""
+    with fresh_schema() as url, fleet(url, tmp_path) as running:
+        _, auth = running.token()
+        headers = {"Content-Type": "application/json", **auth}
+        statuses: list[tuple[int, str]] = []
+        stop = threading.Event()
+
+        def client(c: int) -> None:
+            n = 0
+            while not stop.is_set():
+                try:
+                    answer = call(running.base, "POST", "/v1/access-requests", BODY,
+                                  {**headers, "Idempotency-Key": f"roll-{c}-{n}"})
+                    statuses.append((answer.status, answer.served_by))
+                except OSError as exc:
+                    statuses.append((0, type(exc).__name__))
+                n += 1
+
+        threads = [threading.Thread(target=client, args=(c,)) for c in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        before = len(statuses)
+        running.instances["a"].signal(signal.SIGTERM)
+        code = running.instances["a"].proc.wait(timeout=40)
+        time.sleep(1.0)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    failed = [s for s in statuses if s[0] != 201]
+    print(f"\nSIGTERM to instance a after {before} requests; {len(statuses)} in all, "
+          f"{len(failed)} failed {failed[:5]}; a exited {code}")
+    assert code == 0
+    assert {by for status, by in statuses[:before]} == {"a", "b"}
+    assert failed == []
