@@ -3,8 +3,8 @@ HAProxy (Debian's package, run with deploy/haproxy.cfg), round-robin. Retries wi
 Idempotency-Key record once whichever instance answers; a revoked token is refused by every
 instance within GATEKEEPER_TOKEN_CACHE_SECONDS; the sign-in throttle and sessions hold on both;
 the client's own address reaches the throttle through the balancer (GATEKEEPER_TRUSTED_PROXIES);
-an oversized body gets the 413 problem through it; and SIGKILLing one instance during a burst
-loses no acknowledged request."""
+an oversized body gets the 413 problem through it; SIGKILLing one instance during a burst
+loses no acknowledged request; and a SIGTERM to one fails no request at all."""
 
 from __future__ import annotations
 
