@@ -50,4 +50,13 @@ def create_app(test_config: dict[str, Any] | None = None, *,
     init_api(app)
     web.init_app(app)
     web_auth.init_app(app)
+    if settings.trusted_proxies:
+        # Behind N proxies: the client's address and scheme are the Nth-from-last values
+        # of X-Forwarded-For and -Proto (each proxy appends its own), so a client cannot
+        # spoof them through the proxies (docs/deploy.md, "Behind a proxy").
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=0, x_port=0, x_prefix=0)
     return app

@@ -10,7 +10,7 @@ preforking server copies it into its workers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -132,7 +132,14 @@ class Services:
     def requests(self) -> RequestService:
         from gatekeeper.service.requests import RequestService
 
-        return RequestService(_DecideLater(self), self.ledger, deadlines=self.deadlines)
+        return RequestService(_DecideLater(self), self.ledger, deadlines=self.deadlines,
+                              key_lifetime=timedelta(hours=self.settings.idempotency_key_hours))
+
+    def housekeeping(self) -> dict[str, int]:
+        """What ``gatekeeper expire`` and each dispatcher do now and then: ended grants
+        expire, Idempotency-Keys past their lifetime are pruned."""
+        return {"expired": len(self.requests.expire_due()),
+                "pruned": self.requests.prune_keys()}
 
     @cached_property
     def identity(self) -> IdentityService:
@@ -189,9 +196,10 @@ class Services:
         config = DispatchConfig(public_url=s.public_url, max_attempts=s.outbox_max_attempts,
                                 retry_seconds=s.outbox_retry_seconds,
                                 lease_seconds=s.outbox_lease_seconds,
-                                schedule_seconds=min(30.0, s.outbox_poll_seconds * 15))
+                                schedule_seconds=min(30.0, s.outbox_poll_seconds * 15),
+                                housekeeping_seconds=s.housekeeping_seconds)
         return Dispatcher(self.outbox, self.ledger, lambda: self.store.current.engine,
-                          channels, config)
+                          channels, config, housekeeping=self.housekeeping)
 
     def build(self) -> Services:
         """Build every part now (the app: a bad bundle refuses start-up, no lazy build

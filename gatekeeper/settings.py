@@ -247,6 +247,21 @@ class Settings:
         "gunicorn worker processes (default: one per core)"))
     threads: int = field(default=2, metadata=_meta(
         _integer(1, 1024, "a number of threads, 1 or more"), "threads per gunicorn worker"))
+    graceful_timeout_seconds: float = field(default=30.0, metadata=_meta(
+        _number(0, "a number of seconds above 0", above=True),
+        "on SIGTERM, how long serve lets requests in flight finish before it stops them"))
+    trusted_proxies: int = field(default=0, metadata=_meta(
+        _integer(0, 10, "a number of proxies from 0 to 10"),
+        "proxies in front of serve whose X-Forwarded-For and X-Forwarded-Proto are trusted "
+        "(0: none, the connection's address is the client's)"))
+    idempotency_key_hours: float = field(default=24.0, metadata=_meta(
+        _number(0, "a number of hours above 0", above=True),
+        "how long an Idempotency-Key is remembered; after that it is pruned and reusing it "
+        "records a new request"))
+    housekeeping_seconds: float = field(default=300.0, metadata=_meta(
+        _number(0, "a number of seconds, 0 or more (0 turns it off)"),
+        "how often each dispatcher expires ended grants and prunes old Idempotency-Keys "
+        "(0: off, run gatekeeper expire from cron)"))
 
     # notifications (docs/notifications.md); the SMTP URL and the secrets stay out of repr
     smtp_url: str | None = field(default=None, repr=False, metadata=_meta(

@@ -7,6 +7,7 @@ request pays for the build on a fresh thread (docs/policy-contract.md, "Serving"
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from concurrent.futures import Executor, Future
 from concurrent.futures import wait as wait_for
@@ -106,8 +107,13 @@ def stop_dispatcher(server: Any, worker: Any) -> None:
         stop()
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
-    """gunicorn settings for ``serve``: preloaded app, gthread workers, engines warmed."""
+def gunicorn_options(host: str, port: int, workers: int, threads: int,
+                     graceful_timeout: float = 30.0) -> dict[str, Any]:
+    """gunicorn settings for ``serve``: preloaded app, gthread workers, engines warmed.
+
+    On SIGTERM gunicorn closes the listening socket, lets each worker finish the requests it
+    has within ``graceful_timeout`` seconds (GATEKEEPER_GRACEFUL_TIMEOUT_SECONDS), then exits
+    (tests/test_graceful_stop.py)."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -120,7 +126,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "errorlog": "-",
         "loglevel": "warning",
         "keepalive": 5,
-        "graceful_timeout": 5,
+        "graceful_timeout": max(1, math.ceil(graceful_timeout)),  # gunicorn takes whole seconds
     }
 
 
@@ -164,7 +170,8 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
     gc.collect()
     gc.freeze()  # the built app outlives every fork: workers' collections need not rescan it
     click.echo(f"gatekeeper listening on http://{settings.host}:{settings.port}", err=True)
-    options = gunicorn_options(settings.host, settings.port, settings.workers, settings.threads)
+    options = gunicorn_options(settings.host, settings.port, settings.workers, settings.threads,
+                               settings.graceful_timeout_seconds)
     _gunicorn_app(app, options).run()
 
 

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -166,6 +166,11 @@ class SqlLedger:
                 self._add(session, new.record)
                 if new.idempotency is not None:
                     stored = new.idempotency
+                    if new.forget_before is not None:  # an expired answer of this key
+                        session.execute(delete(IdempotencyKeyRow).where(
+                            IdempotencyKeyRow.subject == stored.subject,
+                            IdempotencyKeyRow.key == stored.key,
+                            IdempotencyKeyRow.created_at < new.forget_before))
                     session.add(
                         IdempotencyKeyRow(
                             subject=stored.subject,
@@ -219,7 +224,15 @@ class SqlLedger:
                 request_id=row.request_id,
                 status=row.response_status,
                 body=row.response_json,
+                created_at=row.created_at,
             )
+
+    def prune_responses(self, before: datetime) -> int:
+        with self.db.session(write=True) as session:
+            result = session.execute(
+                delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < before)
+                .execution_options(synchronize_session=False))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def search(self, query: RequestQuery) -> Page:
         t = AccessRequestRow
