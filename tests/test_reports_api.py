@@ -168,3 +168,26 @@ def test_feedback_is_the_requesters_and_a_second_replaces_the_first(
     assert sorted((f["stage"], f["helped"], f["got_what_needed"]) for f in row["feedback"]) == [
         ("answer", True, True), ("grant_end", True, False)]
     assert doc["feedback"]["answers"] == 2
+
+
+def test_sla_minutes_count_in_the_month_the_grant_starts(
+        ledger_app: Flask, api: FlaskClient) -> None:
+    """Asked for on 30 October, granted on 2 November: the re-provisioning downtime spends
+    November's budget, not October's."""
+    from tests.conftest import load_example
+    from tests.report_fixtures import APPROVER
+
+    asked = post(ledger_app, api, BASE, load_example("full_admin")["request"], ALICE,
+                 "2026-10-30T09:00:00Z", 201)
+    approved = post(ledger_app, api, f"{BASE}/{asked['id']}/approve", {}, APPROVER,
+                    "2026-10-30T10:00:00Z")
+    consequences = [c["id"] for c in approved["decision"]["consequences"]]
+    granted = post(ledger_app, api, f"{BASE}/{asked['id']}/accept",
+                   {"consequences": consequences}, ALICE, "2026-11-02T08:00:00Z")
+    assert granted["state"] == "granted"
+    used = {}
+    for month in ("2026-10", "2026-11"):
+        status, doc = report(ledger_app, api, "acme", month, ALICE)
+        assert status == 200, doc
+        used[month] = {e["environment"]: e["used_minutes"] for e in doc["sla"]["environments"]}
+    assert used == {"2026-10": {"production": 0}, "2026-11": {"production": 1440}}

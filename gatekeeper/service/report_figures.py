@@ -104,7 +104,8 @@ def downtime_avoided(records: Sequence[RequestRecord]) -> dict[str, Any]:
 def sla_used(records: Sequence[RequestRecord], customer: Mapping[str, Any],
              tiers: Mapping[str, Any]) -> dict[str, Any]:
     """SLA minutes each covered environment used this month (the recorded ``sla``
-    consequence of every request that was granted) against its tier's monthly budget."""
+    consequence of every request in ``records`` that was granted: those whose grant started
+    this month) against its tier's monthly budget."""
     envs = customer.get("environments") or {}
     rows = []
     for env_id, env in sorted(envs.items()):

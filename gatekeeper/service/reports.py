@@ -141,7 +141,10 @@ class ReportService:
         feedback = self.source.feedback_for([r.id for r in history])
         records = [r for r in history if start <= r.created_at < end]
         ids = {r.id for r in records}
-        report = self._figures(customer_id, customer, records,
+        # SLA minutes fall in the month the grant starts, whenever it was asked for.
+        granted = [r for r in history
+                   if r.grant_starts_at is not None and start <= r.grant_starts_at < end]
+        report = self._figures(customer_id, customer, records, granted,
                                [f for f in feedback if f.request_id in ids], zone, now)
         report.update(
             month=month.key, title=month.title,
@@ -155,8 +158,8 @@ class ReportService:
         return report, records
 
     def _figures(self, customer_id: str, customer: Mapping[str, Any],
-                 records: list[RequestRecord], feedback: list[Feedback], zone: ZoneInfo,
-                 now: datetime) -> dict[str, Any]:
+                 records: list[RequestRecord], granted: list[RequestRecord],
+                 feedback: list[Feedback], zone: ZoneInfo, now: datetime) -> dict[str, Any]:
         tiers = self.data().get("sla_tiers") or {}
 
         def due_of(state: str, since: datetime, at: datetime) -> datetime | None:
@@ -172,7 +175,7 @@ class ReportService:
             "empty": not records,
             "outcomes": fig.outcomes(records),
             "downtime_avoided": fig.downtime_avoided(records),
-            "sla": fig.sla_used(records, customer, tiers),
+            "sla": fig.sla_used(granted, customer, tiers),
             "answer_times": {**answers, "within_hours": (tier.get("answer_within_hours") or {})
                              .get("awaiting_approval")},
             "grant_times": fig.grant_times(records, answers),
