@@ -40,10 +40,11 @@ def create_app(test_config: dict[str, Any] | None = None, *,
 
     from gatekeeper import bootstrap, web
     from gatekeeper.api import init_app as init_api
-    from gatekeeper.server import guard, headers, inputs
+    from gatekeeper.server import guard, headers, inputs, observe
     from gatekeeper.web import auth as web_auth
 
     bootstrap.init_app(app, settings)
+    observe.init_app(app)  # HTTP requests by route and status, for /metrics
     guard.init_app(app)  # authentication, the access table and CSRF for every door
     headers.init_app(app)  # CSP, framing, sniffing and caching rules on every response
     inputs.init_app(app)  # text no database can store is refused before anything else

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from gatekeeper.domain import AccessRequest, Decision, Principal
 from gatekeeper.engine import REFERENCE_ENGINE, Engine, PolicyBundle
+from gatekeeper.service.decision_log import DecisionLog
 from gatekeeper.service.decisions import DecisionService
-from gatekeeper.service.policy_store import PolicyStore
+from gatekeeper.service.policy_store import PolicyStore, policy_tests_pass
 from gatekeeper.settings import Settings
 
 if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only by the commands that use it
@@ -68,8 +69,8 @@ class Services:
     def store(self) -> PolicyStore:
         """The policy bundle and its engine; a bundle that does not load raises unless
         ``require_policies`` is off (then the store serves nothing and /readyz says why)."""
-        store = PolicyStore(self.settings.policy_folder, self.settings.engine,
-                            vet=self._engine_check())
+        store = PolicyStore(self.settings.policy_location, self.settings.engine,
+                            vet=self._engine_check(), reload_vet=policy_tests_pass)
         try:
             store.load()
         except Exception:
@@ -90,7 +91,14 @@ class Services:
     @cached_property
     def decisions(self) -> DecisionService:
         """Decisions with ``input.context`` read from the ledger (opened on first use)."""
-        return DecisionService(self.store, context=self._ledger_context)
+        return DecisionService(self.store, context=self._ledger_context,
+                               decision_log=self.decision_log)
+
+    @cached_property
+    def decision_log(self) -> DecisionLog:
+        """OPA-shaped decision logs for a collector (GATEKEEPER_DECISION_LOG_URL); off
+        without one."""
+        return DecisionLog(self.settings.decision_log_url, self.settings.decision_log_buffer)
 
     @cached_property
     def offline_decisions(self) -> DecisionService:

@@ -117,6 +117,19 @@ def _optional_path(name: str, value: Any) -> Path | None:
     return _path(name, value)
 
 
+def _policy_location(name: str, value: Any) -> Path | str | None:
+    """A bundle folder or archive file (a path), or an http(s):// bundle URL (kept as text)."""
+    if isinstance(value, str) and value.strip().startswith(("http://", "https://")):
+        return value.strip()
+    return _optional_path(name, value)
+
+
+def _optional_url(name: str, value: Any) -> str | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return _url(name, value)
+
+
 def _number(minimum: float, expected: str, above: bool = False) -> Callable[[str, Any], float]:
     """A parser of finite numbers from ``minimum`` on (above it when ``above``)."""
 
@@ -191,8 +204,12 @@ class Settings:
     ``create_app(test_config)`` key ``FOO_BAR``."""
 
     # the policy bundle
-    policies: Path | None = field(default=None, metadata=_meta(
-        _optional_path, "policy bundle folder (unset: the bundled policies/)"))
+    policies: Path | str | None = field(default=None, metadata=_meta(
+        _policy_location, "policy bundle: a folder, a .tar.gz file or an http(s):// URL "
+        "(unset: the bundled policies/)"))
+    policy_poll_seconds: float = field(default=5.0, metadata=_meta(
+        _number(0, "a number of seconds, 0 or more (0: reload on SIGHUP only)"),
+        "how often each serve worker looks for a changed bundle (0: SIGHUP only)"))
     engine: str = field(default="regorus-rvm", metadata=_meta(
         _text, "Rego engine: regorus-rvm (compiled), regorus (the reference) or regopy"))
     engine_check_requests: int = field(default=200, metadata=_meta(
@@ -238,6 +255,13 @@ class Settings:
         _level, "the log level of the other CLI commands"))
     env_name: str = field(default="production", metadata=_meta(
         _text, "name of this deployment"))
+    decision_log_url: str | None = field(default=None, metadata=_meta(
+        _optional_url, "HTTP collector that decision-log batches are POSTed to, gzipped "
+        "(unset: decision logs go to the log only)"))
+    decision_log_buffer: int = field(default=10000, metadata=_meta(
+        _integer(1, _MAX, "a number of events, 1 or more"),
+        "decision-log events held for the collector; beyond it new ones are dropped and "
+        "counted"))
     # gatekeeper serve
     host: str = field(default="127.0.0.1", metadata=_meta(_text, "where serve listens"))
     port: int = field(default=8080, metadata=_meta(
@@ -348,15 +372,24 @@ class Settings:
     # -- reading -------------------------------------------------------------------------
 
     @property
+    def policy_location(self) -> Path | str:
+        """The bundle to serve: GATEKEEPER_POLICIES (folder, archive or URL), else the
+        bundled ``policies/``."""
+        return self.policies or DEFAULT_POLICIES
+
+    @property
     def policy_folder(self) -> Path:
-        """The bundle to serve: GATEKEEPER_POLICIES, else the bundled ``policies/``."""
+        """The bundle folder; a command that reads the folder itself refuses a URL."""
+        if isinstance(self.policies, str):
+            raise ConfigurationError(f"{PREFIX}POLICIES is a URL ({self.policies}); this "
+                                     "command needs a policy folder (--policies DIR)")
         return self.policies or DEFAULT_POLICIES
 
     def flask_config(self) -> dict[str, Any]:
         """The settings as Flask config keys (real types), for code that still reads
         ``app.config``."""
         config = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
-        config["POLICIES"] = str(self.policy_folder)
+        config["POLICIES"] = str(self.policy_location)
         config["INSTANCE_PATH"] = str(self.instance_path)
         return config
 

@@ -69,6 +69,9 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("access_requests.feedback", "POST"): row(customer=(200, 404), engineer=404, approver=403,
                                               admin=404, ci=403),
     ("reports.customer_report", "GET"): row(customer=(200, 404), ci=403),
+    # operator endpoints: MSP engineers, admins and the ci role (a Prometheus scraper)
+    ("operations.metrics_text", "GET"): row(customer=403, approver=403),
+    ("operations.status", "GET"): row(customer=403, approver=403),
     # web pages that are public, with what they answer to the web credential of each role
     ("auth.sign_in", "GET"): row(200, 303, 303, 303, 303, 303),
     ("auth.sign_in", "POST"): row(401, 401, 401, 401, 401, 401),  # an empty form fails

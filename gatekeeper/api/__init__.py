@@ -6,7 +6,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from gatekeeper.api import access_requests, decisions, health, openapi, problems, reports
+    from gatekeeper.api import (
+        access_requests,
+        decisions,
+        health,
+        openapi,
+        operations,
+        problems,
+        reports,
+    )
 
     problems.init_app(app)
     health.init_app(app)
@@ -14,3 +22,4 @@ def init_app(app: Flask) -> None:
     access_requests.init_app(app)
     reports.init_app(app)
     openapi.init_app(app)
+    operations.init_app(app)

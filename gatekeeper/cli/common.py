@@ -112,9 +112,9 @@ def local_policies(policies: Path | None) -> Path:
     exists (a policy repository's CI), else the bundled policies."""
     if policies is not None:
         return policies
-    configured = base_settings().policies
-    if configured is not None:
-        return configured
+    settings = base_settings()
+    if settings.policies is not None:
+        return settings.policy_folder  # refuses a URL, naming the variable
     return Path("policies") if Path("policies").is_dir() else DEFAULT_POLICIES
 
 

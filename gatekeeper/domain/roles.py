@@ -30,6 +30,8 @@ ACTS_FOR_REQUESTER: tuple[str, ...] = (ADMIN,)
 DEFAULT_APPROVER_ROLES: tuple[str, ...] = (APPROVER,)
 # Who may approve or reject whichever approver roles the decision names.
 APPROVES_ANY: tuple[str, ...] = (ADMIN,)
+# Who may read the operator endpoints (/metrics, /v1/status): a scraper gets a ci token.
+OPERATORS: tuple[str, ...] = (ENGINEER, ADMIN, CI)
 # Who may read requests and pages of every customer (a customer sees its own).
 READERS: tuple[str, ...] = ROLES
 # Who may look at the requests pages: customers and the MSP's people.

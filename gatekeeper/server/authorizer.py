@@ -14,6 +14,7 @@ from typing import Any
 
 from gatekeeper.domain.roles import (
     DECIDERS,
+    OPERATORS,
     READERS,
     REQUEST_VIEWERS,
     REVOKERS,
@@ -53,6 +54,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "access_requests.feedback": SUBMITTERS,  # only the requester: checked by the service
     # monthly reports: a customer sees only its own (checked by the service)
     "reports.customer_report": REQUEST_VIEWERS,
+    # operators: Prometheus scrapes with a ci token; the serving policy and its reloads
+    "operations.metrics_text": OPERATORS,
+    "operations.status": OPERATORS,
 }
 
 
