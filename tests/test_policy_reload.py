@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from gatekeeper.domain import Principal
 from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.policy_store import PolicyStore, policy_tests_pass
 from gatekeeper.service.reloader import PolicyWatcher
+from gatekeeper.service.verdicts import SharedVerdicts
 from tests.conftest import POLICIES, authed_client, load_example
 from tests.ops_servers import BundleServer, tar_gz
 
@@ -180,3 +182,31 @@ def test_status_reports_the_serving_and_the_refused_bundle(tmp_path: Path) -> No
     assert shown["last_refused"]["revision"] is None
     assert "decision.rego" in shown["last_refused"]["reason"]
     assert client.get("/readyz").status_code == 200
+
+
+def test_workers_share_one_verdict_a_revision(tmp_path: Path) -> None:
+    """Two stores (two workers) meeting the same new bundle run its checks once."""
+    folder = copy_policies(tmp_path / "policies")
+    runs: list[str] = []
+
+    def counting(bundle: Any, engine: Any) -> None:
+        runs.append(bundle.revision)
+        policy_tests_pass(bundle, engine)
+
+    stores = [PolicyStore(folder, "regorus", reload_vet=counting) for _ in range(2)]
+    for store in stores:
+        store.load()
+        store.verdicts = SharedVerdicts(tmp_path / "verdicts")
+
+    def reload_all() -> list[str]:
+        with ThreadPoolExecutor(2) as pool:
+            return list(pool.map(lambda s: s.reload("poll"), stores))
+
+    set_reprovision_hours(folder, 30)
+    assert reload_all() == ["loaded", "loaded"]
+    assert len(runs) == 1 and all(downtime_hours(s) == 30 for s in stores)
+    set_reprovision_hours(folder, 25, was=24)  # fails the bundle's own tests
+    assert reload_all() == ["refused", "refused"]
+    assert len(runs) == 2
+    reasons = {s.status()["last_refused"]["reason"] for s in stores}
+    assert len(reasons) == 1 and "policy test(s) failed" in reasons.pop()

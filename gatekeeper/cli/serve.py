@@ -22,7 +22,7 @@ from gatekeeper.cli.common import CliError, cli_settings, describe_error
 from gatekeeper.cli.serve_ops import (
     PolicyReloadArbiter,
     forget_master_gauges,
-    metrics_folder,
+    runtime_folder,
     start_watching,
     stop_watching,
 )
@@ -189,7 +189,7 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
     from gatekeeper.app import create_app
 
     settings = cli_settings(host=host, port=port, workers=workers, threads=threads)
-    with metrics_folder():  # before the app is built: its metrics are shared by the workers
+    with runtime_folder():  # before the app is built: its metrics are shared by the workers
         try:
             app = create_app(settings=settings)
         except GatekeeperError as exc:

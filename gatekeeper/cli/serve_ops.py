@@ -37,26 +37,34 @@ class PolicyReloadArbiter(Arbiter):
         self.kill_workers(signal.SIGHUP)
 
 
+_RUNTIME: dict[str, Path] = {}  # set in the master by runtime_folder, inherited by workers
+
+
 @contextmanager
-def metrics_folder() -> Iterator[Path]:
-    """The folder the workers write their metric samples to, set as PROMETHEUS_MULTIPROC_DIR
-    before the metrics are imported. An operator's own folder is emptied first (samples of
-    an earlier run would be added up with this one's); otherwise a temporary folder is made
-    and removed when serve stops."""
+def runtime_folder() -> Iterator[Path]:
+    """A folder for this serve's processes, removed when serve stops: ``verdicts/`` (one
+    policy verdict a revision, gatekeeper/service/verdicts.py) and ``metrics/``, the
+    workers' metric samples, set as PROMETHEUS_MULTIPROC_DIR before the metrics are built.
+    An operator's own PROMETHEUS_MULTIPROC_DIR is used instead, emptied first (samples of
+    an earlier run would be added up with this one's)."""
+    folder = Path(tempfile.mkdtemp(prefix="gatekeeper-serve-"))
+    _RUNTIME["verdicts"] = folder / "verdicts"
     given = os.environ.get(MULTIPROC_ENV)
     if given:
-        folder = Path(given)
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.db"):
+        metrics = Path(given)
+        metrics.mkdir(parents=True, exist_ok=True)
+        for stale in metrics.glob("*.db"):
             stale.unlink()
-        yield folder
-        return
-    folder = Path(tempfile.mkdtemp(prefix="gatekeeper-metrics-"))
-    os.environ[MULTIPROC_ENV] = str(folder)
+    else:
+        metrics = folder / "metrics"
+        metrics.mkdir()
+        os.environ[MULTIPROC_ENV] = str(metrics)
     try:
         yield folder
     finally:
-        os.environ.pop(MULTIPROC_ENV, None)
+        if not given:
+            os.environ.pop(MULTIPROC_ENV, None)
+        _RUNTIME.clear()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -66,9 +74,12 @@ def start_watching(worker: Any) -> None:
     from gatekeeper.bootstrap import services
     from gatekeeper.service import metrics
     from gatekeeper.service.reloader import PolicyWatcher
+    from gatekeeper.service.verdicts import SharedVerdicts
 
     try:
         svc = services(worker.wsgi)
+        if "verdicts" in _RUNTIME:
+            svc.store.verdicts = SharedVerdicts(_RUNTIME["verdicts"])
         svc.store.reload("worker_start")
         if svc.store.ready:  # this worker's own revision gauge (a fork starts it at zero)
             loaded = svc.store.current

@@ -18,6 +18,7 @@ from gatekeeper.engine import DEFAULT_ENGINE, create_engine
 from gatekeeper.engine.base import Engine, PolicyBundle
 from gatekeeper.service import metrics
 from gatekeeper.service.policy_source import PolicySource, open_source
+from gatekeeper.service.verdicts import SharedVerdicts
 
 log = structlog.get_logger(__name__)
 
@@ -69,15 +70,25 @@ class PolicyStore:
         self._fingerprint: str | None = None
         self.last_error: str | None = None
         self.last_refused: Refusal | None = None
+        # Set by serve in each worker: the workers share one verdict a revision.
+        self.verdicts: SharedVerdicts | None = None
 
     def _build(self, bundle: PolicyBundle, vets: tuple[Vet | None, ...]) -> LoadedPolicy:
         loaded = LoadedPolicy(bundle, create_engine(self.engine_name, bundle), time.time())
-        for vet in vets:
-            if vet is not None:
-                vet(loaded.bundle, loaded.engine)
+
+        def run() -> None:
+            log.debug("policy_checks_started", revision=bundle.revision)
+            for vet in vets:
+                if vet is not None:
+                    vet(loaded.bundle, loaded.engine)
+
+        if self.verdicts is None:
+            run()
+        else:
+            self.verdicts.check(f"{self.engine_name}-{bundle.revision}", bundle.root, run)
         return loaded
 
-    def _swap(self, loaded: LoadedPolicy, trigger: str) -> None:
+    def _swap(self, loaded: LoadedPolicy, trigger: str, seconds: float = 0.0) -> None:
         with self._lock:
             previous = self._current
             self._current = loaded
@@ -85,7 +96,7 @@ class PolicyStore:
         metrics.served(loaded.bundle.revision, previous.bundle.revision if previous else None,
                        loaded.loaded_at)
         log.info("policy_loaded", policies=self.source.location, engine=self.engine_name,
-                 revision=loaded.bundle.revision, trigger=trigger,
+                 revision=loaded.bundle.revision, trigger=trigger, seconds=round(seconds, 2),
                  replaced=previous.bundle.revision if previous else None)
 
     def load(self) -> LoadedPolicy:
@@ -116,6 +127,7 @@ class PolicyStore:
             if not force and fingerprint is not None and fingerprint == self._fingerprint:
                 return "unchanged"
             revision: str | None = None
+            started = time.perf_counter()
             try:
                 bundle = self.source.fetch()
                 current = self._current
@@ -129,7 +141,7 @@ class PolicyStore:
                 self._fingerprint = fingerprint
                 return self._refuse(revision, str(exc) or type(exc).__name__, trigger)
             self._fingerprint = fingerprint
-            self._swap(loaded, trigger)
+            self._swap(loaded, trigger, time.perf_counter() - started)
             metrics.POLICY_RELOADS.labels("loaded", trigger).inc()
             return "loaded"
 
