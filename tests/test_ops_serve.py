@@ -135,7 +135,7 @@ def test_every_worker_converges_on_a_changed_bundle_and_refuses_a_broken_one(
 
 def test_sighup_reloads_every_worker_at_once(tmp_path: Path) -> None:
     with served(tmp_path, GATEKEEPER_POLICY_POLL_SECONDS="0") as (base, token, folder):
-        first = worker_states(base, token)
+        first = until_every_worker(base, token, lambda p: True, 30)  # both have answered
         old = {policy["revision"] for policy in first.values()}
         set_reprovision_hours(folder, 30)
         time.sleep(2)

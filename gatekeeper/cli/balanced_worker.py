@@ -31,6 +31,7 @@ import io
 import re
 import select
 import selectors
+import signal
 import time
 from collections import deque
 from functools import partial
@@ -88,6 +89,12 @@ class BalancedThreadWorker(ThreadWorker):
         self.in_flight = 0  # requests handed to the pool and not finished
         self.reading: deque[Any] = deque()  # connections still sending their request
         self.listeners_closed = False
+
+    def init_signals(self) -> None:
+        super().init_signals()
+        # SIGHUP is a policy reload (cli/serve_ops.py); until post_worker_init installs it, a
+        # SIGHUP must not end the worker (its default action).
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     def has_free_thread(self) -> bool:
         return self.in_flight < int(self.cfg.threads)

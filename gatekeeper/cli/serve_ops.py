@@ -84,13 +84,24 @@ def start_watching(worker: Any) -> None:
         if svc.store.ready:  # this worker's own revision gauge (a fork starts it at zero)
             loaded = svc.store.current
             metrics.served(loaded.bundle.revision, None, loaded.loaded_at)
-        watcher = PolicyWatcher(svc.store, svc.settings.policy_poll_seconds).start()
+        watcher = PolicyWatcher(svc.store, svc.settings.policy_poll_seconds,
+                                on_loaded=lambda: _warm_up(worker, svc.store)).start()
     except Exception as exc:
         log.error("policy_watcher_not_started", error=str(exc) or type(exc).__name__)
         return
     worker.gk_policy_watcher = watcher
     signal.signal(signal.SIGHUP, lambda _sig, _frame: watcher.trigger())
     svc.decision_log.start()
+
+
+def _warm_up(worker: Any, store: Any) -> None:
+    """After a reload: build the new engine on every request thread, as at start, so no
+    request pays for it."""
+    from gatekeeper.cli.serve import warm_up_threads
+
+    pool = getattr(worker, "tpool", None)
+    if pool is not None:
+        warm_up_threads(pool, store.current.engine, int(worker.cfg.threads))
 
 
 def forget_master_gauges() -> None:

@@ -10,6 +10,8 @@ from flask import Flask, Response, g, request
 from gatekeeper.service import metrics
 
 UNMATCHED = "unmatched"  # no URL rule: 404s and requests refused before routing
+# Any other method is counted as "other": a client must not create series at will.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _started() -> None:
@@ -20,9 +22,10 @@ def _answered(response: Response) -> Response:
     started = g.pop("gk_started", None)
     rule = request.url_rule
     route = rule.rule if rule is not None else UNMATCHED
-    metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+    method = request.method if request.method in METHODS else "other"
+    metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
     if started is not None:
-        metrics.HTTP_SECONDS.labels(route, request.method).observe(
+        metrics.HTTP_SECONDS.labels(route, method).observe(
             time.perf_counter() - started)
     return response
 

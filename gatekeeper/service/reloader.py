@@ -10,6 +10,7 @@ good bundle when a new one is refused.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import structlog
 
@@ -22,9 +23,11 @@ class PolicyWatcher:
     """A daemon thread that reloads ``store`` on a timer (``poll_seconds``; 0: only when
     triggered) and when ``trigger``-ed."""
 
-    def __init__(self, store: PolicyStore, poll_seconds: float) -> None:
+    def __init__(self, store: PolicyStore, poll_seconds: float,
+                 on_loaded: Callable[[], None] | None = None) -> None:
         self.store = store
         self.poll_seconds = poll_seconds
+        self.on_loaded = on_loaded  # e.g. build the new engine on every request thread
         self._wake = threading.Event()
         self._forced = False
         self._stopping = threading.Event()
@@ -54,6 +57,8 @@ class PolicyWatcher:
                 break
             forced, self._forced = self._forced, False
             try:
-                self.store.reload("signal" if forced else "poll", force=forced)
+                result = self.store.reload("signal" if forced else "poll", force=forced)
+                if result == "loaded" and self.on_loaded is not None:
+                    self.on_loaded()
             except Exception as exc:  # reload never raises; a bug here must not end the thread
                 log.error("policy_watch_failed", error=str(exc) or type(exc).__name__)
