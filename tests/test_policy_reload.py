@@ -4,7 +4,10 @@ good one keeps serving; ``GET /v1/status`` and the metrics say what happened."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +25,8 @@ from gatekeeper.service.decisions import DecisionService
 from gatekeeper.service.policy_store import PolicyStore, policy_tests_pass
 from gatekeeper.service.reloader import PolicyWatcher
 from gatekeeper.service.verdicts import SharedVerdicts
+from gatekeeper.settings import Settings
+from tests.cli_helpers import ROOT
 from tests.conftest import POLICIES, authed_client, load_example
 from tests.ops_servers import BundleServer, tar_gz
 
@@ -210,3 +215,18 @@ def test_workers_share_one_verdict_a_revision(tmp_path: Path) -> None:
     assert len(runs) == 2
     reasons = {s.status()["last_refused"]["reason"] for s in stores}
     assert len(reasons) == 1 and "policy test(s) failed" in reasons.pop()
+
+
+def test_commands_that_read_a_folder_refuse_a_bundle_url(tmp_path: Path) -> None:
+    url = "https://bundles.example/gatekeeper.tar.gz"
+    assert Settings.from_env({"GATEKEEPER_POLICIES": url}).policy_location == url
+    env = {**os.environ, "GATEKEEPER_POLICIES": url,
+           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
+                                         if p)}
+    for command in ("test", "check"):
+        done = subprocess.run([sys.executable, "-m", "gatekeeper", command], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip() == (f"error: GATEKEEPER_POLICIES is a URL ({url}); this "
+                                       "command needs a policy folder (--policies DIR)")

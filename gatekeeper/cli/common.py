@@ -65,6 +65,15 @@ def cli_settings(**options: Any) -> Settings:
         raise CliError(exc.detail) from None
 
 
+def folder_of(settings: Settings) -> Path:
+    """The policy folder of a command that reads the folder itself; a bundle URL in
+    GATEKEEPER_POLICIES is a one-line error naming it."""
+    try:
+        return settings.policy_folder
+    except ConfigurationError as exc:
+        raise CliError(exc.detail) from None
+
+
 @contextmanager
 def cli_services(label: str = "", *, ledger: bool = False,
                  **options: Any) -> Iterator[Services]:
@@ -114,7 +123,7 @@ def local_policies(policies: Path | None) -> Path:
         return policies
     settings = base_settings()
     if settings.policies is not None:
-        return settings.policy_folder  # refuses a URL, naming the variable
+        return folder_of(settings)
     return Path("policies") if Path("policies").is_dir() else DEFAULT_POLICIES
 
 

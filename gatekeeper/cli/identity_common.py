@@ -9,9 +9,9 @@ from datetime import datetime
 from gatekeeper.cli.common import CliError, base_settings, cli_services
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.domain.request import format_timestamp
-from gatekeeper.engine import load_bundle
 from gatekeeper.ledger import current_revision, head_revision, redact_url
 from gatekeeper.service.identity import IdentityService
+from gatekeeper.service.policy_source import open_source
 
 
 @contextmanager
@@ -33,9 +33,11 @@ def check_served_customer(customer: str | None) -> None:
     would be refused. A bundle that does not load cannot vouch for it either."""
     if not customer:
         return
-    folder = base_settings().policy_folder
+    source = open_source(base_settings().policy_location)  # a folder, archive or URL
+    folder = source.location
     try:
-        known = (load_bundle(folder).data.get("customers") or {}).keys()
+        bundle = source.fetch()
+        known = ((bundle.data if bundle else {}).get("customers") or {}).keys()
     except GatekeeperError as exc:
         raise CliError(f"cannot check customer {customer!r}: the policy bundle at {folder} "
                        f"does not load: {exc}") from None

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from gatekeeper.cli.common import EXIT_FINDINGS, CliError, cli_settings, policies_option
+from gatekeeper.cli.common import (
+    EXIT_FINDINGS,
+    CliError,
+    cli_settings,
+    folder_of,
+    policies_option,
+)
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.engine.bundle import load_bundle
 from gatekeeper.engine.policy_tests import TestReport, run_policy_tests
@@ -41,7 +47,7 @@ def render_report(report: TestReport, verbose: bool) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
 def policy_test(policies: Path | None, pattern: str | None, verbose: bool) -> None:
     """Run the Rego policy tests (*_test.rego) with coverage. Exit 1 when any fails."""
-    root = cli_settings(policies=policies).policy_folder
+    root = folder_of(cli_settings(policies=policies))
     try:
         bundle = load_bundle(root)
     except GatekeeperError as exc:
