@@ -63,8 +63,7 @@ def test_a_submission_counts_its_decision_route_transition_and_outbox(
     assert grew("gatekeeper_http_request_duration_seconds_count", route=show) == 2
     # the data export escalates to Globex's security contact: written to the outbox
     assert value(after, "gatekeeper_outbox_items", kind="event", state="pending") >= 1
-    assert value(after, "gatekeeper_outbox_oldest_pending_age_seconds") >= 0
-    assert ("gatekeeper_outbox_oldest_pending_age_seconds", frozenset()) in after
+    assert value(after, "gatekeeper_outbox_oldest_pending_age_seconds") > 0
 
 
 def test_an_engine_error_is_counted(tmp_path: Path) -> None:
