@@ -136,7 +136,8 @@ def test_an_archive_file_is_watched_by_size_and_time(tmp_path: Path) -> None:
 def test_a_bundle_url_is_polled_with_if_none_match(tmp_path: Path) -> None:
     folder = copy_policies(tmp_path / "policies")
     with BundleServer(tar_gz(folder)) as server:
-        store = store_for(server.url)
+        store = store_for(server.url.replace("http://", "http://ops:s3cret@"))
+        assert store.status()["source"] == server.url  # no password on show
         first = store.current.bundle.revision
         assert store.reload("poll") == "unchanged"
         assert server.requests[-1][1] == 304 and server.requests[-1][0] is not None
@@ -151,6 +152,7 @@ def test_a_bundle_url_is_polled_with_if_none_match(tmp_path: Path) -> None:
     # the server is gone: unreachable is refused and the last good bundle serves
     assert store.reload("poll") == "refused"
     assert "cannot be reached" in store.status()["last_refused"]["reason"]
+    assert "s3cret" not in str(store.status())
     assert downtime_hours(store) == 30
 
 

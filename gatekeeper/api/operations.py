@@ -6,23 +6,15 @@ from __future__ import annotations
 import os
 import socket
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from gatekeeper.bootstrap import Services, services
 from gatekeeper.service import metrics
+from gatekeeper.service.policy_source import shown_url
 
 bp = Blueprint("operations", __name__)
-
-
-def shown(location: str | None) -> str | None:
-    """A URL without its user and password (a collector or bundle URL may carry them)."""
-    if location is None or "@" not in location:
-        return location
-    parts = urlsplit(location)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _outbox_figures(svc: Services) -> metrics.OutboxFigures:
@@ -47,13 +39,12 @@ def status() -> ResponseReturnValue:
     """The serving policy of the worker that answers, and the decision-log shipper."""
     svc = services(current_app)
     shipper = svc.decision_log
-    policy = svc.store.status()
-    policy["source"] = shown(policy["source"])
+    collector = shown_url(shipper.url) if shipper.url else None
     return jsonify(
         instance=socket.gethostname(),
         worker_pid=os.getpid(),
-        policy=policy,
-        decision_log={"collector": shown(shipper.url), "buffered": shipper.buffered},
+        policy=svc.store.status(),  # its source is shown without a password
+        decision_log={"collector": collector, "buffered": shipper.buffered},
     )
 
 

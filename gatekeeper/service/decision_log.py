@@ -29,6 +29,7 @@ from gatekeeper import jsontext
 from gatekeeper.domain import Decision, GatekeeperError, Principal
 from gatekeeper.engine.base import DECISION_PATH, Engine
 from gatekeeper.service import metrics
+from gatekeeper.service.policy_source import shown_url
 
 log = structlog.get_logger(__name__)
 
@@ -218,4 +219,4 @@ class DecisionLog:
                 break  # stopping: no more waiting
         metrics.DECISION_LOGS_DROPPED.labels("undeliverable").inc(len(batch))
         log.warning("decision_logs_dropped", events=len(batch), reason=problem,
-                    collector=self.url)
+                    collector=shown_url(str(self.url)))

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -37,6 +38,14 @@ URL_PREFIXES = ("http://", "https://")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 FETCH_TIMEOUT_SECONDS = 10.0
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+
+
+def shown_url(location: str) -> str:
+    """A location fit for a log line or a status page: a URL loses its user and password."""
+    if "@" not in location or "://" not in location:
+        return location
+    parts = urlsplit(location)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 class PolicySource(Protocol):
@@ -123,7 +132,8 @@ class UrlSource:
     def __init__(self, url: str, loader: ArchiveLoader = read_tar_gz,
                  timeout: float = FETCH_TIMEOUT_SECONDS,
                  session: requests.Session | None = None) -> None:
-        self.location = url
+        self.url = url
+        self.location = shown_url(url)
         self.loader = loader
         self.timeout = timeout
         self.etag: str | None = None
@@ -135,7 +145,7 @@ class UrlSource:
     def fetch(self) -> PolicyBundle | None:
         headers = {"If-None-Match": self.etag} if self.etag else {}
         try:
-            with self._session.get(self.location, headers=headers, timeout=self.timeout,
+            with self._session.get(self.url, headers=headers, timeout=self.timeout,
                                    stream=True) as response:
                 if response.status_code == 304:
                     return None
@@ -158,7 +168,7 @@ def _read_capped(response: requests.Response) -> bytes:
     for chunk in response.iter_content(chunk_size=65536):
         size += len(chunk)
         if size > MAX_ARCHIVE_BYTES:
-            raise BundleError(response.url, f"the bundle is larger than "
+            raise BundleError(shown_url(response.url), f"the bundle is larger than "
                                             f"{MAX_ARCHIVE_BYTES // (1024 * 1024)} MiB")
         chunks.append(chunk)
     return b"".join(chunks)
