@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.browser.conftest import _cli, serving
 from tests.conftest import POLICIES, load_example
+from tests.ops_servers import BundleServer, tar_gz
 from tests.test_policy_reload import set_reprovision_hours
 
 pytestmark = pytest.mark.slow
@@ -31,12 +32,15 @@ CONVERGE_SECONDS = 1 + 30
 
 
 @contextmanager
-def served(tmp_path: Path, **settings: str) -> Iterator[tuple[str, str, Path]]:
-    """``serve`` with two workers on a copy of the policies: (base URL, token, folder)."""
+def served(tmp_path: Path, source: str | None = None, **settings: str
+           ) -> Iterator[tuple[str, str, Path]]:
+    """``serve`` with two workers on a copy of the policies (or ``source``): (base URL,
+    token, the copy's folder)."""
     folder = tmp_path / "policies"
-    shutil.copytree(POLICIES, folder)
+    if not folder.exists():
+        shutil.copytree(POLICIES, folder)
     env = {**os.environ, "GATEKEEPER_DATABASE_URL": f"sqlite:///{tmp_path / 'gk.db'}",
-           "GATEKEEPER_POLICIES": str(folder), "GATEKEEPER_DEV": "1",
+           "GATEKEEPER_POLICIES": source or str(folder), "GATEKEEPER_DEV": "1",
            "GATEKEEPER_WORKERS": "2", "GATEKEEPER_DISPATCHER": "off", **settings}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     _cli(env, "db", "upgrade")
@@ -146,6 +150,29 @@ def test_sighup_reloads_every_worker_at_once(tmp_path: Path) -> None:
         seen = until_every_worker(base, token, lambda p: p["revision"] not in old, 30)
         assert set(seen) == set(first), "the same workers: reloaded, not restarted"
         assert downtime(decide(base, token)) == 30
+
+
+def test_every_worker_follows_a_bundle_url(tmp_path: Path) -> None:
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder)
+    with BundleServer(tar_gz(folder)) as bundles:
+        with served(tmp_path, bundles.url, GATEKEEPER_POLICY_POLL_SECONDS="1") as (
+                base, token, _):
+            first = until_every_worker(base, token, lambda p: True, 30)
+            old = {policy["revision"] for policy in first.values()}
+            set_reprovision_hours(folder, 30)
+            bundles.serve(tar_gz(folder))
+            until_every_worker(base, token, lambda p: p["revision"] not in old,
+                               CONVERGE_SECONDS)
+            assert downtime(decide(base, token)) == 30
+            bundles.serve(b"<html>down for maintenance</html>")
+            seen = until_every_worker(base, token, lambda p: p["last_refused"] is not None,
+                                      CONVERGE_SECONDS)
+            assert all("not a readable .tar.gz" in p["last_refused"]["reason"]
+                       for p in seen.values())
+            assert downtime(decide(base, token)) == 30
+    # the workers polled with If-None-Match, and were told "not modified"
+    assert any(status == 304 for _, status in bundles.requests)
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
