@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gatekeeper.domain import AccessRequest, Decision, Principal
 from gatekeeper.engine import REFERENCE_ENGINE, Engine, PolicyBundle
@@ -138,9 +138,11 @@ class Services:
 
     @cached_property
     def requests(self) -> RequestService:
+        from gatekeeper.service.metrics import CountedLedger
         from gatekeeper.service.requests import RequestService
 
-        return RequestService(_DecideLater(self), self.ledger, deadlines=self.deadlines,
+        ledger = cast("SqlLedger", CountedLedger(self.ledger))  # counts each transition
+        return RequestService(_DecideLater(self), ledger, deadlines=self.deadlines,
                               key_lifetime=timedelta(hours=self.settings.idempotency_key_hours))
 
     def housekeeping(self) -> dict[str, int]:

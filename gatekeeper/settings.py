@@ -119,15 +119,12 @@ def _optional_path(name: str, value: Any) -> Path | None:
 
 def _policy_location(name: str, value: Any) -> Path | str | None:
     """A bundle folder or archive file (a path), or an http(s):// bundle URL (kept as text)."""
-    if isinstance(value, str) and value.strip().startswith(("http://", "https://")):
-        return value.strip()
-    return _optional_path(name, value)
+    text = value.strip() if isinstance(value, str) else ""
+    return text if text.startswith(("http://", "https://")) else _optional_path(name, value)
 
 
 def _optional_url(name: str, value: Any) -> str | None:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return _url(name, value)
+    return None if isinstance(value, str) and not value.strip() else _url(name, value)
 
 
 def _number(minimum: float, expected: str, above: bool = False) -> Callable[[str, Any], float]:
@@ -260,8 +257,7 @@ class Settings:
         "(unset: decision logs go to the log only)"))
     decision_log_buffer: int = field(default=10000, metadata=_meta(
         _integer(1, _MAX, "a number of events, 1 or more"),
-        "decision-log events held for the collector; beyond it new ones are dropped and "
-        "counted"))
+        "decision-log events held for the collector; more are dropped and counted"))
     # gatekeeper serve
     host: str = field(default="127.0.0.1", metadata=_meta(_text, "where serve listens"))
     port: int = field(default=8080, metadata=_meta(
@@ -373,8 +369,7 @@ class Settings:
 
     @property
     def policy_location(self) -> Path | str:
-        """The bundle to serve: GATEKEEPER_POLICIES (folder, archive or URL), else the
-        bundled ``policies/``."""
+        """GATEKEEPER_POLICIES (folder, archive or URL), else the bundled ``policies/``."""
         return self.policies or DEFAULT_POLICIES
 
     @property

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.browser.conftest import _cli, serving
 from tests.conftest import POLICIES, load_example
 from tests.ops_servers import BundleServer, tar_gz
+from tests.serve_helpers import ServeProcess, cli
 from tests.test_policy_reload import set_reprovision_hours
 
 pytestmark = pytest.mark.slow
@@ -33,9 +33,9 @@ CONVERGE_SECONDS = 1 + 30
 
 @contextmanager
 def served(tmp_path: Path, source: str | None = None, **settings: str
-           ) -> Iterator[tuple[str, str, Path]]:
+           ) -> Iterator[tuple[str, str, Path, ServeProcess]]:
     """``serve`` with two workers on a copy of the policies (or ``source``): (base URL,
-    token, the copy's folder)."""
+    token, the copy's folder, the server)."""
     folder = tmp_path / "policies"
     if not folder.exists():
         shutil.copytree(POLICIES, folder)
@@ -43,14 +43,18 @@ def served(tmp_path: Path, source: str | None = None, **settings: str
            "GATEKEEPER_POLICIES": source or str(folder), "GATEKEEPER_DEV": "1",
            "GATEKEEPER_WORKERS": "2", "GATEKEEPER_DISPATCHER": "off", **settings}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    _cli(env, "db", "upgrade")
+    cli(env, "db", "upgrade")
     from gatekeeper.bootstrap import Services
     from gatekeeper.settings import Settings
 
     with Services(Settings.from_env(env)) as services:
         token = services.identity.create_token("prometheus", "ci", None).token
-    with serving(env, tmp_path) as base:
-        yield base, token, folder
+    server = ServeProcess(env, tmp_path)
+    try:
+        server.wait()
+        yield server.base, token, folder, server
+    finally:
+        server.stop()
 
 
 def get(base: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
@@ -102,7 +106,7 @@ def downtime(decision: dict[str, Any]) -> float:
 
 def test_every_worker_converges_on_a_changed_bundle_and_refuses_a_broken_one(
         tmp_path: Path) -> None:
-    with served(tmp_path, GATEKEEPER_POLICY_POLL_SECONDS="1") as (base, token, folder):
+    with served(tmp_path, GATEKEEPER_POLICY_POLL_SECONDS="1") as (base, token, folder, _):
         first = worker_states(base, token)
         assert len(first) == 2, "both workers answer"
         old = {policy["revision"] for policy in first.values()}
@@ -138,15 +142,13 @@ def test_every_worker_converges_on_a_changed_bundle_and_refuses_a_broken_one(
 
 
 def test_sighup_reloads_every_worker_at_once(tmp_path: Path) -> None:
-    with served(tmp_path, GATEKEEPER_POLICY_POLL_SECONDS="0") as (base, token, folder):
+    with served(tmp_path, GATEKEEPER_POLICY_POLL_SECONDS="0") as (base, token, folder, server):
         first = until_every_worker(base, token, lambda p: True, 30)  # both have answered
         old = {policy["revision"] for policy in first.values()}
         set_reprovision_hours(folder, 30)
         time.sleep(2)
         assert {p["revision"] for p in worker_states(base, token).values()} == old  # no polling
-        worker = next(iter(first))
-        master = int(Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        os.kill(master, signal.SIGHUP)
+        os.kill(server.proc.pid, signal.SIGHUP)  # the master alone: it tells its workers
         seen = until_every_worker(base, token, lambda p: p["revision"] not in old, 30)
         assert set(seen) == set(first), "the same workers: reloaded, not restarted"
         assert downtime(decide(base, token)) == 30
@@ -155,22 +157,21 @@ def test_sighup_reloads_every_worker_at_once(tmp_path: Path) -> None:
 def test_every_worker_follows_a_bundle_url(tmp_path: Path) -> None:
     folder = tmp_path / "policies"
     shutil.copytree(POLICIES, folder)
-    with BundleServer(tar_gz(folder)) as bundles:
-        with served(tmp_path, bundles.url, GATEKEEPER_POLICY_POLL_SECONDS="1") as (
-                base, token, _):
-            first = until_every_worker(base, token, lambda p: True, 30)
-            old = {policy["revision"] for policy in first.values()}
-            set_reprovision_hours(folder, 30)
-            bundles.serve(tar_gz(folder))
-            until_every_worker(base, token, lambda p: p["revision"] not in old,
-                               CONVERGE_SECONDS)
-            assert downtime(decide(base, token)) == 30
-            bundles.serve(b"<html>down for maintenance</html>")
-            seen = until_every_worker(base, token, lambda p: p["last_refused"] is not None,
-                                      CONVERGE_SECONDS)
-            assert all("not a readable .tar.gz" in p["last_refused"]["reason"]
-                       for p in seen.values())
-            assert downtime(decide(base, token)) == 30
+    with BundleServer(tar_gz(folder)) as bundles, served(
+            tmp_path, bundles.url, GATEKEEPER_POLICY_POLL_SECONDS="1") as (base, token, _, _):
+        first = until_every_worker(base, token, lambda p: True, 30)
+        old = {policy["revision"] for policy in first.values()}
+        set_reprovision_hours(folder, 30)
+        bundles.serve(tar_gz(folder))
+        until_every_worker(base, token, lambda p: p["revision"] not in old,
+                           CONVERGE_SECONDS)
+        assert downtime(decide(base, token)) == 30
+        bundles.serve(b"<html>down for maintenance</html>")
+        seen = until_every_worker(base, token, lambda p: p["last_refused"] is not None,
+                                  CONVERGE_SECONDS)
+        assert all("not a readable .tar.gz" in p["last_refused"]["reason"]
+                   for p in seen.values())
+        assert downtime(decide(base, token)) == 30
     # the workers polled with If-None-Match, and were told "not modified"
     assert any(status == 304 for _, status in bundles.requests)
 
@@ -184,7 +185,7 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def test_metrics_add_up_across_workers(tmp_path: Path) -> None:
-    with served(tmp_path) as (base, token, _):
+    with served(tmp_path) as (base, token, _, _):
         asked = worker_states(base, token, asks=30)
         assert len(asked) == 2
         decisions = [decide(base, token) for _ in range(20)]

@@ -117,7 +117,7 @@ def stop_dispatcher(server: Any, worker: Any) -> None:
 def worker_ready(worker: Any) -> None:
     """gunicorn's ``post_worker_init`` hook: catch up with the policy source and watch it
     (docs/operations.md), then warm the serving engine's threads."""
-    start_watching(worker)
+    start_watching(worker, warm_up_worker)
     warm_up_worker(worker)
 
 

@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,9 +68,11 @@ def runtime_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def start_watching(worker: Any) -> None:
+def start_watching(worker: Any, warm_up: Callable[[Any], None]) -> None:
     """Part of ``post_worker_init``: catch up with the source (this worker may have been
-    forked from a master holding an older bundle), then watch it, and reload on SIGHUP."""
+    forked from a master holding an older bundle), then watch it, and reload on SIGHUP.
+    ``warm_up(worker)`` runs after each reload: the new engine is built on every request
+    thread, as at start, so no request pays for it."""
     from gatekeeper.bootstrap import services
     from gatekeeper.service import metrics
     from gatekeeper.service.reloader import PolicyWatcher
@@ -85,23 +87,13 @@ def start_watching(worker: Any) -> None:
             loaded = svc.store.current
             metrics.served(loaded.bundle.revision, None, loaded.loaded_at)
         watcher = PolicyWatcher(svc.store, svc.settings.policy_poll_seconds,
-                                on_loaded=lambda: _warm_up(worker, svc.store)).start()
+                                on_loaded=lambda: warm_up(worker)).start()
     except Exception as exc:
         log.error("policy_watcher_not_started", error=str(exc) or type(exc).__name__)
         return
     worker.gk_policy_watcher = watcher
     signal.signal(signal.SIGHUP, lambda _sig, _frame: watcher.trigger())
     svc.decision_log.start()
-
-
-def _warm_up(worker: Any, store: Any) -> None:
-    """After a reload: build the new engine on every request thread, as at start, so no
-    request pays for it."""
-    from gatekeeper.cli.serve import warm_up_threads
-
-    pool = getattr(worker, "tpool", None)
-    if pool is not None:
-        warm_up_threads(pool, store.current.engine, int(worker.cfg.threads))
 
 
 def forget_master_gauges() -> None:

@@ -90,6 +90,27 @@ def served(revision: str, previous: str | None, loaded_at: float) -> None:
     __getattr__("POLICY_LOADED_AT").set(loaded_at)
 
 
+class CountedLedger:
+    """The ledger as the request service uses it, counting each request it records or moves
+    (``gatekeeper_ledger_transitions_total``) by the state the request lands in."""
+
+    def __init__(self, ledger: Any) -> None:
+        self._ledger = ledger
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+    def create(self, new: Any) -> Any:
+        result = self._ledger.create(new)
+        __getattr__("LEDGER_TRANSITIONS").labels(new.record.state).inc()
+        return result
+
+    def transition(self, request_id: str, step: Any) -> Any:
+        record = self._ledger.transition(request_id, step)
+        __getattr__("LEDGER_TRANSITIONS").labels(record.state).inc()
+        return record
+
+
 # (kind -> state -> how many, age in seconds of the oldest pending item or None)
 OutboxFigures = Callable[[], tuple[dict[str, dict[str, int]], float | None]]
 

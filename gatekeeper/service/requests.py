@@ -46,7 +46,6 @@ from gatekeeper.ledger import (
     RequestQuery,
     StoredResponse,
 )
-from gatekeeper.service import metrics
 from gatekeeper.service.deadlines import Deadlines
 from gatekeeper.service.decisions import Clock, utc_now
 from gatekeeper.service.representation import deadline_to_dict, request_to_dict
@@ -141,7 +140,6 @@ class RequestService:
             self.ledger.create(NewRequest(record, stored, forget_before=expired_before))
         except IdempotencyConflict as exc:  # a concurrent retry recorded it first
             return self._replay(exc.stored, fingerprint)
-        metrics.LEDGER_TRANSITIONS.labels(record.state).inc()
         log.info("request_submitted", request_id=request_id, decision_id=decision.decision_id,
                  outcome=decision.outcome, state=record.state, requester=principal.subject,
                  customer=record.customer, idempotency_key=idempotency_key)
@@ -226,7 +224,6 @@ class RequestService:
 
         record = self.ledger.transition(request_id, step)
         before, change = seen[-1]
-        metrics.LEDGER_TRANSITIONS.labels(record.state).inc()
         log.info("request_transitioned", request_id=request_id, action=command.action,
                  from_state=before, to_state=record.state, actor=principal.subject,
                  reason=change.event.reason, details=dict(change.event.details))
@@ -346,7 +343,6 @@ class RequestService:
             self.ledger.transition(request_id, lambda record: record.expire(now))
         except ConflictError:
             return False  # revoked, or expired by someone else, meanwhile
-        metrics.LEDGER_TRANSITIONS.labels(EXPIRED).inc()
         log.info("request_transitioned", request_id=request_id, action="expire",
                  from_state=GRANTED, to_state=EXPIRED, actor=SYSTEM_ACTOR)
         return True
