@@ -4,6 +4,7 @@ serving, and ``/metrics`` adds up the workers' counters."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import POLICIES, load_example
+from tests.notify_servers import HttpSink
 from tests.ops_servers import BundleServer, tar_gz
 from tests.serve_helpers import ServeProcess, cli
 from tests.test_policy_reload import set_reprovision_hours
@@ -174,6 +176,21 @@ def test_every_worker_follows_a_bundle_url(tmp_path: Path) -> None:
         assert downtime(decide(base, token)) == 30
     # the workers polled with If-None-Match, and were told "not modified"
     assert any(status == 304 for _, status in bundles.requests)
+
+
+def test_each_worker_ships_its_decision_logs_and_flushes_on_stop(tmp_path: Path) -> None:
+    with HttpSink() as collector:
+        with served(tmp_path, GATEKEEPER_DECISION_LOG_URL=collector.url("/logs")) as (
+                base, token, _, _):
+            workers = until_every_worker(base, token, lambda p: True, 30)
+            answers = [decide(base, token) for _ in range(12)]
+        # serve has stopped (SIGTERM): each worker sent what it held before it exited
+        events = [e for hit in collector.at("/logs")
+                  for e in json.loads(gzip.decompress(hit.body))]
+    assert sorted(e["decision_id"] for e in events) == sorted(a["decision_id"] for a in answers)
+    assert all("justification" not in e["input"]["request"] for e in events)
+    assert {e["bundles"]["gatekeeper"]["revision"] for e in events} == {
+        p["revision"] for p in workers.values()}
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
