@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -232,3 +234,23 @@ def test_metrics_add_up_across_workers(tmp_path: Path) -> None:
         assert ("gatekeeper_outbox_oldest_pending_age_seconds", ()) in samples
         # an anonymous scrape is refused
         assert get(base, "/metrics", "gk_not_a_token")[0] == 401
+
+
+def test_serve_sweeps_the_runtime_folder_of_a_killed_serve(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    from gatekeeper.cli import serve_ops
+
+    monkeypatch.setattr(serve_ops.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = tmp_path / f"{serve_ops.RUNTIME_PREFIX}{done.stdout.strip()}-x1"  # its pid is gone
+    alive = tmp_path / f"{serve_ops.RUNTIME_PREFIX}{os.getpid()}-x2"
+    for folder in (dead, alive):
+        (folder / "metrics").mkdir(parents=True)
+    with serve_ops.runtime_folder() as mine:
+        assert mine.parent == tmp_path and (mine / "metrics").is_dir()
+        assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(mine / "metrics")
+        assert not dead.exists() and alive.exists()
+    assert not mine.exists() and "PROMETHEUS_MULTIPROC_DIR" not in os.environ

@@ -37,7 +37,27 @@ class PolicyReloadArbiter(Arbiter):
         self.kill_workers(signal.SIGHUP)
 
 
+RUNTIME_PREFIX = "gatekeeper-serve-"
 _RUNTIME: dict[str, Path] = {}  # set in the master by runtime_folder, inherited by workers
+
+
+def _sweep_stale(parent: Path) -> None:
+    """Remove the runtime folders of serve processes that are gone (killed with SIGKILL: no
+    clean-up ran); the master's pid is in the folder's name."""
+    for stale in parent.glob(f"{RUNTIME_PREFIX}*-*"):
+        pid = stale.name.removeprefix(RUNTIME_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 @contextmanager
@@ -47,7 +67,8 @@ def runtime_folder() -> Iterator[Path]:
     workers' metric samples, set as PROMETHEUS_MULTIPROC_DIR before the metrics are built.
     An operator's own PROMETHEUS_MULTIPROC_DIR is used instead, emptied first (samples of
     an earlier run would be added up with this one's)."""
-    folder = Path(tempfile.mkdtemp(prefix="gatekeeper-serve-"))
+    _sweep_stale(Path(tempfile.gettempdir()))
+    folder = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-"))
     _RUNTIME["verdicts"] = folder / "verdicts"
     given = os.environ.get(MULTIPROC_ENV)
     if given:
