@@ -40,14 +40,24 @@ def create_app(test_config: dict[str, Any] | None = None, *,
 
     from gatekeeper import bootstrap, web
     from gatekeeper.api import init_app as init_api
-    from gatekeeper.server import guard, headers, inputs
+    from gatekeeper.server import guard, headers, inputs, observe
     from gatekeeper.web import auth as web_auth
 
     bootstrap.init_app(app, settings)
+    observe.init_app(app)  # HTTP requests by route and status, for /metrics
     guard.init_app(app)  # authentication, the access table and CSRF for every door
     headers.init_app(app)  # CSP, framing, sniffing and caching rules on every response
     inputs.init_app(app)  # text no database can store is refused before anything else
     init_api(app)
     web.init_app(app)
     web_auth.init_app(app)
+    if settings.trusted_proxies:
+        # Behind N proxies: the client's address and scheme are the Nth-from-last values
+        # of X-Forwarded-For and -Proto (each proxy appends its own), so a client cannot
+        # spoof them through the proxies (docs/deploy.md, "Behind a proxy").
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=0, x_port=0, x_prefix=0)
     return app

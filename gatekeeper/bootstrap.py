@@ -10,23 +10,26 @@ preforking server copies it into its workers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gatekeeper.domain import AccessRequest, Decision, Principal
 from gatekeeper.engine import OPA_ENGINE, REFERENCE_ENGINE, Engine, OpaServer, PolicyBundle
+from gatekeeper.service.decision_log import DecisionLog
 from gatekeeper.service.decisions import DecisionService
-from gatekeeper.service.policy_store import PolicyStore
+from gatekeeper.service.policy_store import PolicyStore, policy_tests_pass
 from gatekeeper.settings import Settings
 
 if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only by the commands that use it
     from gatekeeper.ledger import Database, SqlLedger
     from gatekeeper.ledger.outbox_sql import SqlOutbox
     from gatekeeper.service.deadlines import Deadlines
+    from gatekeeper.service.feedback import FeedbackService
     from gatekeeper.service.identity import IdentityService
     from gatekeeper.service.notify import Dispatcher
+    from gatekeeper.service.reports import ReportService
     from gatekeeper.service.requests import RequestService
 
 EXTENSION = "gatekeeper"
@@ -66,8 +69,9 @@ class Services:
     def store(self) -> PolicyStore:
         """The policy bundle and its engine; a bundle that does not load raises unless
         ``require_policies`` is off (then the store serves nothing and /readyz says why)."""
-        store = PolicyStore(self.settings.policy_folder, self.settings.engine,
-                            vet=self._engine_check(), opa=self._opa_server())
+        store = PolicyStore(self.settings.policy_location, self.settings.engine,
+                            vet=self._engine_check(), reload_vet=policy_tests_pass,
+                            opa=self._opa_server())
         try:
             store.load()
         except Exception:
@@ -99,7 +103,14 @@ class Services:
     @cached_property
     def decisions(self) -> DecisionService:
         """Decisions with ``input.context`` read from the ledger (opened on first use)."""
-        return DecisionService(self.store, context=self._ledger_context)
+        return DecisionService(self.store, context=self._ledger_context,
+                               decision_log=self.decision_log)
+
+    @cached_property
+    def decision_log(self) -> DecisionLog:
+        """OPA-shaped decision logs for a collector (GATEKEEPER_DECISION_LOG_URL); off
+        without one."""
+        return DecisionLog(self.settings.decision_log_url, self.settings.decision_log_buffer)
 
     @cached_property
     def offline_decisions(self) -> DecisionService:
@@ -139,9 +150,18 @@ class Services:
 
     @cached_property
     def requests(self) -> RequestService:
+        from gatekeeper.service.metrics import CountedLedger
         from gatekeeper.service.requests import RequestService
 
-        return RequestService(_DecideLater(self), self.ledger, deadlines=self.deadlines)
+        ledger = cast("SqlLedger", CountedLedger(self.ledger))  # counts each transition
+        return RequestService(_DecideLater(self), ledger, deadlines=self.deadlines,
+                              key_lifetime=timedelta(hours=self.settings.idempotency_key_hours))
+
+    def housekeeping(self) -> dict[str, int]:
+        """What ``gatekeeper expire`` and each dispatcher do now and then: ended grants
+        expire, Idempotency-Keys past their lifetime are pruned."""
+        return {"expired": len(self.requests.expire_due()),
+                "pruned": self.requests.prune_keys()}
 
     @cached_property
     def identity(self) -> IdentityService:
@@ -167,6 +187,23 @@ class Services:
         return Deadlines(lambda: self.store.current.engine)
 
     @cached_property
+    def reports(self) -> ReportService:
+        """Monthly reports from the ledger, with the policy's deadlines and contract data."""
+        from gatekeeper.ledger.report_sql import SqlReports
+        from gatekeeper.service.reports import ReportService
+
+        return ReportService(SqlReports(self.ledger.db), lambda: self.store.current.bundle.data,
+                             self.deadlines)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        """Requesters' feedback on answers and ended grants."""
+        from gatekeeper.ledger.report_sql import SqlReports
+        from gatekeeper.service.feedback import FeedbackService
+
+        return FeedbackService(self.requests, SqlReports(self.ledger.db))
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         """Routes and delivers the outbox (a thread of ``serve``, or ``gatekeeper dispatch``)."""
         from gatekeeper.domain.notice import SmtpServer, parse_webhook_secrets
@@ -181,9 +218,10 @@ class Services:
         config = DispatchConfig(public_url=s.public_url, max_attempts=s.outbox_max_attempts,
                                 retry_seconds=s.outbox_retry_seconds,
                                 lease_seconds=s.outbox_lease_seconds,
-                                schedule_seconds=min(30.0, s.outbox_poll_seconds * 15))
+                                schedule_seconds=min(30.0, s.outbox_poll_seconds * 15),
+                                housekeeping_seconds=s.housekeeping_seconds)
         return Dispatcher(self.outbox, self.ledger, lambda: self.store.current.engine,
-                          channels, config)
+                          channels, config, housekeeping=self.housekeeping)
 
     def build(self) -> Services:
         """Build every part now (the app: a bad bundle refuses start-up, no lazy build

@@ -117,17 +117,14 @@ def _optional_path(name: str, value: Any) -> Path | None:
     return _path(name, value)
 
 
-def _policy_source(name: str, value: Any) -> Path | str | None:
-    """A folder or ``.tar.gz`` bundle path, or an http(s) URL of a bundle (kept as text)."""
-    if isinstance(value, str) and value.strip().startswith(("http://", "https://")):
-        return value.strip()
-    return _optional_path(name, value)
+def _policy_location(name: str, value: Any) -> Path | str | None:
+    """A bundle folder or archive file (a path), or an http(s):// bundle URL (kept as text)."""
+    text = value.strip() if isinstance(value, str) else ""
+    return text if text.startswith(("http://", "https://")) else _optional_path(name, value)
 
 
 def _optional_url(name: str, value: Any) -> str | None:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return _url(name, value)
+    return None if isinstance(value, str) and not value.strip() else _url(name, value)
 
 
 def _number(minimum: float, expected: str, above: bool = False) -> Callable[[str, Any], float]:
@@ -205,8 +202,11 @@ class Settings:
 
     # the policy bundle
     policies: Path | str | None = field(default=None, metadata=_meta(
-        _policy_source, "policy bundle: a folder, an OPA bundle .tar.gz or its http(s) URL "
+        _policy_location, "policy bundle: a folder, an OPA bundle .tar.gz or its http(s):// URL "
         "(unset: the bundled policies/)"))
+    policy_poll_seconds: float = field(default=5.0, metadata=_meta(
+        _number(0, "a number of seconds, 0 or more (0: reload on SIGHUP only)"),
+        "how often each serve worker looks for a changed bundle (0: SIGHUP only)"))
     engine: str = field(default="regorus-rvm", metadata=_meta(
         _text, "Rego engine: regorus-rvm (compiled), regorus (the reference), regopy, or opa "
         "(an OPA server, GATEKEEPER_OPA_URL)"))
@@ -266,6 +266,12 @@ class Settings:
         _level, "the log level of the other CLI commands"))
     env_name: str = field(default="production", metadata=_meta(
         _text, "name of this deployment"))
+    decision_log_url: str | None = field(default=None, metadata=_meta(
+        _optional_url, "HTTP collector that decision-log batches are POSTed to, gzipped "
+        "(unset: decision logs go to the log only)"))
+    decision_log_buffer: int = field(default=10000, metadata=_meta(
+        _integer(1, _MAX, "a number of events, 1 or more"),
+        "decision-log events held for the collector; more are dropped and counted"))
     # gatekeeper serve
     host: str = field(default="127.0.0.1", metadata=_meta(_text, "where serve listens"))
     port: int = field(default=8080, metadata=_meta(
@@ -275,6 +281,21 @@ class Settings:
         "gunicorn worker processes (default: one per core)"))
     threads: int = field(default=2, metadata=_meta(
         _integer(1, 1024, "a number of threads, 1 or more"), "threads per gunicorn worker"))
+    graceful_timeout_seconds: float = field(default=30.0, metadata=_meta(
+        _number(0, "a number of seconds above 0", above=True),
+        "on SIGTERM, how long serve lets requests in flight finish before it stops them"))
+    trusted_proxies: int = field(default=0, metadata=_meta(
+        _integer(0, 10, "a number of proxies from 0 to 10"),
+        "proxies in front of serve whose X-Forwarded-For and X-Forwarded-Proto are trusted "
+        "(0: none, the connection's address is the client's)"))
+    idempotency_key_hours: float = field(default=24.0, metadata=_meta(
+        _number(0, "a number of hours above 0", above=True),
+        "how long an Idempotency-Key is remembered; after that it is pruned and reusing it "
+        "records a new request"))
+    housekeeping_seconds: float = field(default=300.0, metadata=_meta(
+        _number(0, "a number of seconds, 0 or more (0 turns it off)"),
+        "how often each dispatcher expires ended grants and prunes old Idempotency-Keys "
+        "(0: off, run gatekeeper expire from cron)"))
 
     # notifications (docs/notifications.md); the SMTP URL and the secrets stay out of repr
     smtp_url: str | None = field(default=None, repr=False, metadata=_meta(
@@ -364,16 +385,23 @@ class Settings:
     # -- reading -------------------------------------------------------------------------
 
     @property
-    def policy_folder(self) -> Path | str:
-        """The bundle to serve: GATEKEEPER_POLICIES (a folder, an archive or its URL), else
-        the bundled ``policies/``."""
+    def policy_location(self) -> Path | str:
+        """GATEKEEPER_POLICIES (folder, archive or URL), else the bundled ``policies/``."""
+        return self.policies or DEFAULT_POLICIES
+
+    @property
+    def policy_folder(self) -> Path:
+        """The bundle folder; a command that reads the folder itself refuses a URL."""
+        if isinstance(self.policies, str):
+            raise ConfigurationError(f"{PREFIX}POLICIES is a URL ({self.policies}); this "
+                                     "command needs a policy folder (--policies DIR)")
         return self.policies or DEFAULT_POLICIES
 
     def flask_config(self) -> dict[str, Any]:
         """The settings as Flask config keys (real types), for code that still reads
         ``app.config``."""
         config = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
-        config["POLICIES"] = str(self.policy_folder)
+        config["POLICIES"] = str(self.policy_location)
         config["INSTANCE_PATH"] = str(self.instance_path)
         return config
 

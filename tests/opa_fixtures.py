@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.engine import OpaServer
-from tests.browser.conftest import serving
+from tests.serve_helpers import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 # Generous: two cores shared with other test runs; a call normally takes milliseconds.

@@ -94,16 +94,38 @@ def test_users_from_the_cli(sqlite_url: str, tmp_path: Path) -> None:
     assert run(sqlite_url, "users", "unlock", "alice@acme.example")[0] == 0
 
 
-def test_a_customer_missing_from_the_bundle_is_warned_about(sqlite_url: str) -> None:
+def test_a_customer_missing_from_the_bundle_is_refused(sqlite_url: str) -> None:
     code, out, err = run(sqlite_url, "tokens", "create", "--name", "typo", "--role",
                          "customer", "--customer", "acmee")
-    assert code == 0 and out.strip().startswith("gk_")  # created all the same
-    assert "warning: customer 'acmee' is not in the policy bundle" in err
+    assert code == 2 and out == ""  # nothing printed, nothing stored
+    assert "error: customer 'acmee' is not in the policy bundle" in err
     assert "(customers: acme, bakkerij_jansen, globex)" in err
+    assert json.loads(run(sqlite_url, "tokens", "list", "--json")[1]) == []
     code, _, err = run(sqlite_url, "tokens", "create", "--name", "fine", "--role",
                        "customer", "--customer", "globex")
-    assert code == 0 and "warning" not in err
+    assert code == 0 and "error" not in err
     code, _, err = run(sqlite_url, "users", "create", "carol@initech.example", "--role",
                        "customer", "--customer", "initech", "--password-stdin",
                        stdin=f"{PASSWORD}\n")
-    assert code == 0 and "customer 'initech' is not in the policy bundle" in err
+    assert code == 2 and "customer 'initech' is not in the policy bundle" in err
+    assert json.loads(run(sqlite_url, "users", "list", "--json")[1]) == []
+
+
+def test_a_token_whose_customer_left_the_bundle_is_refused(sqlite_url: str,
+                                                           tmp_path: Path) -> None:
+    """A token made while its customer was served (here: straight through the service, as
+    the CLI now refuses it) is refused with a 403 problem naming the customer."""
+    app = create_app({"TESTING": True, "POLICIES": str(POLICIES), "DATABASE_URL": sqlite_url,
+                      "INSTANCE_PATH": str(tmp_path)})
+    identity = services(app).identity
+    gone = identity.create_token("initech-portal", "customer", "initech").token
+    kept = identity.create_token("acme-portal", "customer", "acme").token
+    client = app.test_client()
+    refused = client.get("/v1/access-requests", headers={"Authorization": f"Bearer {gone}"})
+    assert refused.status_code == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    detail = refused.get_json()["detail"]
+    assert "customer 'initech' is not a customer of the policy bundle" in detail
+    assert services(app).store.current.bundle.revision in detail
+    served = client.get("/v1/access-requests", headers={"Authorization": f"Bearer {kept}"})
+    assert served.status_code == 200

@@ -66,6 +66,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("access_requests.revoke", "POST"): row(customer=(200, 404), approver=403, ci=403),
     ("access_requests.approve", "POST"): APPROVER_ACTS,
     ("access_requests.reject", "POST"): APPROVER_ACTS,
+    # only the requester rates an answer: to anyone else the request is not there
+    ("access_requests.feedback", "POST"): row(customer=(200, 404), engineer=404, approver=403,
+                                              admin=404, ci=403),
+    ("reports.customer_report", "GET"): row(customer=(200, 404), ci=403),
+    # operator endpoints: MSP engineers, admins and the ci role (a Prometheus scraper)
+    ("operations.metrics_text", "GET"): row(customer=403, approver=403),
+    ("operations.status", "GET"): row(customer=403, approver=403),
     # OPA's Data API: engineers and CI only
     ("opa_data.query_post", "POST"): row(customer=403, approver=403, admin=403),
     ("opa_data.query_get", "GET"): row(customer=403, approver=403, admin=403),
@@ -82,12 +89,12 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
 # the state (by canned access level) a request must be in for each action, and the body
 STATE_FOR = {"accept": "full_admin", "choose": "full_admin", "withdraw": "full_admin",
              "approve": "scoped_admin", "reject": "scoped_admin", "revoke": "read_only",
-             "extend": "read_only"}
+             "extend": "read_only", "feedback": "read_only"}
 BODY_FOR: dict[str, Any] = {
     "accept": {"consequences": ["reprovisioning_downtime", "sla_budget"]},
     "choose": {"alternative": "software_portal"},
     "withdraw": {}, "approve": {}, "reject": {"reason": "not now"}, "revoke": {"reason": "done"},
-    "extend": {"hours": 1},
+    "extend": {"hours": 1}, "feedback": {"helped": True, "got_what_needed": True},
 }
 
 
@@ -177,6 +184,8 @@ def _cell(app: Flask, caller: Caller, endpoint: str, method: str, arguments: set
             values[name] = org
         elif name == "path":
             values[name] = f"customers/{org}/tier"
+        elif name == "month":
+            values[name] = "2026-11"
         elif name == "filename":
             values[name] = "gatekeeper.css" if endpoint == "web.static" else "none.css"
         else:
@@ -209,7 +218,7 @@ def _derived(app: Flask, endpoint: str, role: str, side: str, arguments: set[str
         return "redirect"
     if role not in rule.roles:
         return "forbidden"
-    if role == "customer" and side == "other" and "request_id" in arguments:
+    if role == "customer" and side == "other" and arguments & {"request_id", "customer_id"}:
         return "notfound"
     return "ok"
 

@@ -250,8 +250,8 @@ def test_serve_starts_from_the_archive(built: Path, tmp_path: Path) -> None:
     """``gatekeeper serve`` with GATEKEEPER_POLICIES naming the archive file."""
     import urllib.request
 
-    from tests.browser.conftest import serving
     from tests.opa_fixtures import server_env
+    from tests.serve_helpers import serving
 
     with serving(server_env(built, tmp_path, engine="regorus-rvm"), tmp_path) as base, \
             urllib.request.urlopen(base + "/readyz", timeout=10) as ready:

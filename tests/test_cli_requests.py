@@ -73,7 +73,8 @@ def test_requests_list_and_show(db_url: str) -> None:
         cli, ["requests", "show", ids["full_admin"], "--json", "--database-url", db_url]).output)
     assert [h["action"] for h in as_json["history"]] == ["submit", "decide"]
     missing = runner.invoke(cli, ["requests", "show", "nope", "--database-url", db_url])
-    assert missing.exit_code == 2 and "no access request 'nope'" in missing.output
+    assert missing.exit_code == 2
+    assert missing.output.strip() == "error: no access request 'nope'"
 
 
 def test_expire_moves_ended_grants(db_url: str) -> None:

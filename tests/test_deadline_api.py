@@ -55,3 +55,18 @@ def test_the_answer_to_a_submission_says_by_when_and_a_replay_says_the_same(
     jsonschema.validate(first.get_json(), _schema("AccessRequestRecord"))
     allowed = submit(ledger_app, api, "read_only").get_json()
     assert allowed["deadline"] is None  # granted at once: nothing waits
+
+
+def test_the_request_list_carries_each_waiting_requests_deadline(
+    ledger_app: Flask, api: FlaskClient
+) -> None:
+    """An approver scanning the list sees what is due when, as on the request itself."""
+    waiting = submit(ledger_app, api, "full_admin").get_json()
+    granted = submit(ledger_app, api, "read_only").get_json()
+    page = api.get(BASE).get_json()
+    jsonschema.validate(page, _schema("AccessRequestPage"))
+    by_id = {item["id"]: item["deadline"] for item in page["items"]}
+    shown = api.get(f"{BASE}/{waiting['id']}", headers=who(load_example("full_admin")))
+    assert by_id[waiting["id"]] == shown.get_json()["deadline"]
+    assert by_id[waiting["id"]]["due"] == "2026-11-23T13:00:00Z"
+    assert by_id[granted["id"]] is None

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from structlog.testing import capture_logs
 from gatekeeper.app import create_app
 from gatekeeper.bootstrap import services
 from gatekeeper.cli import serve
+from gatekeeper.cli.serve_ops import stop_watching
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine import (
     EMBEDDED_ENGINES,
@@ -180,12 +182,23 @@ def gthread_worker(app: Flask, threads: int) -> ThreadWorker:
     return worker
 
 
+def run_worker_hook(worker: ThreadWorker) -> None:
+    """``post_worker_init`` as a worker runs it; then the policy watcher it starts is
+    stopped and this process's SIGHUP handler restored (a worker's is a policy reload)."""
+    handler = signal.getsignal(signal.SIGHUP)
+    try:
+        worker.cfg.post_worker_init(worker)
+    finally:
+        stop_watching(worker)
+        signal.signal(signal.SIGHUP, handler)
+
+
 def test_the_worker_hook_warms_every_thread_of_the_worker(app: Flask) -> None:
     worker = gthread_worker(app, threads=3)
     engine = services(app).store.current.engine
     try:
         with capture_logs() as events:
-            worker.cfg.post_worker_init(worker)
+            run_worker_hook(worker)
         built = on_every_thread(worker.tpool, 3, lambda: built_here(engine))
     finally:
         worker.tpool.shutdown()
@@ -202,10 +215,11 @@ def test_the_worker_hook_logs_when_no_bundle_is_loaded(tmp_path: Path) -> None:
     worker = gthread_worker(app, threads=2)
     try:
         with capture_logs() as events:
-            worker.cfg.post_worker_init(worker)
+            run_worker_hook(worker)
     finally:
         worker.tpool.shutdown()
         worker.tmp.close()
-    assert [e["event"] for e in events] == ["engine_warm_up_failed"]
-    assert events[0]["log_level"] == "warning"
-    assert "no policy bundle is loaded" in events[0]["error"]
+    # the worker first looks for a bundle again (docs/operations.md), then cannot warm up
+    assert [e["event"] for e in events] == ["policy_reload_refused", "engine_warm_up_failed"]
+    assert events[1]["log_level"] == "warning"
+    assert "no policy bundle is loaded" in events[1]["error"]

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gatekeeper.bootstrap import services
+from gatekeeper.domain.identity import ANONYMOUS_ENGINEER
 from tests.conftest import load_example
 from tests.test_access_requests_api import (  # noqa: F401  (fixtures)
     APPROVER,
@@ -155,23 +156,48 @@ def test_an_extension_decided_on_a_grant_that_moved_meanwhile_is_a_conflict(
     assert shown["grant"]["ends_at"] == "2026-11-23T14:00:00Z"  # only the first one
 
 
-def test_an_extension_waiting_for_its_approver_ends_with_its_grant(
-        ledger_app: Flask, api: FlaskClient) -> None:
-    """Revoking the grant leaves its waiting extension unable to go on: approving it is a
-    409 naming the grant's state, and nothing is granted."""
+def _waiting_extension(app: Flask, api: FlaskClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A granted full-admin request and its extension, linked and waiting for an approver."""
     example = load_example("full_admin")
-    body = submit(ledger_app, api, "full_admin").get_json()
+    body = submit(app, api, "full_admin").get_json()
     ids = [c["id"] for c in body["decision"]["consequences"]]
     api.post(f"{BASE}/{body['id']}/approve", json={"duration_hours": 2}, headers=APPROVER)
     api.post(f"{BASE}/{body['id']}/accept", json={"consequences": ids}, headers=who(example))
     linked = api.post(f"{BASE}/{body['id']}/extend", json={"hours": 3},
                       headers=who(example)).get_json()["follow_up"]
     assert linked["state"] == "awaiting_approval"
+    return body, linked
+
+
+def _lapsed(api: FlaskClient, linked: dict[str, Any], reason: str) -> None:
+    """The extension is closed by the system, with the reason, and nothing is granted."""
+    after = api.get(f"{BASE}/{linked['id']}", headers=who(load_example("full_admin"))).get_json()
+    assert after["state"] == "withdrawn" and after["grant"]["starts_at"] is None
+    last = after["history"][-1]
+    assert (last["actor"], last["action"], last["from"], last["to"], last["reason"]) == (
+        "gatekeeper", "withdraw", "awaiting_approval", "withdrawn", reason)
+    refused = api.post(f"{BASE}/{linked['id']}/approve", json={}, headers=APPROVER)
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+
+
+def test_an_extension_waiting_for_its_approver_lapses_when_its_grant_is_revoked(
+        ledger_app: Flask, api: FlaskClient) -> None:
+    """Revoking the grant closes its waiting extension in the same step: no approver is left
+    with a request that can no longer go on."""
+    body, linked = _waiting_extension(ledger_app, api)
     revoked = api.post(f"{BASE}/{body['id']}/revoke", json={"reason": "incident closed"},
                        headers=APPROVER)
     assert revoked.status_code == 200, revoked.get_data(as_text=True)
-    refused = api.post(f"{BASE}/{linked['id']}/approve", json={}, headers=APPROVER)
-    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
-    assert "is revoked" in refused.get_json()["detail"]
-    after = api.get(f"{BASE}/{linked['id']}", headers=who(example)).get_json()
-    assert after["state"] == "awaiting_approval" and after["grant"]["starts_at"] is None
+    _lapsed(api, linked, "the access it would extend was revoked")
+
+
+def test_an_extension_waiting_for_its_approver_lapses_when_its_grant_ends(
+        ledger_app: Flask, api: FlaskClient) -> None:
+    """The expiry sweep ends the grant and closes the extension that waited on it."""
+    body, linked = _waiting_extension(ledger_app, api)
+    with ledger_app.app_context():
+        svc = services(ledger_app).requests
+        ended = svc.get(body["id"], ANONYMOUS_ENGINEER).grant_ends_at
+        assert ended is not None and svc.expire_due(ended) == [body["id"]]
+        assert svc.get(body["id"], ANONYMOUS_ENGINEER).state == "expired"
+    _lapsed(api, linked, "the access it would extend has ended")

@@ -30,9 +30,9 @@ from gatekeeper.engine.base import PolicyBundle
 from gatekeeper.engine.expectations import example_input
 from gatekeeper.engine.opa_engine import OpaEngine
 from gatekeeper.policyci.engine_agreement import synthetic_samples
-from tests.browser.conftest import serving
 from tests.conftest import load_example
 from tests.opa_fixtures import ServerFor, ci_token, opa_servers, server_env  # noqa: F401
+from tests.serve_helpers import serving
 from tests.test_engine_contract import EXAMPLES, FIXTURES, REPO
 
 SYNTHETIC = 1000

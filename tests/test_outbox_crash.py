@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +24,7 @@ from gatekeeper.ledger import NewRequest, SqlLedger, open_ledger
 from gatekeeper.ledger.outbox_sql import SqlOutbox
 from tests.conftest import POLICIES
 from tests.notify_servers import WHSEC, HttpSink, SmtpSink, free_port, point_policies_at
+from tests.serve_helpers import submit_until_acknowledged
 from tests.test_ledger_contract import make_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,24 +126,6 @@ SUBMISSIONS = 30
 SERVE_KILLS = 2
 
 
-def _submit_until_acknowledged(base: str, body: bytes, key: str) -> str:
-    """POST with an Idempotency-Key until a 201 (or its replay) comes back: the client of a
-    service that may be killed at any moment."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        request = urllib.request.Request(
-            f"{base}/v1/access-requests", data=body, method="POST",
-            headers={"Content-Type": "application/json", "Idempotency-Key": key})
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                if response.status == 201:
-                    return str(json.loads(response.read())["id"])
-        except (OSError, urllib.error.HTTPError):
-            pass  # killed mid-request, not up yet, or a 503: retry with the same key
-        time.sleep(0.05)
-    raise AssertionError(f"submission {key} was never acknowledged")
-
-
 def test_no_message_is_lost_when_serve_is_killed_during_submissions(
         crash_ledger: tuple[str, SqlLedger], tmp_path: Path) -> None:
     """`gatekeeper serve` (which also runs the dispatcher) is SIGKILLed, process group and
@@ -177,7 +158,7 @@ def test_no_message_is_lost_when_serve_is_killed_during_submissions(
 
         def clients() -> None:
             for n in range(SUBMISSIONS):
-                acknowledged.append(_submit_until_acknowledged(base, body, f"burst-{n}"))
+                acknowledged.append(submit_until_acknowledged(base, body, f"burst-{n}"))
 
         proc = start()
         client = threading.Thread(target=clients)

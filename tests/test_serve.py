@@ -38,5 +38,5 @@ def test_the_built_app_is_frozen_before_the_workers_fork(monkeypatch: pytest.Mon
     assert seen["app"] is built
     assert seen["frozen_at_build"] > 0 and seen["frozen"] > 0
     # Each worker builds its engine threads before taking requests (tests/test_engine_warmup.py)
-    assert seen["options"]["post_worker_init"] is serve.warm_up_worker
+    assert seen["options"]["post_worker_init"] is serve.worker_ready
     assert seen["options"]["worker_class"] == WORKER_CLASS

@@ -56,8 +56,10 @@ def index() -> ResponseReturnValue:
     """Requests newest first, filtered by customer, state, requester and creation time."""
     params = {k: request.args.getlist(k) for k in request.args}
     page = _service().search(current_principal(), params)
+    deadlines = services(current_app).deadlines
     return {
-        "items": [request_to_dict(r, detail=False) for r in page.items],
+        "items": [{**request_to_dict(r, detail=False),
+                   "deadline": deadline_to_dict(deadlines.of(r))} for r in page.items],
         "next_cursor": page.next_cursor,
     }
 
@@ -116,6 +118,14 @@ def withdraw(request_id: str) -> ResponseReturnValue:
 def revoke(request_id: str) -> ResponseReturnValue:
     """A grant is ended early, with a reason."""
     return _with_deadline(_service().revoke(request_id, current_principal(), json_body()))
+
+
+@bp.post("/access-requests/<request_id>/feedback")
+def feedback(request_id: str) -> ResponseReturnValue:
+    """The requester says whether the answer (or the ended grant) helped; a second feedback
+    on the same stage replaces the first."""
+    given = services(current_app).feedback.give(request_id, current_principal(), json_body())
+    return given.to_dict()
 
 
 def init_app(app: Flask) -> None:

@@ -27,6 +27,7 @@ def _register() -> None:
         evaluate,
         impact,
         policytest,
+        report,
         requests,
         serve,
         tokens,
@@ -34,7 +35,7 @@ def _register() -> None:
     )
 
     for module in (serve, evaluate, policytest, database, requests, check, impact, tokens,
-                   users, dispatch, bundle):
+                   users, dispatch, report, bundle):
         module.register(cli)
 
 

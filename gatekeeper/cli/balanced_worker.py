@@ -29,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import select
 import selectors
+import signal
 import time
 from collections import deque
 from functools import partial
@@ -86,14 +88,45 @@ class BalancedThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.in_flight = 0  # requests handed to the pool and not finished
         self.reading: deque[Any] = deque()  # connections still sending their request
+        self.listeners_closed = False
+
+    def init_signals(self) -> None:
+        super().init_signals()
+        # SIGHUP is a policy reload (cli/serve_ops.py); until post_worker_init installs it, a
+        # SIGHUP must not end the worker (its default action).
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     def has_free_thread(self) -> bool:
         return self.in_flight < int(self.cfg.threads)
 
     def set_accept_enabled(self, enabled: bool) -> None:
+        if not self.alive:  # stopping: never listen again
+            if not self.listeners_closed:
+                self._close_listeners()
+            return
         # The run loop asks to accept whenever it is under worker_connections; it listens
         # only if a thread is free as well, and asks again after every event.
         super().set_accept_enabled(enabled and self.has_free_thread())
+
+    def _close_listeners(self) -> None:
+        """On SIGTERM: take the connections already waiting in the listen backlog (they are
+        served like the others), then close this worker's listening sockets. gthread keeps
+        them open until the worker exits, so connections queued meanwhile were reset after
+        their client (or a balancer) had sent its request: a 502 for a proxy that cannot
+        resend a POST. Closed (the master closed its own copy first), new connections are
+        refused at once and a balancer sends them to another instance."""
+        self.listeners_closed = True
+        super().set_accept_enabled(False)
+        for listener in self.sockets:
+            with contextlib.suppress(OSError, ValueError):
+                listener.setblocking(False)
+                while select.select([listener], [], [], 0)[0]:
+                    taken = self.nr_conns
+                    self.accept(listener)
+                    if self.nr_conns == taken:
+                        break  # another worker took it
+            with contextlib.suppress(OSError):
+                listener.close()
 
     def enqueue_req(self, conn: Any) -> None:
         """Hand a connection to a thread once its request is all here; read it first."""

@@ -45,7 +45,7 @@ def bundle() -> None:
 def build(policies: str | None, out: str, with_tests: bool) -> None:
     """Check the bundle as serve would load it, then write it as an OPA bundle: .manifest
     (revision, roots), the Rego modules, data.json with all the data merged."""
-    source = cli_settings(policies=policies).policy_folder
+    source = cli_settings(policies=policies).policy_location
     try:
         loaded = load_policy_source(source)
     except GatekeeperError as exc:

@@ -14,6 +14,7 @@ from gatekeeper import logging_setup
 from gatekeeper.cli.common import (
     EXIT_FINDINGS,
     CliError,
+    base_settings,
     cli_settings,
     engine_option,
     local_policies,
@@ -77,7 +78,9 @@ def check(policies: str | None, examples: Path | None, min_coverage: float | Non
     """Check that a policy bundle is fit to merge; findings point at file and line."""
     engine = cli_settings(engine=engine).engine
     logging_setup.configure_logging(level="WARNING")  # findings go to the report, not the log
-    source = policies or local_policies(None)
+    # --policies, else GATEKEEPER_POLICIES as it is (a folder, an archive or its URL), else
+    # ./policies or the bundled ones
+    source = policies or base_settings().policies or local_policies(None)
     if examples is not None and not examples.is_dir():
         raise CliError(f"--examples {examples}: not a directory")
     if examples is None:

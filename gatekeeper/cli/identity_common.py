@@ -6,14 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-import click
-
 from gatekeeper.cli.common import CliError, base_settings, cli_services
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.domain.request import format_timestamp
-from gatekeeper.engine.bundle_archive import load_policy_source
 from gatekeeper.ledger import current_revision, head_revision, redact_url
 from gatekeeper.service.identity import IdentityService
+from gatekeeper.service.policy_source import open_source
 
 
 @contextmanager
@@ -29,21 +27,24 @@ def identity_service(database_url: str | None, label: str) -> Iterator[IdentityS
         yield services.identity
 
 
-def warn_unknown_customer(customer: str | None) -> None:
-    """Warn (stderr) when ``customer`` is not a customer of the bundle the service serves
-    (``GATEKEEPER_POLICIES``): every request by that identity would be refused. A warning,
-    not an error: the customer may be on its way into the bundle."""
+def check_served_customer(customer: str | None) -> None:
+    """Refuse (before anything is written) a customer that is not in the customers data of
+    the bundle the service serves (``GATEKEEPER_POLICIES``): every request of that identity
+    would be refused. A bundle that does not load cannot vouch for it either."""
     if not customer:
         return
-    folder = base_settings().policy_folder
+    source = open_source(base_settings().policy_location)  # a folder, archive or URL
+    folder = source.location
     try:
-        known = (load_policy_source(folder).data.get("customers") or {}).keys()
-    except GatekeeperError:
-        return  # a bundle that does not load is reported by serve and check, not here
+        bundle = source.fetch()
+        known = ((bundle.data if bundle else {}).get("customers") or {}).keys()
+    except GatekeeperError as exc:
+        raise CliError(f"cannot check customer {customer!r}: the policy bundle at {folder} "
+                       f"does not load: {exc}") from None
     if customer not in known:
         shown = ", ".join(sorted(known)) or "none"
-        click.echo(f"warning: customer {customer!r} is not in the policy bundle at {folder} "
-                   f"(customers: {shown}); its requests are refused until it is", err=True)
+        raise CliError(f"customer {customer!r} is not in the policy bundle at {folder} "
+                       f"(customers: {shown}); add it to the bundle's customers data first")
 
 
 def when(value: datetime | None) -> str | None:

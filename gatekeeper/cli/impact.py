@@ -109,9 +109,6 @@ def impact(base: str, head: str | None, policies: Path | None, repo: Path | None
         raise CliError("--since applies to --ledger only")
     now = _time(now_text, "--now") or datetime.now(UTC)
     folder = local_policies(policies)
-    if isinstance(folder, str):
-        raise CliError(f"GATEKEEPER_POLICIES {folder}: impact compares policy folders, "
-                       "not a bundle URL; pass --policies DIR")
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         with ExitStack() as stack:

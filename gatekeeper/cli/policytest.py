@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from gatekeeper.cli.common import EXIT_FINDINGS, CliError, cli_settings, policies_option
+from gatekeeper.cli.common import (
+    EXIT_FINDINGS,
+    CliError,
+    cli_settings,
+    policies_option,
+)
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.engine.bundle_archive import load_policy_source
 from gatekeeper.engine.policy_tests import TestReport, run_policy_tests
@@ -39,7 +44,7 @@ def render_report(report: TestReport, verbose: bool) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
 def policy_test(policies: str | None, pattern: str | None, verbose: bool) -> None:
     """Run the Rego policy tests (*_test.rego) with coverage. Exit 1 when any fails."""
-    root = cli_settings(policies=policies).policy_folder
+    root = cli_settings(policies=policies).policy_location  # folder, archive or URL
     try:
         bundle = load_policy_source(root)
     except GatekeeperError as exc:

@@ -23,7 +23,7 @@ from gatekeeper.service.requests import RequestService
 def request_service(database_url: str | None) -> Iterator[RequestService]:
     """The request service on the ledger (no policy is loaded unless something is decided);
     errors become one-line CLI errors."""
-    with cli_services("error", ledger=True, database_url=database_url) as services:
+    with cli_services(ledger=True, database_url=database_url) as services:
         yield services.requests
 
 
@@ -152,12 +152,16 @@ def extend_command(request_id: str, hours: float, reason: str | None, as_json: b
 @click.command("expire")
 @database_option
 def expire_command(database_url: str | None) -> None:
-    """Move every grant past its end to expired (run it from cron or a timer)."""
+    """Move every grant past its end to expired and prune the Idempotency-Keys older than
+    GATEKEEPER_IDEMPOTENCY_KEY_HOURS (run it from cron or a timer; each dispatcher also does
+    it every GATEKEEPER_HOUSEKEEPING_SECONDS)."""
     with request_service(database_url) as service:
         moved = service.expire_due()
+        pruned = service.prune_keys()
     click.echo(f"expired {len(moved)} grant(s)")
     for request_id in moved:
         click.echo(f"  {request_id}")
+    click.echo(f"pruned {pruned} idempotency key(s)")
 
 
 def register(group: click.Group) -> None:

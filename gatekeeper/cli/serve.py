@@ -7,6 +7,7 @@ request pays for the build on a fresh thread (docs/policy-contract.md, "Serving"
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from concurrent.futures import Executor, Future
 from concurrent.futures import wait as wait_for
@@ -18,6 +19,13 @@ import structlog
 
 from gatekeeper.cli.balanced_worker import WORKER_CLASS
 from gatekeeper.cli.common import CliError, cli_settings, describe_error
+from gatekeeper.cli.serve_ops import (
+    PolicyReloadArbiter,
+    forget_master_gauges,
+    runtime_folder,
+    start_watching,
+    stop_watching,
+)
 from gatekeeper.domain import GatekeeperError
 from gatekeeper.engine.base import Engine
 
@@ -106,21 +114,39 @@ def stop_dispatcher(server: Any, worker: Any) -> None:
         stop()
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
-    """gunicorn settings for ``serve``: preloaded app, gthread workers, engines warmed."""
+def worker_ready(worker: Any) -> None:
+    """gunicorn's ``post_worker_init`` hook: catch up with the policy source and watch it
+    (docs/operations.md), then warm the serving engine's threads."""
+    start_watching(worker, warm_up_worker)
+    warm_up_worker(worker)
+
+
+def worker_exiting(server: Any, worker: Any) -> None:
+    """gunicorn's ``worker_exit`` hook: the worker's threads end before the worker does."""
+    stop_dispatcher(server, worker)
+    stop_watching(worker)
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int,
+                     graceful_timeout: float = 30.0) -> dict[str, Any]:
+    """gunicorn settings for ``serve``: preloaded app, gthread workers, engines warmed.
+
+    On SIGTERM gunicorn closes the listening socket, lets each worker finish the requests it
+    has within ``graceful_timeout`` seconds (GATEKEEPER_GRACEFUL_TIMEOUT_SECONDS), then exits
+    (tests/test_graceful_stop.py)."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
         "worker_class": WORKER_CLASS,  # gthread that accepts only with a free thread
-        "post_worker_init": warm_up_worker,
+        "post_worker_init": worker_ready,
         "post_fork": start_dispatcher,
-        "worker_exit": stop_dispatcher,
+        "worker_exit": worker_exiting,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
         "keepalive": 5,
-        "graceful_timeout": 5,
+        "graceful_timeout": max(1, math.ceil(graceful_timeout)),  # gunicorn takes whole seconds
     }
 
 
@@ -136,6 +162,12 @@ def _gunicorn_app(app: Any, options: dict[str, Any]) -> Any:
 
         def load(self) -> Any:
             return app
+
+        def run(self) -> None:
+            try:  # as BaseApplication.run, with SIGHUP a policy reload (cli/serve_ops.py)
+                PolicyReloadArbiter(self).run()
+            except RuntimeError as exc:
+                raise CliError(f"cannot start: {exc}") from None
 
     return _Server()
 
@@ -157,15 +189,18 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
     from gatekeeper.app import create_app
 
     settings = cli_settings(host=host, port=port, workers=workers, threads=threads)
-    try:
-        app = create_app(settings=settings)
-    except GatekeeperError as exc:
-        raise CliError(describe_error("cannot start", exc)) from None
-    gc.collect()
-    gc.freeze()  # the built app outlives every fork: workers' collections need not rescan it
-    click.echo(f"gatekeeper listening on http://{settings.host}:{settings.port}", err=True)
-    options = gunicorn_options(settings.host, settings.port, settings.workers, settings.threads)
-    _gunicorn_app(app, options).run()
+    with runtime_folder():  # before the app is built: its metrics are shared by the workers
+        try:
+            app = create_app(settings=settings)
+        except GatekeeperError as exc:
+            raise CliError(describe_error("cannot start", exc)) from None
+        forget_master_gauges()
+        gc.collect()
+        gc.freeze()  # the built app outlives every fork: workers' collections need not rescan
+        click.echo(f"gatekeeper listening on http://{settings.host}:{settings.port}", err=True)
+        options = gunicorn_options(settings.host, settings.port, settings.workers,
+                                   settings.threads, settings.graceful_timeout_seconds)
+        _gunicorn_app(app, options).run()
 
 
 def register(group: click.Group) -> None:

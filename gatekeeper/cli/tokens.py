@@ -10,7 +10,7 @@ import click
 
 from gatekeeper.cli.common import CliError
 from gatekeeper.cli.database import database_option
-from gatekeeper.cli.identity_common import identity_service, warn_unknown_customer, when
+from gatekeeper.cli.identity_common import check_served_customer, identity_service, when
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.domain.roles import ROLES
 from gatekeeper.ledger.identity_sql import TokenRecord
@@ -64,6 +64,7 @@ def create_command(name: str, role: str, customer: str | None, expires: str | No
                    as_json: bool, database_url: str | None) -> None:
     """Create a token and print it once (stdout); store it in a secret store at once."""
     now = datetime.now(UTC)
+    check_served_customer(customer)
     with identity_service(database_url, "tokens") as service:
         issued = service.create_token(name, role, customer, parse_expiry(expires, now))
     if as_json:
@@ -74,7 +75,6 @@ def create_command(name: str, role: str, customer: str | None, expires: str | No
     scope = f"{role}" + (f" of {customer}" if customer else "")
     click.echo(f"created token {name} ({scope}, prefix {issued.record.prefix}); it is shown "
                "only this once", err=True)
-    warn_unknown_customer(issued.record.customer)
 
 
 @tokens.command("list")

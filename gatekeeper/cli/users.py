@@ -9,7 +9,7 @@ import click
 
 from gatekeeper.cli.common import CliError
 from gatekeeper.cli.database import database_option
-from gatekeeper.cli.identity_common import identity_service, warn_unknown_customer, when
+from gatekeeper.cli.identity_common import check_served_customer, identity_service, when
 from gatekeeper.domain.roles import ROLES
 from gatekeeper.ledger.identity_sql import UserRecord
 
@@ -51,11 +51,11 @@ def create_command(username: str, role: str, customer: str | None, display_name:
                    password_stdin: bool, database_url: str | None) -> None:
     """Create an account (the password is prompted for, twice)."""
     password = read_password(password_stdin)
+    check_served_customer(customer)
     with identity_service(database_url, "users") as service:
         user = service.create_user(username, role, password, customer, display_name)
     click.echo(f"created user {user.username} ({user.role}"
                + (f" of {user.customer})" if user.customer else ")"))
-    warn_unknown_customer(user.customer)
 
 
 @users.command("list")

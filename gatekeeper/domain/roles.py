@@ -32,10 +32,14 @@ DEFAULT_APPROVER_ROLES: tuple[str, ...] = (APPROVER,)
 APPROVES_ANY: tuple[str, ...] = (ADMIN,)
 # Who may ask OPA's Data API about the bundle (OPA tooling, CI, the MSP's engineers).
 OPA_CLIENTS: tuple[str, ...] = (ENGINEER, CI)
+# Who may read the operator endpoints (/metrics, /v1/status): a scraper gets a ci token.
+OPERATORS: tuple[str, ...] = (ENGINEER, ADMIN, CI)
 # Who may read requests and pages of every customer (a customer sees its own).
 READERS: tuple[str, ...] = ROLES
 # Who may look at the requests pages: customers and the MSP's people.
 REQUEST_VIEWERS: tuple[str, ...] = (CUSTOMER, *MSP_STAFF)
+# The MSP's overview of every customer's monthly report.
+OVERVIEW_READERS: tuple[str, ...] = (ENGINEER, ADMIN)
 # Revoking from the console: the MSP's people who may revoke.
 CONSOLE_REVOKERS: tuple[str, ...] = tuple(r for r in REVOKERS if r in MSP_STAFF)
 

@@ -32,6 +32,7 @@ from typing import Any
 from gatekeeper.domain.errors import BundleError
 from gatekeeper.engine.base import DECISION_PATH, PolicyBundle
 from gatekeeper.engine.bundle import (
+    DATA_FILE_NAMES,
     SCHEMA_DIR,
     VIEWS_KEY,
     is_views_module,
@@ -42,7 +43,7 @@ from gatekeeper.engine.bundle import (
 MANIFEST = ".manifest"
 DATA_JSON = "data.json"
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
-MAX_ARCHIVE_BYTES = 32 * 1024 * 1024  # compressed, as read or downloaded
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024  # compressed, as read or downloaded
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024  # what the members may add up to (no gzip bombs)
 MAX_MEMBERS = 10_000
 _PACKAGE_PREFIX = "package "
@@ -200,7 +201,7 @@ def _contents(raw: bytes, origin: str) -> tuple[Manifest | None, dict[str, bytes
     members = read_members(raw, origin)
     manifest = parse_manifest(members.pop(MANIFEST, None), origin)
     files = {name: body for name, body in sorted(members.items())
-             if name.endswith(".rego") or PurePosixPath(name).name in (DATA_JSON, "data.yaml")}
+             if name.endswith(".rego") or PurePosixPath(name).name in DATA_FILE_NAMES}
     root_data: dict[str, Any] = {}
     if DATA_JSON in files:
         try:

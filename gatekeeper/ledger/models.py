@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -124,3 +125,22 @@ class IdempotencyKeyRow(Base):
     response_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+
+
+class FeedbackRow(Base):
+    """A requester's feedback on one stage of a request (one row per request and stage)."""
+
+    __tablename__ = "feedback"
+
+    request_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("access_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    customer: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    helped: Mapped[bool] = mapped_column(Boolean)
+    got_what_needed: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_feedback_customer_at", "customer", "at"),)

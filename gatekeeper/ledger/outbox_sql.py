@@ -218,6 +218,13 @@ class SqlOutbox:
                 found.setdefault(kind, {})[state] = int(n)
         return found
 
+    def oldest_pending(self) -> datetime | None:
+        """When the oldest item not yet delivered (nor dead-lettered) was written."""
+        with self.db.session() as session:
+            oldest = session.execute(select(func.min(OutboxRow.created_at))
+                                     .where(OutboxRow.state == PENDING)).scalar()
+        return oldest if isinstance(oldest, datetime) else None
+
     # -- what the scheduler looks at ------------------------------------------------------
 
     def grants_ending(self, now: datetime, within: timedelta,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -26,14 +26,20 @@ class StoredResponse:
     request_id: str
     status: int
     body: Mapping[str, Any]
+    # when it was first answered: set when read back, not part of the answer's identity
+    created_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class NewRequest:
-    """A request to record, with the events of its first steps and an optional stored answer."""
+    """A request to record, with the events of its first steps and an optional stored answer.
+
+    ``forget_before``: a stored answer of the same key created before this time has expired
+    and is replaced in the same transaction (a reused, expired key is a new request)."""
 
     record: RequestRecord
     idempotency: StoredResponse | None = None
+    forget_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,10 @@ class Ledger(Protocol):
         """Lock the request, apply ``step`` to it and store the result, or nothing if it raises.
 
         Two concurrent transitions of one request are serialised; the second sees the first."""
+        ...
+
+    def prune_responses(self, before: datetime) -> int:
+        """Delete the stored Idempotency-Key answers created before ``before``; how many."""
         ...
 
     def due_for_expiry(self, now: datetime, limit: int = 500) -> list[str]:

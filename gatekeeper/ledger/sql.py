@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,10 @@ from gatekeeper.domain import (
     NotFoundError,
     ValidationError,
 )
+from gatekeeper.domain.lapse import GRANT_ENDINGS, lapse, lapses
 from gatekeeper.domain.lifecycle import GRANTED, Grant
 from gatekeeper.domain.notice import DECIDED, TRANSITIONED
+from gatekeeper.domain.record import Change
 from gatekeeper.domain.request import parse_timestamp
 from gatekeeper.ledger.database import Database
 from gatekeeper.ledger.models import AccessRequestRow, EventRow, IdempotencyKeyRow
@@ -164,6 +166,11 @@ class SqlLedger:
                 self._add(session, new.record)
                 if new.idempotency is not None:
                     stored = new.idempotency
+                    if new.forget_before is not None:  # an expired answer of this key
+                        session.execute(delete(IdempotencyKeyRow).where(
+                            IdempotencyKeyRow.subject == stored.subject,
+                            IdempotencyKeyRow.key == stored.key,
+                            IdempotencyKeyRow.created_at < new.forget_before))
                     session.add(
                         IdempotencyKeyRow(
                             subject=stored.subject,
@@ -217,7 +224,15 @@ class SqlLedger:
                 request_id=row.request_id,
                 status=row.response_status,
                 body=row.response_json,
+                created_at=row.created_at,
             )
+
+    def prune_responses(self, before: datetime) -> int:
+        with self.db.session(write=True) as session:
+            result = session.execute(
+                delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < before)
+                .execution_options(synchronize_session=False))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def search(self, query: RequestQuery) -> Page:
         t = AccessRequestRow
@@ -251,38 +266,51 @@ class SqlLedger:
         with self.db.session(write=True) as session:
             current = self._load(session, request_id, lock=True)
             change = step(current)
-            values: dict[str, Any] = {
-                "state": change.to_state,
-                "version": AccessRequestRow.version + 1,
-                "updated_at": change.event.at,
-            }
-            if change.grant is not None:
-                values["grant_json"] = change.grant.to_dict()
-            if change.grant_starts_at is not None:
-                values["grant_starts_at"] = change.grant_starts_at
-            if change.grant_ends_at is not None:
-                values["grant_ends_at"] = change.grant_ends_at
-            result = session.execute(
-                update(AccessRequestRow)
-                .where(
-                    AccessRequestRow.id == request_id,
-                    AccessRequestRow.version == current.version,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                # Row locks make this unreachable; the version check is the second guard.
-                raise ConflictError("the request changed concurrently; retry", current.state)
-            last = max((e.seq for e in current.events), default=0)
-            session.add(_event_row(request_id, last + 1, change.event))
-            session.add(event_row(request_id, current.customer, TRANSITIONED, last + 1,
-                                  change.event))
-            if change.follow_up is not None:
-                self._add(session, change.follow_up)
+            self._apply(session, current, change)
+            if change.to_state in GRANT_ENDINGS:
+                # An extension still waiting on this grant lapses with it (domain/lapse.py).
+                for child_id in current.follow_up_ids:
+                    child = self._load(session, child_id, lock=True)
+                    if lapses(child):
+                        self._apply(session, child, lapse(child, change.to_state,
+                                                          change.event.at))
             session.flush()
             session.expire_all()
             return self._load(session, request_id)
+
+    def _apply(self, session: Session, current: RequestRecord, change: Change) -> None:
+        """Store ``change`` to the locked ``current``: its row, its event and outbox item,
+        and the linked request it creates."""
+        request_id = current.id
+        values: dict[str, Any] = {
+            "state": change.to_state,
+            "version": AccessRequestRow.version + 1,
+            "updated_at": change.event.at,
+        }
+        if change.grant is not None:
+            values["grant_json"] = change.grant.to_dict()
+        if change.grant_starts_at is not None:
+            values["grant_starts_at"] = change.grant_starts_at
+        if change.grant_ends_at is not None:
+            values["grant_ends_at"] = change.grant_ends_at
+        result = session.execute(
+            update(AccessRequestRow)
+            .where(
+                AccessRequestRow.id == request_id,
+                AccessRequestRow.version == current.version,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            # Row locks make this unreachable; the version check is the second guard.
+            raise ConflictError("the request changed concurrently; retry", current.state)
+        last = max((e.seq for e in current.events), default=0)
+        session.add(_event_row(request_id, last + 1, change.event))
+        session.add(event_row(request_id, current.customer, TRANSITIONED, last + 1,
+                              change.event))
+        if change.follow_up is not None:
+            self._add(session, change.follow_up)
 
     def due_for_expiry(self, now: datetime, limit: int = 500) -> list[str]:
         t = AccessRequestRow

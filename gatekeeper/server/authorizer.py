@@ -15,7 +15,9 @@ from typing import Any
 from gatekeeper.domain.roles import (
     DECIDERS,
     OPA_CLIENTS,
+    OPERATORS,
     READERS,
+    REQUEST_VIEWERS,
     REVOKERS,
     ROLES,
     SUBMITTERS,
@@ -51,6 +53,12 @@ RULES: dict[str, tuple[str, ...]] = {
     "access_requests.revoke": REVOKERS,
     "access_requests.approve": DECIDERS,
     "access_requests.reject": DECIDERS,
+    "access_requests.feedback": SUBMITTERS,  # only the requester: checked by the service
+    # monthly reports: a customer sees only its own (checked by the service)
+    "reports.customer_report": REQUEST_VIEWERS,
+    # operators: Prometheus scrapes with a ci token; the serving policy and its reloads
+    "operations.metrics_text": OPERATORS,
+    "operations.status": OPERATORS,
     # OPA's Data API on the bundle (docs/opa.md)
     "opa_data.query_post": OPA_CLIENTS,
     "opa_data.query_get": OPA_CLIENTS,

@@ -10,7 +10,7 @@ import structlog
 from flask import Flask, g, request, session
 
 from gatekeeper.bootstrap import services, settings
-from gatekeeper.domain import AuthenticationError, Principal
+from gatekeeper.domain import AuthenticationError, ForbiddenError, Principal
 
 log = structlog.get_logger(__name__)
 
@@ -68,9 +68,30 @@ def _session_principal(app: Flask) -> Principal | None:
     return principal
 
 
+def served_customer(app: Flask, principal: Principal | None) -> Principal | None:
+    """The principal, unless its organisation is no longer a customer of the served bundle
+    (ForbiddenError naming it). Without a loaded bundle nothing is checked here: every
+    decision fails closed anyway."""
+    store = services(app).store
+    if principal is None or principal.organisation is None or not store.ready:
+        return principal
+    organisation = principal.organisation
+    bundle = store.current.bundle
+    if organisation not in (bundle.data.get("customers") or {}):
+        log.warning("customer_not_served", subject=principal.subject, customer=organisation,
+                    revision=bundle.revision)
+        raise ForbiddenError(f"customer {organisation!r} is not a customer of the policy "
+                             f"bundle this service serves (revision {bundle.revision}); "
+                             "its credentials are refused until it is")
+    return principal
+
+
 def authenticate(app: Flask, api: bool) -> Principal | None:
-    """The caller of this request, None without credentials; bad tokens raise 401."""
+    """The caller of this request, None without credentials; bad tokens raise 401, a
+    customer the served bundle no longer has 403."""
     if api:
         token = _bearer()
-        return services(app).identity.authenticate_token(token) if token else None
-    return _sso_principal(app) or _session_principal(app)
+        found = services(app).identity.authenticate_token(token) if token else None
+    else:
+        found = _sso_principal(app) or _session_principal(app)
+    return served_customer(app, found)

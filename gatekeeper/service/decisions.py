@@ -25,7 +25,9 @@ from gatekeeper.domain import (
 from gatekeeper.domain.request import format_timestamp
 from gatekeeper.domain.situation import Situation, SituationQuery, context_input
 from gatekeeper.engine.base import DECISION_PATH, UNANNOUNCED_PATH, Engine
+from gatekeeper.service import metrics
 from gatekeeper.service.catalog import check_known
+from gatekeeper.service.decision_log import DecisionLog
 from gatekeeper.service.policy_store import PolicyStore
 
 log = structlog.get_logger(__name__)
@@ -97,10 +99,12 @@ class DecisionService:
     policy decides on an empty context, as ``gatekeeper eval`` does."""
 
     def __init__(self, store: PolicyStore, clock: Clock = utc_now,
-                 context: ContextProvider | None = None) -> None:
+                 context: ContextProvider | None = None,
+                 decision_log: DecisionLog | None = None) -> None:
         self.store = store
         self.clock = clock
         self.context = context
+        self.decision_log = decision_log
 
     def decide(
         self,
@@ -137,19 +141,28 @@ class DecisionService:
         if context is None and self.context is not None:
             context = self.context(request, now)
         engine_input = build_input(request, principal, now, context)
-        started = time.perf_counter()
+        engine = loaded.engine
+        started = time.perf_counter_ns()
         try:
-            raw = loaded.engine.evaluate(engine_input, DECISION_PATH)
+            raw = engine.evaluate(engine_input, DECISION_PATH)
         except EngineError:
+            metrics.ENGINE_ERRORS.labels(engine.name, "engine_error").inc()
             log.error("decision_failed", input=engine_input, revision=loaded.bundle.revision)
             raise
         if raw is None:
-            raise PolicyError(_why_undefined(loaded.engine, engine_input))
+            metrics.ENGINE_ERRORS.labels(engine.name, "undefined").inc()
+            raise PolicyError(_why_undefined(engine, engine_input))
+        eval_ns = time.perf_counter_ns() - started
         decision = Decision.from_policy(
             raw,
             decision_id=str(uuid.uuid4()),
-            policy=PolicyRef(loaded.bundle.revision, loaded.engine.name),
+            policy=PolicyRef(loaded.bundle.revision, engine.name),
         )
+        metrics.DECISIONS.labels(decision.outcome, engine.name).inc()
+        metrics.DECISION_SECONDS.labels(engine.name).observe(eval_ns / 1e9)
+        if self.decision_log is not None:
+            self.decision_log.record(engine, loaded.bundle.revision, engine_input, decision,
+                                     principal, eval_ns)
         logger = log.bind()  # resolve the configured logger once for the check and the event
         if logger.is_enabled_for(logging.INFO):  # the result is only built when it is logged
             logger.info(
@@ -160,8 +173,10 @@ class DecisionService:
                 input=engine_input,
                 result=decision.to_dict(),
                 revision=loaded.bundle.revision,
-                engine=loaded.engine.name,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                engine=engine.name,
+                duration_ms=round(eval_ns / 1e6, 3),
+                path=DECISION_PATH,
+                requested_by=principal.subject,
             )
         return decision
 

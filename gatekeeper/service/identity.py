@@ -35,6 +35,7 @@ from gatekeeper.ledger.identity_sql import (
     TokenRecord,
     UserRecord,
 )
+from gatekeeper.service import metrics
 from gatekeeper.service.decisions import Clock, utc_now
 from gatekeeper.service.token_cache import TokenCache
 
@@ -272,6 +273,7 @@ class IdentityService:
         if paused is not None:
             self._verify(None, password)
             wait = max(1, int((paused - now).total_seconds() + 0.999))
+            metrics.SIGN_IN_THROTTLED.inc()
             log.warning("sign_in_throttled", username=name, address=address, retry_after=wait)
             raise TooManyAttemptsError(
                 f"Too many failed sign-ins. Try again in {(wait + 59) // 60} minute(s).", wait)

@@ -68,6 +68,7 @@ class DispatchConfig:
     lease_seconds: float = 60.0
     batch: int = 20
     schedule_seconds: float = 30.0  # deadlines are hours long: no need to look every poll
+    housekeeping_seconds: float = 0.0  # expire ended grants, prune old keys (0: never)
 
 
 def policy_input(event: OutboxItem, record: RequestRecord) -> dict[str, Any]:
@@ -97,7 +98,8 @@ class Dispatcher:
     def __init__(self, outbox: SqlOutbox, records: RecordSource,
                  engine: Callable[[], Evaluator], sender: Sender,
                  config: DispatchConfig | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 housekeeping: Callable[[], Mapping[str, int]] | None = None) -> None:
         self.outbox = outbox
         self.records = records
         self.engine = engine
@@ -107,6 +109,8 @@ class Dispatcher:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.deadlines = Deadlines(engine)
         self._scheduled_at: datetime | None = None
+        self.housekeeping = housekeeping
+        self._housekept_at: datetime | None = None
 
     # -- the passes ------------------------------------------------------------------------
 
@@ -204,6 +208,23 @@ class Dispatcher:
                     request_id=item.request_id, attempt=item.attempts, reason=reason,
                     retry_at=retry_at.isoformat() if state != "dead" else None)
 
+    def housekeep(self) -> int:
+        """Every ``housekeeping_seconds``: what ``gatekeeper expire`` does (ended grants
+        expire, old Idempotency-Keys are pruned); returns how many rows it changed. Several
+        dispatchers doing it at once is safe: an expiry happens once, a pruned key is gone."""
+        every = self.config.housekeeping_seconds
+        if self.housekeeping is None or every <= 0:
+            return 0
+        now = self.clock()
+        last = self._housekept_at
+        if last is not None and abs((now - last).total_seconds()) < every:
+            return 0
+        self._housekept_at = now
+        done = self.housekeeping()
+        if any(done.values()):
+            log.info("housekeeping_done", **done)
+        return sum(done.values())
+
     # -- running ---------------------------------------------------------------------------
 
     def run_once(self) -> dict[str, int]:
@@ -215,12 +236,13 @@ class Dispatcher:
         """Loop until ``stop`` is set. A failed pass is logged and the others still run (a
         policy error in the scheduler never stops deliveries)."""
         log.info("dispatcher_started", owner=self.owner)
-        passes = (("schedule", self.schedule), ("route", self.route), ("deliver", self.deliver))
+        passes = (("schedule", self.schedule), ("route", self.route), ("deliver", self.deliver),
+                  ("housekeeping", self.housekeep))
         while not stop.is_set():
             busy = False
             for name, step in passes:
                 try:
-                    busy = (step() > 0 and name != "schedule") or busy
+                    busy = (step() > 0 and name in ("route", "deliver")) or busy
                 except Exception as exc:  # never let one bad pass end the thread
                     log.error("dispatcher_pass_failed", step=name,
                               error=f"{type(exc).__name__}: {exc}")

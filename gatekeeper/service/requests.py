@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -53,6 +53,7 @@ from gatekeeper.service.representation import deadline_to_dict, request_to_dict
 log = structlog.get_logger(__name__)
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+DEFAULT_KEY_LIFETIME = timedelta(hours=24)  # GATEKEEPER_IDEMPOTENCY_KEY_HOURS
 _QUERY = ("customer", "state", "requester", "created_from", "created_until", "limit", "cursor")
 
 
@@ -96,11 +97,13 @@ class RequestService:
     """
 
     def __init__(self, decisions: Decider, ledger: Ledger, clock: Clock = utc_now,
-                 deadlines: Deadlines | None = None) -> None:
+                 deadlines: Deadlines | None = None,
+                 key_lifetime: timedelta = DEFAULT_KEY_LIFETIME) -> None:
         self.decisions = decisions
         self.ledger = ledger
         self.clock = clock
         self.deadlines = deadlines  # the answer says by when a waiting request is looked at
+        self.key_lifetime = key_lifetime  # an Idempotency-Key older than this is forgotten
 
     # -- submitting ----------------------------------------------------------------------
 
@@ -110,15 +113,20 @@ class RequestService:
     ) -> Submission:
         """Evaluate and record a request in one transaction; replays a known Idempotency-Key."""
         fingerprint = body_hash(body)
+        now = now or self.clock()
+        expired_before = None
         if idempotency_key is not None:
             if not _KEY.match(idempotency_key):
                 raise ValidationError([FieldError(
                     "Idempotency-Key", "must be 1 to 255 visible ASCII characters")])
             stored = self.ledger.find_response(principal.subject, idempotency_key)
-            if stored is not None:
+            if stored is not None and self._expired(stored, now):
+                expired_before = now - self.key_lifetime  # a new request; the old answer goes
+                log.info("idempotency_key_expired", idempotency_key=idempotency_key,
+                         request_id=stored.request_id)
+            elif stored is not None:
                 return self._replay(stored, fingerprint)
         request_id = str(uuid.uuid4())
-        now = now or self.clock()
         request, decision = self.decisions.decide(body, principal, now=now, request_id=request_id)
         record = RequestRecord.submitted(request_id, request, decision, principal, now)
         response = request_to_dict(record)
@@ -129,13 +137,23 @@ class RequestService:
             stored = StoredResponse(principal.subject, idempotency_key, fingerprint,
                                     request_id, 201, response)
         try:
-            self.ledger.create(NewRequest(record, stored))
+            self.ledger.create(NewRequest(record, stored, forget_before=expired_before))
         except IdempotencyConflict as exc:  # a concurrent retry recorded it first
             return self._replay(exc.stored, fingerprint)
         log.info("request_submitted", request_id=request_id, decision_id=decision.decision_id,
                  outcome=decision.outcome, state=record.state, requester=principal.subject,
                  customer=record.customer, idempotency_key=idempotency_key)
         return Submission(201, response, request_id)
+
+    def _expired(self, stored: StoredResponse, now: datetime) -> bool:
+        return stored.created_at is not None and stored.created_at < now - self.key_lifetime
+
+    def prune_keys(self, now: datetime | None = None) -> int:
+        """Forget the Idempotency-Keys older than their lifetime; returns how many."""
+        pruned = self.ledger.prune_responses((now or self.clock()) - self.key_lifetime)
+        if pruned:
+            log.info("idempotency_keys_pruned", count=pruned)
+        return pruned
 
     def _replay(self, stored: StoredResponse, fingerprint: str) -> Submission:
         if stored.body_hash != fingerprint:

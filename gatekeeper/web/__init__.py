@@ -71,9 +71,11 @@ def index() -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints and the template helpers."""
-    from gatekeeper.web import console, customer, present
+    from gatekeeper.web import console, customer, feedback, present, reports
 
     app.register_blueprint(bp)
     app.register_blueprint(customer.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(feedback.bp)
     present.init_app(app)

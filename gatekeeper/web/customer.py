@@ -112,6 +112,7 @@ def detail_context(record: RequestRecord) -> dict[str, Any]:
         "tz": all_zones().get(record.customer, "UTC"),
         "follow_ups": follow_ups,
         "short_id": short_id,
+        "feedback": {f.stage: f for f in svc().feedback.of(record.id)},
     }
 
 
