@@ -219,16 +219,19 @@ def test_workers_share_one_verdict_a_revision(tmp_path: Path) -> None:
     assert len(reasons) == 1 and "policy test(s) failed" in reasons.pop()
 
 
-def test_commands_that_read_a_folder_refuse_a_bundle_url(tmp_path: Path) -> None:
+def test_check_and_test_read_a_bundle_url_and_name_one_that_cannot_be_read(
+        tmp_path: Path) -> None:
+    """check and test read GATEKEEPER_POLICIES as serve does, a URL too (#21); one that
+    cannot be downloaded is a one-line error naming it."""
     url = "https://bundles.example/gatekeeper.tar.gz"
     assert Settings.from_env({"GATEKEEPER_POLICIES": url}).policy_location == url
     env = {**os.environ, "GATEKEEPER_POLICIES": url,
            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
                                          if p)}
-    for command in ("test", "check"):
+    for command, prefix in (("test", "error: "), ("check", "error: cannot load: ")):
         done = subprocess.run([sys.executable, "-m", "gatekeeper", command], cwd=tmp_path,
                               env=env, capture_output=True, text=True, timeout=120,
                               check=False)
         assert done.returncode == 2, done.stderr
-        assert done.stderr.strip() == (f"error: GATEKEEPER_POLICIES is a URL ({url}); this "
-                                       "command needs a policy folder (--policies DIR)")
+        assert done.stderr.startswith(f"{prefix}{url}: cannot download the bundle: ")
+        assert len(done.stderr.strip().splitlines()) == 1
