@@ -1,12 +1,9 @@
 """One typed settings object: every ``GATEKEEPER_*`` variable parsed and validated once.
 
-The app (``create_app``) and every CLI command build a ``Settings`` and hand it to the
-composition root (``gatekeeper.bootstrap``); nothing else reads the environment. As in
-Cerbos' engine configuration, the defaults live in one place (the field defaults below) and
-one step validates (``Settings.validate``, run by the constructor), so a ``Settings`` that
-exists is a valid one. A bad value raises ``ConfigurationError`` naming the variable.
-
-Imports nothing of Flask, SQLAlchemy or the service layer: only ``gatekeeper.domain``.
+The app and every CLI command hand a ``Settings`` to the composition root; nothing else reads
+the environment. The defaults live in the field defaults; ``Settings.validate`` (run by the
+constructor) checks every value, so a ``Settings`` that exists is a valid one. A bad value
+raises ``ConfigurationError`` naming the variable. Imports only ``gatekeeper.domain``.
 """
 
 from __future__ import annotations
@@ -32,12 +29,10 @@ DEFAULT_TOKEN_CACHE_SECONDS = 2.0  # as gatekeeper.service.token_cache.DEFAULT_S
 
 
 def default_instance_path() -> Path:
-    """The folder Flask picks for ``Flask("gatekeeper.app", instance_relative_config=True)``.
-
-    Computed here, as Flask's ``find_package`` does, so the CLI and the app find the same
-    SQLite file without building an app: ``<project root>/instance`` from a checkout,
-    ``<prefix>/var/gatekeeper.app-instance`` when installed (system or virtualenv).
-    """
+    """The folder Flask picks for ``Flask("gatekeeper.app", instance_relative_config=True)``,
+    computed as Flask's ``find_package`` does (the CLI finds the app's SQLite file):
+    ``<project root>/instance`` from a checkout, ``<prefix>/var/gatekeeper.app-instance``
+    when installed."""
     package_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     prefix = os.path.abspath(sys.prefix)
     if PurePath(package_path).is_relative_to(prefix):
@@ -208,8 +203,7 @@ class Settings:
         _number(0, "a number of seconds, 0 or more (0: reload on SIGHUP only)"),
         "how often each serve worker looks for a changed bundle (0: SIGHUP only)"))
     engine: str = field(default="regorus-rvm", metadata=_meta(
-        _text, "Rego engine: regorus-rvm (compiled), regorus (the reference), regopy, or opa "
-        "(an OPA server, GATEKEEPER_OPA_URL)"))
+        _text, "Rego engine: regorus-rvm (compiled), regorus (the reference), regopy or opa"))
     engine_check_requests: int = field(default=200, metadata=_meta(
         _integer(0, _MAX, "a number of requests, 0 or more"),
         "synthetic requests a bundle must answer as the reference engine does before an "
@@ -220,15 +214,13 @@ class Settings:
     opa_url: str | None = field(default=None, metadata=_meta(
         _optional_url, "the OPA server engine opa evaluates on, http(s)://host:port"))
     opa_token: str | None = field(default=None, repr=False, metadata=_meta(
-        _optional_text, "bearer token sent to the OPA server (unset: none)"))
+        _optional_text, "bearer token sent to the OPA server"))
     opa_ca_file: Path | None = field(default=None, metadata=_meta(
-        _optional_path, "CA certificate file that signs the OPA server's TLS certificate "
-        "(unset: the system's)"))
+        _optional_path, "CA file of the OPA server's TLS certificate (unset: the system's)"))
     opa_verify: bool = field(default=True, metadata=_meta(
         parse_bool, "verify the OPA server's TLS certificate (off only for tests)"))
     opa_timeout_seconds: float = field(default=2.0, metadata=_meta(
-        _number(0, "a number of seconds above 0", above=True),
-        "how long one call to the OPA server may take before the decision fails closed"))
+        _number(0, "a number of seconds above 0", above=True), "one OPA call's time limit"))
     # the ledger (a URL may hold a password: kept out of repr, as the secret key)
     database_url: str | None = field(default=None, repr=False, metadata=_meta(
         _optional_text, "ledger database, a SQLAlchemy URL (unset: SQLite in the instance "
@@ -328,13 +320,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.validate()
-        if self.engine == "opa" and self.opa_url is None:
-            raise ConfigurationError(f"{PREFIX}ENGINE=opa needs {PREFIX}OPA_URL (the OPA "
-                                     "server's address)")
 
     def validate(self) -> None:
-        """Check every field with its parser (text from the environment or typed values),
-        keeping the parsed value; raises ConfigurationError naming the variable."""
+        """Parse every field (environment text or typed value); ConfigurationError names it."""
         for f in fields(self):
             value = getattr(self, f.name)
             if value is not None or f.default is not None:
@@ -398,8 +386,7 @@ class Settings:
         return self.policies or DEFAULT_POLICIES
 
     def flask_config(self) -> dict[str, Any]:
-        """The settings as Flask config keys (real types), for code that still reads
-        ``app.config``."""
+        """The settings as Flask config keys (real types), for code that reads ``app.config``."""
         config = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
         config["POLICIES"] = str(self.policy_location)
         config["INSTANCE_PATH"] = str(self.instance_path)
@@ -408,9 +395,6 @@ class Settings:
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
         """(variable, default, meaning) of every setting, for documentation."""
-        rows = []
-        for f in fields(cls):
-            default = "computed" if f.default is MISSING else repr(f.default)
-            rows.append((PREFIX + f.name.upper(), default, str(f.metadata["meaning"])))
-        return rows
+        return [(PREFIX + f.name.upper(), "computed" if f.default is MISSING else repr(f.default),
+                 str(f.metadata["meaning"])) for f in fields(cls)]
 
