@@ -201,12 +201,11 @@ _sort_key(values, order_of_criteria, id) := key if {
 }
 
 # The first criterion, in the customer's order, on which two entries differ ("id" when none).
-# The positions come in ascending order (one generator over an array), so the first is the
-# smallest: no util.min_of, which compares every pair.
+# util.min_of, not positions[0]: regopy does not keep this comprehension in array order.
 _deciding(e, other) := c if {
 	positions = [i | some i; c1 = e.criteria[i]; e.values[c1] != other.values[c1]]
 	count(positions) > 0
-	c = e.criteria[positions[0]]
+	c = e.criteria[util.min_of(positions)]
 } else := "id"
 
 # METADATA
