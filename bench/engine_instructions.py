@@ -3,6 +3,7 @@
     .venv/bin/python bench/engine_instructions.py                       # every example
     .venv/bin/python bench/engine_instructions.py --policies OTHER_DIR  # compare a change
     .venv/bin/python bench/engine_instructions.py --mix 300             # synthetic traffic mix
+    .venv/bin/python bench/engine_instructions.py --together            # the mean only, fast
 
 Wall-clock figures on the shared 2-core machine drift by up to 2x within an hour; callgrind
 counts the instructions a run executes, which is the same for the same binary and input
@@ -47,6 +48,9 @@ def child(policies: str, example: str, engine: str, count: int) -> None:
     bundle = load_bundle(policies)
     if example.startswith("mix:"):
         documents = _mix_documents(bundle, int(example[4:]))
+    elif example == "examples":
+        documents = [json.dumps(example_input(json.loads(p.read_text())))
+                     for p in sorted(EXAMPLES.glob("*.json"))]
     else:
         documents = [json.dumps(example_input(json.loads(Path(example).read_text())))]
     if engine == "regorus-rvm":
@@ -101,6 +105,22 @@ def mix_row(policies: Path, n: int) -> None:
     print(f"{'ratio':>14}: {row['regorus-rvm'] / row['regorus']:>9.2f}")
 
 
+def together_row(policies: Path, count: int) -> None:
+    """The mean over every example from one child run per engine and count: every example
+    evaluated ``count`` times in the same process (4 valgrind runs instead of 4 per example;
+    the mean is the same figure as the per-example table's, which sums one run per example)."""
+    n = len(list(EXAMPLES.glob("*.json")))
+    print(f"instructions per decision (thousands), mean over the {n} examples, {count} "
+          f"evaluations each, policies {policies}")
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        runs = {(engine, c): pool.submit(instructions, policies, "examples", engine, c)
+                for engine in ENGINES for c in (0, count)}
+    row = {e: (runs[e, count].result() - runs[e, 0].result()) / (count * n) for e in ENGINES}
+    for engine in ENGINES:
+        print(f"{engine:>14}: {row[engine] / 1000:>9,.0f}k")
+    print(f"{'ratio':>14}: {row['regorus-rvm'] / row['regorus']:>9.2f}")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
@@ -111,11 +131,16 @@ def main() -> None:
     parser.add_argument("--only", help="examples whose file name contains this text")
     parser.add_argument("--mix", type=int, metavar="N",
                         help="the mean over N synthetic requests instead of the examples")
+    parser.add_argument("--together", action="store_true",
+                        help="only the mean over the examples, all in one run per engine")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found: apt-get install valgrind")
     if args.mix:
         mix_row(args.policies, args.mix)
+        return
+    if args.together:
+        together_row(args.policies, args.evaluations)
         return
     examples = [p for p in sorted(EXAMPLES.glob("*.json")) if not args.only or args.only in p.name]
     print(f"instructions per decision (thousands), {args.evaluations} evaluations a run, "

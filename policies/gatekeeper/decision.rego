@@ -9,7 +9,6 @@ package gatekeeper
 
 import rego.v1
 
-import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
 # Every rules package, looked up once: regorus-rvm evaluates the packages again for every
@@ -204,8 +203,7 @@ _next := concat("", [" Next step: ", _next_summaries[0]]) if {
 _answer_text := text if {
 	_outcome == "allow"
 	not data.gatekeeper.lib.context.alternative
-	ends = times.local(data.gatekeeper.lib.context.end_ns, data.gatekeeper.lib.context.customer.timezone)
-	text = concat("", ["You get ", _what, " until ", ends, "."])
+	text = concat("", ["You get ", _what, " until ", data.gatekeeper.lib.context.end_text, "."])
 } else := text if {
 	# A follow-up allowed at once: what the alternative brings, then the next step.
 	_outcome == "allow"

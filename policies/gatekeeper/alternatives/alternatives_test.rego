@@ -222,3 +222,15 @@ test_high_urgency_ranks_for_speed_and_says_so if {
 		["msp_standard_change", "Rank 4: this is urgent, so speed comes first. It is slower than rank 3. It can be in place in 8 hours."],
 	] with input as inp
 }
+
+test_lead_time_in_words if {
+	alternatives._in_time(0) == "at once"
+	alternatives._in_time(1) == "in 1 hour"
+	alternatives._in_time(2.5) == "in 2.5 hours"
+}
+
+test_rank_1_is_compared_with_rank_2_or_nothing if {
+	alternatives._second_or_none([{"id": "a"}, {"id": "b"}, {"id": "c"}]) == {"id": "b"}
+	alternatives._second_or_none([{"id": "a"}]) == {}
+	alternatives._second_or_none([]) == {}
+}

@@ -226,6 +226,23 @@ duration_capped if input.request.duration_hours > access_level.max_duration_hour
 end_ns := times.add_hours(grant_start_ns, duration_hours)
 
 # METADATA
+# title: When the grant starts, in words in the customer's time zone
+# description: |
+#   A rule, not a call of times.local in each rule that shows it: a rule is computed once
+#   per decision, a function once per call (the time box and the wait for support both
+#   show it).
+# custom:
+#   code: GK-CTX-040
+grant_start_text := times.local(grant_start_ns, customer.timezone)
+
+# METADATA
+# title: When the grant ends, in words in the customer's time zone
+# description: Shown by the time box and by the summary of an allowed request; see grant_start_text.
+# custom:
+#   code: GK-CTX-041
+end_text := times.local(end_ns, customer.timezone)
+
+# METADATA
 # title: The access breaks a managed baseline, so the environment must be re-provisioned
 # custom:
 #   code: GK-CTX-017

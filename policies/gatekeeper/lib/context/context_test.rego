@@ -76,3 +76,19 @@ test_reach_and_fit_come_from_the_catalogue if {
 	not context.misfit with input as _input({})
 	context.misfit with input as _input({"access": "read_only"})
 }
+
+test_grant_times_in_words_are_the_customers_local_times if {
+	# Monday 09:00 UTC is 10:00 in Amsterdam, within Acme's support hours: the grant starts
+	# at once and ends 8 hours later.
+	context.grant_start_text == "Mon 23 Nov 2026, 10:00 (Amsterdam time)" with input as _input({})
+	context.end_text == "Mon 23 Nov 2026, 18:00 (Amsterdam time)" with input as _input({})
+}
+
+test_grant_start_in_words_is_when_support_opens if {
+	# Saturday: full admin needs an engineer, and Bakkerij Jansen's support opens Monday to
+	# Friday at 08:00 Amsterdam time, so the grant starts then and ends 8 hours later.
+	inp := _input({"customer": "bakkerij_jansen", "start": "2026-11-28T09:00:00Z"})
+	context.waits_for_support with input as inp
+	context.grant_start_text == "Mon 30 Nov 2026, 08:00 (Amsterdam time)" with input as inp
+	context.end_text == "Mon 30 Nov 2026, 16:00 (Amsterdam time)" with input as inp
+}

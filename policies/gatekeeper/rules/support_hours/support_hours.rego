@@ -10,7 +10,6 @@ package gatekeeper.rules.support_hours
 import rego.v1
 
 import data.gatekeeper.lib.support_hours
-import data.gatekeeper.lib.times
 import data.gatekeeper.lib.util
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
@@ -22,7 +21,7 @@ _wait := {"consequence": c, "condition": condition, "message": message} if {
 	hours_text = support_hours.describe(customer.support_hours, customer.timezone)
 	wait_hours = data.gatekeeper.lib.context.support_wait_hours
 	opens_at = data.gatekeeper.lib.context.support_opens_at
-	opens_text = times.local(data.gatekeeper.lib.context.grant_start_ns, customer.timezone)
+	opens_text = data.gatekeeper.lib.context.grant_start_text
 	wait = util.hours_text(wait_hours)
 
 	# concat, not sprintf: hours_text is built by concat, which one engine quotes in sprintf.

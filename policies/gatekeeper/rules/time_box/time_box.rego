@@ -16,13 +16,12 @@ _box := {"condition": c, "message": message} if {
 	starts_at = times.format(data.gatekeeper.lib.context.grant_start_ns)
 	ends_at = times.format(data.gatekeeper.lib.context.end_ns)
 	duration = data.gatekeeper.lib.context.duration_hours
-	tz = data.gatekeeper.lib.context.customer.timezone
 
-	# concat, not sprintf: times.local is built by concat, which one engine quotes in sprintf.
+	# concat, not sprintf: the times in words are built by concat, which one engine quotes in sprintf.
 	summary = concat("", [
-		"Your access starts ", times.local(data.gatekeeper.lib.context.grant_start_ns, tz),
+		"Your access starts ", data.gatekeeper.lib.context.grant_start_text,
 		". It ends by itself after ", util.hours_text(duration), ", at ",
-		times.local(data.gatekeeper.lib.context.end_ns, tz), ".", _cap_text(input.request.duration_hours),
+		data.gatekeeper.lib.context.end_text, ".", _cap_text(input.request.duration_hours),
 	])
 	c = {
 		"id": "time_box",
