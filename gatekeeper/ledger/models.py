@@ -114,6 +114,7 @@ class IdempotencyKeyRow(Base):
     """The first answer to a requester's Idempotency-Key, replayed on every retry."""
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)  # pruning by age
 
     subject: Mapped[str] = mapped_column(String(200), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
