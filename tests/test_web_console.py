@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from gatekeeper.bootstrap import services
@@ -165,3 +168,21 @@ def test_a_waiting_request_shows_its_deadline_to_the_customer_and_the_console(
     assert "An approver should answer by " in console
     granted = submit(browser, ALICE, "read_only_troubleshooting")
     assert "should answer by" not in text(browser.as_(ALICE).get(f"/requests/{granted}"))
+
+
+def test_the_queue_says_by_when_each_waiting_request_should_be_answered(
+        browser: Browser) -> None:
+    """The approver scanning the queue sees the same due time as on the request's page."""
+    request_id = submit(browser, ALICE, "full_admin_software_install")
+    with browser.app.app_context():
+        record = services(browser.app).requests.get(request_id, ANN)
+        due = services(browser.app).deadlines.of(record)
+    assert due is not None
+    # in Acme's time zone, as the Submitted column beside it
+    shown = datetime.fromisoformat(due["due"].replace("Z", "+00:00")).astimezone(
+        ZoneInfo("Europe/Amsterdam")).strftime("%d %b %Y %H:%M")
+    queue = text(browser.as_(ANN).get("/console"))
+    assert "Answer by" in queue and shown in queue
+    submit(browser, ALICE, "read_only_troubleshooting")  # granted at once: nothing is due
+    granted = text(browser.as_(ANN).get("/console?show=granted"))
+    assert "Answer by" in granted and shown not in granted

@@ -49,9 +49,11 @@ def queue() -> str:
     """Requests awaiting approval (or another queue), newest first."""
     chosen, params = tab_query(QUEUES, "awaiting_approval", limit=50)
     page = svc().requests.search(principal(), params)
+    # By when each waiting request should be answered: the policy's deadline, as on its page.
+    dues = {r.id: svc().deadlines.of(r) for r in page.items}
     return render_template(
         "console/queue.html", page=page, names=titles(catalog()), zones=all_zones(),
-        queues=QUEUES, chosen=chosen, nav="queue", short_id=short_id,
+        queues=QUEUES, chosen=chosen, nav="queue", short_id=short_id, dues=dues,
     )
 
 
