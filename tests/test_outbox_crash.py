@@ -148,17 +148,26 @@ def test_no_message_is_lost_when_serve_is_killed_during_submissions(
                    GATEKEEPER_OUTBOX_POLL_SECONDS="0.05", GATEKEEPER_OUTBOX_MAX_ATTEMPTS="1000",
                    GATEKEEPER_ENGINE_CHECK_REQUESTS="0", GATEKEEPER_LOG_LEVEL="WARNING")
 
+        logs: list[Path] = []
+
         def start() -> subprocess.Popen[bytes]:
-            return subprocess.Popen(
-                [sys.executable, "-m", "gatekeeper", "serve", "--port", str(port),
-                 "--workers", "2", "--threads", "2"], env=env, cwd=ROOT,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            # each start's output kept, so a serve that does not come back says why
+            logs.append(tmp_path / f"serve-{len(logs)}.log")
+            with logs[-1].open("wb") as out:
+                return subprocess.Popen(
+                    [sys.executable, "-m", "gatekeeper", "serve", "--port", str(port),
+                     "--workers", "2", "--threads", "2"], env=env, cwd=ROOT,
+                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
         acknowledged: list[str] = []
+        failures: list[BaseException] = []
 
         def clients() -> None:
-            for n in range(SUBMISSIONS):
-                acknowledged.append(submit_until_acknowledged(base, body, f"burst-{n}"))
+            try:
+                for n in range(SUBMISSIONS):
+                    acknowledged.append(submit_until_acknowledged(base, body, f"burst-{n}"))
+            except BaseException as exc:  # reported below, with each serve's output
+                failures.append(exc)
 
         proc = start()
         client = threading.Thread(target=clients)
@@ -191,7 +200,10 @@ def test_no_message_is_lost_when_serve_is_killed_during_submissions(
             proc.wait(timeout=20)
         got = received(smtp, http)
 
-    assert len(acknowledged) == SUBMISSIONS and kills == SERVE_KILLS
+    tails = "\n".join(f"--- {log.name}:\n" + log.read_text(errors="replace")[-2000:]
+                      for log in logs)
+    assert not failures and len(acknowledged) == SUBMISSIONS and kills == SERVE_KILLS, (
+        f"{failures}; {len(acknowledged)} acknowledged, {kills} kills\n{tails}")
     assert ledger.count() == SUBMISSIONS  # retries with the same key recorded nothing twice
     messages = [m for m in outbox.find(kind="message", limit=5000) if m.request_id in ids]
     assert {m.request_id for m in messages} == ids  # every acknowledged request tells someone
