@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -118,8 +118,23 @@ class Hit:
         return json.loads(self.body)
 
 
+class InBackground:
+    """An ``http.server`` answering from a daemon thread while the ``with`` block runs."""
+
+    if TYPE_CHECKING:  # set by the subclass (not a dataclass field of it)
+        server: ThreadingHTTPServer
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
-class HttpSink:
+class HttpSink(InBackground):
     """A threaded HTTP server: records every POST; ``status[path]`` is a list of answers
     given in turn (the last repeats), ``delay`` seconds before answering."""
 
@@ -159,13 +174,6 @@ class HttpSink:
         with self.lock:
             return [h for h in self.hits if h.path == path]
 
-    def __enter__(self) -> HttpSink:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def verify(hit: Hit, key: bytes = SECRET_KEY) -> bool:

@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.notify_servers import InBackground
+
 
 def tar_gz(folder: Path) -> bytes:
     """The folder's files as a ``.tar.gz`` bundle (paths relative to the folder)."""
@@ -24,7 +26,7 @@ def tar_gz(folder: Path) -> bytes:
 
 
 @dataclass
-class BundleServer:
+class BundleServer(InBackground):
     """Serves ``body`` at any path with a strong ETag; ``304`` when ``If-None-Match`` names
     it. ``requests`` lists (If-None-Match sent, status answered)."""
 
@@ -62,10 +64,3 @@ class BundleServer:
         with self.lock:
             self.body = body
 
-    def __enter__(self) -> BundleServer:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()

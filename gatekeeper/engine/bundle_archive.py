@@ -252,14 +252,24 @@ def fetch(url: str, timeout: float = 30.0) -> bytes:
     import requests
 
     try:
-        response = requests.get(url, timeout=timeout, stream=True)
-        response.raise_for_status()
-        raw = response.raw.read(MAX_ARCHIVE_BYTES + 1, decode_content=True)
+        with requests.get(url, timeout=timeout, stream=True) as response:
+            response.raise_for_status()
+            return read_capped(response.iter_content(chunk_size=65536), url)
     except requests.RequestException as exc:
         raise BundleError(url, f"cannot download the bundle: {exc}") from None
-    if len(raw) > MAX_ARCHIVE_BYTES:
-        raise BundleError(url, f"the archive is larger than {MAX_ARCHIVE_BYTES} bytes")
-    return bytes(raw)
+
+
+def read_capped(chunks: Any, origin: str) -> bytes:
+    """The downloaded archive from its ``chunks``; a ``BundleError`` naming ``origin`` once it
+    grows past ``MAX_ARCHIVE_BYTES``, before the rest is read (one-shot and polled fetches)."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_ARCHIVE_BYTES:
+            raise BundleError(origin, f"the bundle is larger than "
+                                      f"{MAX_ARCHIVE_BYTES // (1024 * 1024)} MiB")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def read_source(source: str | Path) -> bytes:

@@ -26,7 +26,7 @@ import requests
 from gatekeeper.domain.errors import BundleError
 from gatekeeper.engine.base import PolicyBundle
 from gatekeeper.engine.bundle import load_bundle
-from gatekeeper.engine.bundle_archive import ARCHIVE_SUFFIXES, MAX_ARCHIVE_BYTES, load_bundle_bytes
+from gatekeeper.engine.bundle_archive import ARCHIVE_SUFFIXES, load_bundle_bytes, read_capped
 
 # (archive bytes, where they came from) -> a loaded bundle; BundleError when it does not load.
 ArchiveLoader = Callable[[bytes, str], PolicyBundle]
@@ -132,7 +132,7 @@ class UrlSource:
                 if response.status_code != 200:
                     raise BundleError(self.location, f"the bundle server answered "
                                                      f"{response.status_code} {response.reason}")
-                raw = _read_capped(response)
+                raw = read_capped(response.iter_content(chunk_size=65536), self.location)
                 etag = response.headers.get("ETag")
         except requests.RequestException as exc:
             raise BundleError(self.location, f"the bundle server cannot be reached "
@@ -141,17 +141,6 @@ class UrlSource:
         # every poll, only when the server has something new.
         self.etag = etag
         return self.loader(raw, self.location)
-
-
-def _read_capped(response: requests.Response) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=65536):
-        size += len(chunk)
-        if size > MAX_ARCHIVE_BYTES:
-            raise BundleError(shown_url(response.url), f"the bundle is larger than "
-                                            f"{MAX_ARCHIVE_BYTES // (1024 * 1024)} MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def open_source(location: str | Path, loader: ArchiveLoader = load_bundle_bytes) -> PolicySource:
