@@ -61,7 +61,10 @@ def _sqlite_engine(url: URL) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front: a deferred transaction that reads and then
         # writes fails with SQLITE_BUSY under contention instead of waiting its turn.
-        immediate = conn.get_execution_options().get("gatekeeper_write", False)
+        options = conn.get_execution_options()
+        if options.get("gatekeeper_single_statement", False):
+            return  # one statement reads one consistent snapshot by itself
+        immediate = options.get("gatekeeper_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
@@ -125,11 +128,15 @@ class Database:
             yield session
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection in one read transaction, without an ORM session (cheaper per
-        decision); unreachable -> UnavailableError."""
-        with self.reachable(), self.engine.connect() as connection, connection.begin():
-            yield connection
+    def single_statement(self) -> Iterator[Connection]:
+        """A connection for one read statement, which sees one consistent snapshot by itself:
+        no BEGIN and COMMIT around it (two fewer round trips a decision); unreachable ->
+        UnavailableError."""
+        options: dict[str, Any] = {"gatekeeper_single_statement": True}
+        if not self.is_sqlite:  # SQLite's own isolation setting stays as _on_connect set it
+            options["isolation_level"] = "AUTOCOMMIT"
+        with self.reachable(), self.engine.connect() as connection:
+            yield connection.execution_options(**options)
 
     def dispose(self) -> None:
         """Close this process's pooled connections."""

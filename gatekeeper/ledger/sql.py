@@ -324,7 +324,7 @@ class SqlLedger:
             return list(session.scalars(stmt).all())
 
     def situation(self, query: SituationQuery) -> Situation:
-        with self.db.read() as connection:
+        with self.db.single_statement() as connection:
             return gather(connection, query)
 
     def count(self) -> int:
