@@ -25,15 +25,23 @@ ALWAYS = {
 
 def add_security_headers(response: Response) -> Response:
     """Set the headers a view did not set itself."""
+    headers = response.headers
+    # One pass over what the view set, then appends: Headers.setdefault scans the list for
+    # every name (five scans a response).
+    present = {name.lower() for name, _ in headers.items()}
     for name, value in ALWAYS.items():
-        response.headers.setdefault(name, value)
-    is_page = response.mimetype == "text/html"
-    response.headers.setdefault("Content-Security-Policy",
-                                PAGE_POLICY if is_page else DATA_POLICY)
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy",
+                    PAGE_POLICY if response.mimetype == "text/html" else DATA_POLICY)
     if g.get("principal") is not None:  # signed in: the answer is theirs alone
-        response.headers["Cache-Control"] = "no-store"
-        response.vary.add("Cookie")
-        response.vary.add("Authorization")
+        headers["Cache-Control"] = "no-store"
+        if "vary" in present:
+            response.vary.add("Cookie")
+            response.vary.add("Authorization")
+        else:
+            headers.add("Vary", "Cookie, Authorization")
     return response
 
 
