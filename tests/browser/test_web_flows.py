@@ -112,6 +112,13 @@ def test_an_approver_approves_a_request_that_needs_approval(
     expect(approver).to_have_url(re.compile(r"/console$"))
     row_link = approver.get_by_role("link", name=request_id.split("-")[0])
     expect(row_link).to_be_visible()
+    # At 1280 px the queue's table fits: no column (the requester last) scrolls out of sight.
+    wrap = approver.locator(".table-wrap").first
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), "the queue table scrolls"
+    expect(approver.get_by_role("cell", name="alice@acme.example").first).to_be_in_viewport()
+    nav_rows = approver.evaluate(
+        "new Set([...document.querySelectorAll('.site-nav li')].map(li => li.offsetTop)).size")
+    assert nav_rows == 1, "the console's nav wraps onto a second line"
     shot(approver, "07-console-queue")
     row_link.click()
     expect(approver.get_by_role("heading", name="Reasons trace")).to_be_visible()
