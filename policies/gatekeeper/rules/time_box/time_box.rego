@@ -13,7 +13,7 @@ import data.gatekeeper.lib.util
 # The entry point builds every rule of every rules package, and each rule costs: the package
 # has one helper, _box, that formats every time and number once and holds both answers.
 _box := {"condition": c, "message": message} if {
-	starts_at = times.format(data.gatekeeper.lib.context.grant_start_ns)
+	starts_at = data.gatekeeper.lib.context.grant_starts_at
 	ends_at = times.format(data.gatekeeper.lib.context.end_ns)
 	duration = data.gatekeeper.lib.context.duration_hours
 
