@@ -9,6 +9,7 @@ package gatekeeper.views
 import rego.v1
 
 import data.gatekeeper.lib.times
+import data.gatekeeper.lib.util
 
 # METADATA
 # title: Each customer's support hours, ready for a request
@@ -46,6 +47,16 @@ support_hours[customer_id] := view if {
 		"offsets": offsets,
 	}
 }
+
+# METADATA
+# title: Whole hours from 0 to the longest access level's maximum, as a number and in words
+# description: data.views.hours_words[h] is times.hours_words_of(h), for times.hours_words.
+# custom:
+#   code: GK-VIEW-008
+hours_words := [w |
+	some h in numbers.range(0, ceil(util.max_of([m | some level in data.catalog.access_levels; m = level.max_duration_hours])))
+	w = times.hours_words_of(h)
+]
 
 _weekdays := ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 

@@ -233,17 +233,24 @@ end_ns := times.add_hours(grant_start_ns, duration_hours)
 #   show it).
 # custom:
 #   code: GK-CTX-040
-grant_start_text := times.local(_next_open, customer.timezone) if {
+grant_start_text := text if {
 	waits_for_support
-} else := times.words(_start_date, _start_clock, _start_weekday, customer.timezone)
+	at = [_next_open, customer.timezone]
+	text = times.words(time.date(at), time.clock(at), time.weekday(at), _place)
+} else := times.words(_start_date, _start_clock, _start_weekday, _place)
+
+# The place of the customer's time zone, for both times in words.
+_place := times.place(customer.timezone)
 
 # The start's local date, clock and weekday, each asked of the time zone once: support_open,
 # the next opening and the start in words share them.
-_start_date := time.date([start_ns, customer.timezone])
+_start_date := time.date(_start_at)
 
-_start_clock := time.clock([start_ns, customer.timezone])
+_start_clock := time.clock(_start_at)
 
-_start_weekday := time.weekday([start_ns, customer.timezone])
+_start_weekday := time.weekday(_start_at)
+
+_start_at := [start_ns, customer.timezone]
 
 # METADATA
 # title: When the grant starts, as an RFC 3339 UTC timestamp
@@ -261,7 +268,10 @@ else := start
 # description: Shown by the time box and by the summary of an allowed request; see grant_start_text.
 # custom:
 #   code: GK-CTX-041
-end_text := times.local(end_ns, customer.timezone)
+end_text := text if {
+	at = [end_ns, customer.timezone]
+	text = times.words(time.date(at), time.clock(at), time.weekday(at), _place)
+}
 
 # METADATA
 # title: The access breaks a managed baseline, so the environment must be re-provisioned

@@ -10,6 +10,8 @@ package gatekeeper.lib.times
 
 import rego.v1
 
+import data.gatekeeper.lib.util
+
 # METADATA
 # title: Nanoseconds per hour
 # custom:
@@ -54,6 +56,24 @@ add_hours(ns, hours) := ns + (round(hours * 3600) * 1000000000)
 hours_between(a, b) := ceil(((b - a) / hour_ns) * 10) / 10
 
 # METADATA
+# title: A number of hours as a number and in words
+# description: |
+#   {"num": util.num(h), "text": util.hours_text(h)}. The bundle view data.views.hours_words
+#   holds whole hours up to the longest access level's maximum, looked up instead of
+#   formatted; other numbers (or a bundle without views) are formatted.
+# custom:
+#   code: GK-LIB-TIME-013
+hours_words(h) := w if {
+	w = data.views.hours_words[h]
+} else := hours_words_of(h)
+
+# METADATA
+# title: A number of hours as a number and in words, formatted (the bundle views call it)
+# custom:
+#   code: GK-LIB-TIME-014
+hours_words_of(h) := {"num": util.num(h), "text": util.hours_text(h)}
+
+# METADATA
 # title: Minutes after midnight of an "HH:MM" string
 # custom:
 #   code: GK-LIB-TIME-007
@@ -74,20 +94,21 @@ _number(digits) := to_number(trim_left(digits, "0")) if {
 #   See words for how the text is built.
 # custom:
 #   code: GK-LIB-TIME-008
-local(ns, tz) := words(time.date([ns, tz]), time.clock([ns, tz]), time.weekday([ns, tz]), tz)
+local(ns, tz) := words(time.date([ns, tz]), time.clock([ns, tz]), time.weekday([ns, tz]), place(tz))
 
 # METADATA
 # title: A local time in words from its parts (see local)
 # description: |
-#   date, clock and weekday are time.date, time.clock and time.weekday of the time in tz: a
-#   caller that has them already passes them instead of asking the time zone again. One
-#   sprintf of numbers and names from literal tables (regopy quotes strings a builtin made
-#   in sprintf), then concat adds the place, which a builtin may have made.
+#   date, clock and weekday are time.date, time.clock and time.weekday of the time in the
+#   zone whose place (see place) is given: a caller that has them already passes them instead
+#   of asking the time zone again. One sprintf of numbers and names from literal tables
+#   (regopy quotes strings a builtin made in sprintf), then concat adds the place, which a
+#   builtin may have made.
 # custom:
 #   code: GK-LIB-TIME-011
-words(date, clock, weekday, tz) := concat("", [
+words(date, clock, weekday, place_text) := concat("", [
 	sprintf("%s %d %s %d, %02d:%02d (", [_weekdays[weekday], date[2], _months[date[1] - 1], date[0], clock[0], clock[1]]),
-	place(tz), " time)",
+	place_text, " time)",
 ])
 
 _months := ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -9,7 +9,7 @@ package gatekeeper.rules.support_hours
 
 import rego.v1
 
-import data.gatekeeper.lib.util
+import data.gatekeeper.lib.times
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
 # fails at once: the package has one helper, _wait, undefined unless the grant waits for
@@ -20,7 +20,7 @@ _wait := {"consequence": c, "condition": condition, "message": message} if {
 	wait_hours = data.gatekeeper.lib.context.support_wait_hours
 	opens_at = data.gatekeeper.lib.context.support_opens_at
 	opens_text = data.gatekeeper.lib.context.grant_start_text
-	wait = util.hours_text(wait_hours)
+	wait = times.hours_words(wait_hours).text
 
 	# concat, not sprintf: hours_text is built by concat, which one engine quotes in sprintf.
 	summary = concat("", [
