@@ -233,14 +233,45 @@ end_ns := times.add_hours(grant_start_ns, duration_hours)
 #   show it).
 # custom:
 #   code: GK-CTX-040
-grant_start_text := times.local(grant_start_ns, customer.timezone)
+grant_start_text := text if {
+	waits_for_support
+	at = [_next_open, customer.timezone]
+	text = times.words(time.date(at), time.clock(at), time.weekday(at), _place)
+} else := times.words(_start_date, _start_clock, _start_weekday, _place)
+
+# The place of the customer's time zone, for both times in words.
+_place := times.place(customer.timezone)
+
+# The start's local date, clock and weekday, each asked of the time zone once: support_open,
+# the next opening and the start in words share them.
+_start_date := time.date(_start_at)
+
+_start_clock := time.clock(_start_at)
+
+_start_weekday := time.weekday(_start_at)
+
+_start_at := [start_ns, customer.timezone]
+
+# METADATA
+# title: When the grant starts, as an RFC 3339 UTC timestamp
+# description: |
+#   The requested start, or when support opens: formatted once for the time box, the wait
+#   for support and the messages that show it.
+# custom:
+#   code: GK-CTX-042
+grant_starts_at := support_opens_at if waits_for_support
+
+else := start
 
 # METADATA
 # title: When the grant ends, in words in the customer's time zone
 # description: Shown by the time box and by the summary of an allowed request; see grant_start_text.
 # custom:
 #   code: GK-CTX-041
-end_text := times.local(end_ns, customer.timezone)
+end_text := text if {
+	at = [end_ns, customer.timezone]
+	text = times.words(time.date(at), time.clock(at), time.weekday(at), _place)
+}
 
 # METADATA
 # title: The access breaks a managed baseline, so the environment must be re-provisioned
@@ -286,9 +317,45 @@ scope_key(customer_id, environment_id, access_id) := concat("|", [customer_id, e
 
 # METADATA
 # title: Support is open at the start of the window
+# description: |
+#   support_hours.open_at, from the start's local clock and weekday computed once and the
+#   opening and closing minutes from the bundle view (data.views.support_hours).
 # custom:
 #   code: GK-CTX-019
-support_open if support_hours.open_at(customer.support_hours, customer.timezone, start_ns)
+support_open if customer.support_hours.mode == "24x7"
+
+support_open if {
+	customer.support_hours.mode == "business_hours"
+	lower(_start_weekday) in customer.support_hours.days
+	m = (_start_clock[0] * 60) + _start_clock[1]
+	m >= _opening_minutes
+	m < _closing_minutes
+}
+
+# The customer's support hours from the bundle view: undefined without views, and then each
+# value below is computed (by the function the view calls).
+_support_view := data.views.support_hours[input.request.customer]
+
+_opening_minutes := m if {
+	m = _support_view.open
+} else := times.minutes_of(customer.support_hours.open)
+
+_closing_minutes := m if {
+	m = _support_view.close
+} else := times.minutes_of(customer.support_hours.close)
+
+# Days from the start's weekday to the support days.
+_support_offsets := o if {
+	o = _support_view.offsets[_start_weekday]
+} else := support_hours.offsets(customer.support_hours.days, _start_weekday)
+
+# METADATA
+# title: The customer's support hours in plain language (support_hours.describe)
+# custom:
+#   code: GK-CTX-043
+support_hours_text := t if {
+	t = _support_view.text
+} else := support_hours.describe(customer.support_hours, customer.timezone)
 
 # METADATA
 # title: The grant needs an MSP engineer and waits for support hours
@@ -308,8 +375,10 @@ grant_start_ns := _next_open if waits_for_support
 
 else := start_ns
 
-# Computed once: several rules need it.
-_next_open := support_hours.next_open(customer.support_hours, customer.timezone, start_ns)
+# Computed once: several rules need it. support_hours.next_open from what support_open knows.
+_next_open := start_ns if support_open
+
+else := support_hours.opening_after(customer.timezone, start_ns, _start_clock, _support_offsets, _opening_minutes)
 
 # METADATA
 # title: Hours from the start until support opens

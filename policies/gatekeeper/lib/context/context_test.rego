@@ -92,3 +92,24 @@ test_grant_start_in_words_is_when_support_opens if {
 	context.grant_start_text == "Mon 30 Nov 2026, 08:00 (Amsterdam time)" with input as inp
 	context.end_text == "Mon 30 Nov 2026, 16:00 (Amsterdam time)" with input as inp
 }
+
+test_grant_start_as_a_timestamp if {
+	context.grant_starts_at == "2026-11-23T09:00:00Z" with input as _input({})
+	inp := _input({"customer": "bakkerij_jansen", "start": "2026-11-28T09:00:00Z"})
+	context.grant_starts_at == "2026-11-30T07:00:00Z" with input as inp
+	context.support_opens_at == "2026-11-30T07:00:00Z" with input as inp
+}
+
+test_support_hours_with_and_without_views if {
+	inp := _input({"customer": "bakkerij_jansen", "start": "2026-11-28T09:00:00Z"})
+	context.support_hours_text == "Monday to Friday 08:00-17:00 (Amsterdam time)" with input as inp
+	context.support_hours_text == "Monday to Friday 08:00-17:00 (Amsterdam time)" with input as inp with data.views as {}
+	context.support_hours_text == "around the clock (24x7)" with input as _input({}) with data.views as {}
+	context.grant_start_text == "Mon 30 Nov 2026, 08:00 (Amsterdam time)" with input as inp with data.views as {}
+	context.support_wait_hours == 46 with input as inp with data.views as {}
+
+	# Friday 16:30 in Amsterdam is within support hours; 17:00 is not
+	context.support_open with input as _input({"customer": "bakkerij_jansen", "start": "2026-11-27T15:30:00Z"}) with data.views as {}
+	not context.support_open with input as _input({"customer": "bakkerij_jansen", "start": "2026-11-27T16:00:00Z"})
+	context.support_open with input as _input({}) with data.views as {}
+}

@@ -28,13 +28,6 @@ open_at(hours, tz, ns) if {
 
 _weekday(tz, ns) := lower(time.weekday([ns, tz]))
 
-# Local noon of the day `ns` falls on; stepping whole days from noon never skips or repeats a
-# local date across a daylight-saving change.
-_local_noon(tz, ns) := (ns - (secs * 1000000000)) + (12 * times.hour_ns) if {
-	c = time.clock([ns, tz])
-	secs = ((c[0] * 3600) + (c[1] * 60)) + c[2]
-}
-
 # The moment `minutes` after local midnight on the local day of `t`, corrected once when a
 # daylight-saving change lies between that time and `t`.
 _local_time_on_day(tz, t, minutes) := corrected if {
@@ -50,15 +43,40 @@ _shift(ns, diff) := ns + ((diff * 60) * 1000000000) if abs(diff) <= 120
 
 else := ns
 
-# The first opening after ns within a week: today's if today is a support day and support
-# has not opened yet, else the next support day's. Only today's weekday comes from the time
-# zone (the days after are counted on), and at most two openings are computed.
+# The first opening after ns within a week (see opening_after).
 _first_opening(hours, tz, ns) := o if {
-	noon = _local_noon(tz, ns)
-	opening = times.minutes_of(hours.open)
-	today = _day_number[_weekday(tz, noon)]
-	days = [d | some d in numbers.range(0, 7); _week[(today + d) % 7] in hours.days]
+	weekday = time.weekday([ns, tz])
+	o = opening_after(tz, ns, time.clock([ns, tz]), offsets(hours.days, weekday), times.minutes_of(hours.open))
+}
+
+# METADATA
+# title: The first support opening after ns, from what a caller knows of ns already
+# description: |
+#   Today's opening if today is a support day and support has not opened yet, else the next
+#   support day's. clock is time.clock of ns in tz, days the offsets of the support days from
+#   ns's weekday (offsets) and opening the opening's minutes after midnight (a request passes
+#   its own clock and the bundle views' values instead of computing them again). Only today's
+#   weekday comes from the time zone (the days after are counted on), and at most two
+#   openings are computed from local noon: stepping whole days from noon never skips or
+#   repeats a local date across a daylight-saving change, and noon is on ns's local date.
+# custom:
+#   code: GK-LIB-SUP-005
+opening_after(tz, ns, clock, days, opening) := o if {
+	secs = ((clock[0] * 3600) + (clock[1] * 60)) + clock[2]
+	noon = (ns - (secs * 1000000000)) + (12 * times.hour_ns)
 	o = _opening_after(tz, noon, days, opening, ns)
+}
+
+# METADATA
+# title: Days from a weekday to the support days of the week after it (0 to 7)
+# description: |
+#   weekday as time.weekday names it ("Monday"); 0 when the day itself is a support day, and
+#   then 7 too. A function of data only: the bundle views hold it for every customer and day.
+# custom:
+#   code: GK-LIB-SUP-006
+offsets(days, weekday) := o if {
+	today = _day_number[lower(weekday)]
+	o = [d | some d in numbers.range(0, 7); _week[(today + d) % 7] in days]
 }
 
 # Openings lie about a day apart, so when the first support day's has passed (today's, before

@@ -64,3 +64,22 @@ test_describe if {
 	odd := object.union(_office, {"days": ["friday", "monday"]})
 	support_hours.describe(odd, _tz) == "Monday, Friday 08:00-17:00 (Amsterdam time)"
 }
+
+test_offsets_count_days_to_the_support_days if {
+	support_hours.offsets(_office.days, "Monday") == [0, 1, 2, 3, 4, 7]
+	support_hours.offsets(_office.days, "Saturday") == [2, 3, 4, 5, 6]
+	support_hours.offsets(["sunday"], "Sunday") == [0, 7]
+}
+
+test_opening_after_uses_the_clock_it_is_given if {
+	# Saturday 11:00 in Amsterdam: the next opening is Monday 08:00 (07:00 UTC)
+	saturday := times.parse_ns("2026-11-28T10:00:00Z")
+	o := support_hours.opening_after(_tz, saturday, [11, 0, 0], [2, 3, 4, 5, 6], 480)
+	times.format(o) == "2026-11-30T07:00:00Z"
+
+	# Monday 05:00: that morning's opening; Monday 18:00: Tuesday's
+	monday := times.parse_ns("2026-11-23T04:00:00Z")
+	times.format(support_hours.opening_after(_tz, monday, [5, 0, 0], [0, 1, 2, 3, 4, 7], 480)) == "2026-11-23T07:00:00Z"
+	evening := times.parse_ns("2026-11-23T17:00:00Z")
+	times.format(support_hours.opening_after(_tz, evening, [18, 0, 0], [0, 1, 2, 3, 4, 7], 480)) == "2026-11-24T07:00:00Z"
+}

@@ -10,6 +10,8 @@ package gatekeeper.lib.times
 
 import rego.v1
 
+import data.gatekeeper.lib.util
+
 # METADATA
 # title: Nanoseconds per hour
 # custom:
@@ -54,6 +56,24 @@ add_hours(ns, hours) := ns + (round(hours * 3600) * 1000000000)
 hours_between(a, b) := ceil(((b - a) / hour_ns) * 10) / 10
 
 # METADATA
+# title: A number of hours as a number and in words
+# description: |
+#   {"num": util.num(h), "text": util.hours_text(h)}. The bundle view data.views.hours_words
+#   holds whole hours up to the longest access level's maximum, looked up instead of
+#   formatted; other numbers (or a bundle without views) are formatted.
+# custom:
+#   code: GK-LIB-TIME-013
+hours_words(h) := w if {
+	w = data.views.hours_words[h]
+} else := hours_words_of(h)
+
+# METADATA
+# title: A number of hours as a number and in words, formatted (the bundle views call it)
+# custom:
+#   code: GK-LIB-TIME-014
+hours_words_of(h) := {"num": util.num(h), "text": util.hours_text(h)}
+
+# METADATA
 # title: Minutes after midnight of an "HH:MM" string
 # custom:
 #   code: GK-LIB-TIME-007
@@ -71,26 +91,50 @@ _number(digits) := to_number(trim_left(digits, "0")) if {
 # description: |
 #   "Mon 4 Jan 2027, 07:00 (Amsterdam time)": the weekday, day, month and year, the clock
 #   on 24 hours and the place of the IANA zone (the part after the last "/", "_" as a space).
-#   Built with concat from sprintf of numbers only, so every engine gives the same text.
+#   See words for how the text is built.
 # custom:
 #   code: GK-LIB-TIME-008
-local(ns, tz) := text if {
-	d = time.date([ns, tz])
-	c = time.clock([ns, tz])
-	day = substring(time.weekday([ns, tz]), 0, 3)
-	text = concat("", [
-		day, " ", sprintf("%d", [d[2]]), " ", _months[d[1] - 1], " ", sprintf("%d", [d[0]]),
-		", ", sprintf("%02d:%02d", [c[0], c[1]]), " (", place(tz), " time)",
-	])
-}
+local(ns, tz) := words(time.date([ns, tz]), time.clock([ns, tz]), time.weekday([ns, tz]), place(tz))
+
+# METADATA
+# title: A local time in words from its parts (see local)
+# description: |
+#   date, clock and weekday are time.date, time.clock and time.weekday of the time in the
+#   zone whose place (see place) is given: a caller that has them already passes them instead
+#   of asking the time zone again. One sprintf of numbers and names from literal tables
+#   (regopy quotes strings a builtin made in sprintf), then concat adds the place, which a
+#   builtin may have made.
+# custom:
+#   code: GK-LIB-TIME-011
+words(date, clock, weekday, place_text) := concat("", [
+	sprintf("%s %d %s %d, %02d:%02d (", [_weekdays[weekday], date[2], _months[date[1] - 1], date[0], clock[0], clock[1]]),
+	place_text, " time)",
+])
 
 _months := ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
+_weekdays := {
+	"Monday": "Mon", "Tuesday": "Tue", "Wednesday": "Wed", "Thursday": "Thu",
+	"Friday": "Fri", "Saturday": "Sat", "Sunday": "Sun",
+}
+
 # METADATA
 # title: The place of an IANA time zone name in words ("America/New_York" -> "New York")
+# description: |
+#   The bundle view data.views.places holds it for every customer's zone (a look-up instead
+#   of split and replace at every call); a zone the view lacks, or a bundle without views,
+#   computes it.
 # custom:
 #   code: GK-LIB-TIME-009
-place(tz) := replace(parts[count(parts) - 1], "_", " ") if {
+place(tz) := p if {
+	p = data.views.places[tz]
+} else := place_of(tz)
+
+# METADATA
+# title: The place of an IANA time zone name, computed (the bundle views call it)
+# custom:
+#   code: GK-LIB-TIME-012
+place_of(tz) := replace(parts[count(parts) - 1], "_", " ") if {
 	parts = split(tz, "/")
 }
 

@@ -56,3 +56,23 @@ test_place_names_the_zone if {
 	times.place("Europe/Amsterdam") == "Amsterdam"
 	times.place("UTC") == "UTC"
 }
+
+test_words_from_parts if {
+	times.words([2027, 1, 4], [7, 5, 9], "Monday", "New York") == "Mon 4 Jan 2027, 07:05 (New York time)"
+	times.words([2026, 12, 31], [23, 59, 0], "Thursday", "UTC") == "Thu 31 Dec 2026, 23:59 (UTC time)"
+}
+
+test_place_with_and_without_the_view if {
+	times.place("Asia/Ho_Chi_Minh") == "Ho Chi Minh"
+	times.place("Europe/Amsterdam") == "from the view" with data.views.places as {"Europe/Amsterdam": "from the view"}
+	times.place("Europe/Amsterdam") == "Amsterdam" with data.views as {}
+	times.place_of("America/Argentina/Buenos_Aires") == "Buenos Aires"
+}
+
+test_hours_words_with_and_without_the_view if {
+	times.hours_words(1) == {"num": "1", "text": "1 hour"}
+	times.hours_words(4) == {"num": "4", "text": "4 hours"} with data.views as {}
+	times.hours_words(2.5) == {"num": "2.5", "text": "2.5 hours"}
+	times.hours_words(3) == {"num": "x", "text": "y"} with data.views.hours_words as [{}, {}, {}, {"num": "x", "text": "y"}]
+	times.hours_words_of(1000) == {"num": "1000", "text": "1000 hours"}
+}

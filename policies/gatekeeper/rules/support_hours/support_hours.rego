@@ -9,20 +9,18 @@ package gatekeeper.rules.support_hours
 
 import rego.v1
 
-import data.gatekeeper.lib.support_hours
-import data.gatekeeper.lib.util
+import data.gatekeeper.lib.times
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
 # fails at once: the package has one helper, _wait, undefined unless the grant waits for
 # support hours. It holds the answers.
 _wait := {"consequence": c, "condition": condition, "message": message} if {
 	data.gatekeeper.lib.context.waits_for_support
-	customer = data.gatekeeper.lib.context.customer
-	hours_text = support_hours.describe(customer.support_hours, customer.timezone)
+	hours_text = data.gatekeeper.lib.context.support_hours_text
 	wait_hours = data.gatekeeper.lib.context.support_wait_hours
 	opens_at = data.gatekeeper.lib.context.support_opens_at
 	opens_text = data.gatekeeper.lib.context.grant_start_text
-	wait = util.hours_text(wait_hours)
+	wait = times.hours_words(wait_hours).text
 
 	# concat, not sprintf: hours_text is built by concat, which one engine quotes in sprintf.
 	summary = concat("", [

@@ -47,3 +47,13 @@ test_emergency_does_not_wait if {
 test_24x7_customer_never_waits if {
 	count(support_hours.consequences) == 0 with input as _input({"customer": "acme"})
 }
+
+test_the_wait_is_the_same_without_views if {
+	with_views := {"c": support_hours.consequences, "r": support_hours.reasons} with input as _input({})
+	without := {"c": support_hours.consequences, "r": support_hours.reasons} with input as _input({}) with data.views as {}
+	with_views == without
+	with_views.r == {{
+		"rule": "gatekeeper.rules.support_hours.consequences", "code": "GK-SUP-001",
+		"message": "Requested start 2026-11-28T10:00:00Z is outside support hours (Monday to Friday 08:00-17:00 (Amsterdam time)); support opens 2026-11-30T07:00:00Z.",
+	}}
+}

@@ -13,15 +13,16 @@ import data.gatekeeper.lib.util
 # The entry point builds every rule of every rules package, and each rule costs: the package
 # has one helper, _box, that formats every time and number once and holds both answers.
 _box := {"condition": c, "message": message} if {
-	starts_at = times.format(data.gatekeeper.lib.context.grant_start_ns)
+	starts_at = data.gatekeeper.lib.context.grant_starts_at
 	ends_at = times.format(data.gatekeeper.lib.context.end_ns)
 	duration = data.gatekeeper.lib.context.duration_hours
+	words = times.hours_words(duration)
 
 	# concat, not sprintf: the times in words are built by concat, which one engine quotes in sprintf.
 	summary = concat("", [
 		"Your access starts ", data.gatekeeper.lib.context.grant_start_text,
-		". It ends by itself after ", util.hours_text(duration), ", at ",
-		data.gatekeeper.lib.context.end_text, ".", _cap_text(input.request.duration_hours),
+		". It ends by itself after ", words.text, ", at ",
+		data.gatekeeper.lib.context.end_text, ".", _cap_text(input.request.duration_hours, words.text),
 	])
 	c = {
 		"id": "time_box",
@@ -32,10 +33,11 @@ _box := {"condition": c, "message": message} if {
 		"rule": "gatekeeper.rules.time_box.conditions",
 	}
 	max_hours = data.gatekeeper.lib.context.access_level.max_duration_hours
-	message = sprintf("Time box of %s h ending %s (at most %s h for %s).", [util.num(duration), ends_at, util.num(max_hours), input.request.access])
+	message = sprintf("Time box of %s h ending %s (at most %s h for %s).", [words.num, ends_at, util.num(max_hours), input.request.access])
 }
 
-_cap_text(requested) := sprintf(" You asked for %s hours, but this access lasts %s at most.", [util.num(requested), util.hours_text(data.gatekeeper.lib.context.access_level.max_duration_hours)]) if {
+# Capped, the duration is the access level's maximum: max_text is its hours in words.
+_cap_text(requested, max_text) := sprintf(" You asked for %s hours, but this access lasts %s at most.", [util.num(requested), max_text]) if {
 	data.gatekeeper.lib.context.duration_capped
 } else := ""
 

@@ -42,3 +42,14 @@ test_time_box_starts_when_support_opens if {
 	c.starts_at == "2026-11-30T07:00:00Z"
 	c.ends_at == "2026-11-30T09:00:00Z"
 }
+
+test_time_box_is_the_same_without_views if {
+	inp := _input({"customer": "bakkerij_jansen", "access": "scoped_admin", "start": "2026-11-28T10:00:00Z", "duration_hours": 12})
+	with_views := {"conditions": time_box.conditions, "reasons": time_box.reasons} with input as inp
+	without := {"conditions": time_box.conditions, "reasons": time_box.reasons} with input as inp with data.views as {}
+	with_views == without
+	with_views.reasons == {{
+		"rule": "gatekeeper.rules.time_box.conditions", "code": "GK-TB-001",
+		"message": "Time box of 8 h ending 2026-11-30T15:00:00Z (at most 8 h for scoped_admin).",
+	}}
+}
