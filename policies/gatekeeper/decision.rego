@@ -12,7 +12,7 @@ import rego.v1
 import data.gatekeeper.lib.util
 
 # Every rules package, looked up once: regorus-rvm evaluates the packages again for every
-# `data.gatekeeper.rules[name]` look-up, so the six sets below all read this one value.
+# `data.gatekeeper.rules[name]` look-up, so everything below reads this one value.
 _rules := data.gatekeeper.rules
 
 # The package names, without the policy tests' packages (`<name>_test`, loaded beside them
@@ -20,41 +20,40 @@ _rules := data.gatekeeper.rules
 # look-up per set.
 _names := [name | some name; _rules[name]; not endswith(name, "_test")]
 
-_packages := [p | some name in _names; p = _rules[name]]
+_packages := [p | some name; p = _rules[name]; not endswith(name, "_test")]
+
+# Each set a package can contribute to, empty. A package whose sets are all empty (most
+# packages, for most requests) is a subset of it once its other rules are left out: two
+# builtins per package instead of a look-up per set.
+_no_elements := {
+	"consequences": set(), "conditions": set(), "escalations": set(), "next_steps": set(),
+	"outcomes": set(), "approvals": set(), "reasons": set(),
+}
+
+# The packages that produced at least one element: the only ones the sets below walk.
+_busy := [p |
+	some p in _packages
+	not object.subset(_no_elements, object.filter(p, _key_sets))
+]
 
 _consequences contains c if {
-	some p in _packages
+	some p in _busy
 	some c in p.consequences
 }
 
-_conditions contains c if {
-	some p in _packages
-	some c in p.conditions
-}
-
-_escalations contains e if {
-	some p in _packages
-	some e in p.escalations
-}
-
 _outcomes contains o if {
-	some p in _packages
+	some p in _busy
 	some o in p.outcomes
 }
 
 _approvals contains a if {
-	some p in _packages
+	some p in _busy
 	some a in p.approvals
 }
 
 _rule_reasons contains r if {
-	some p in _packages
+	some p in _busy
 	some r in p.reasons
-}
-
-_next_steps contains s if {
-	some p in _packages
-	some s in p.next_steps
 }
 
 # Announced elements (docs/policy-contract.md, "Announced elements"). Every rules package
@@ -78,10 +77,18 @@ _produced(p) := {k |
 _key_sets := object.keys(_key_field)
 
 # Counted, not negated: a comparison that fails for any reason (a package without an
-# `announced` rule included) leaves the count short.
+# `announced` rule included) leaves a count short. A package that produced nothing (not in
+# _busy) produced no key, so it must have announced none: of the packages that announced
+# none, all but the busy ones are those. The keys of a busy package are _produced(p).
 _intact if {
-	matched = [p | some p in _packages; _produced(p) == p.announced]
-	count(matched) == count(_packages)
+	matched = [p |
+		some p in _busy
+		p.announced == {k | some s in _key_sets; some e in p[s]; k = concat(":", [s, e[_key_field[s]]])}
+	]
+	count(matched) == count(_busy)
+	silent = [p | some p in _packages; p.announced == set()]
+	silent_busy = [p | some p in _busy; p.announced == set()]
+	count(silent) - count(silent_busy) == count(_packages) - count(_busy)
 }
 
 # METADATA
@@ -108,23 +115,31 @@ _announcing[name] := true if {
 	_ = _rules[name].announced
 }
 
-# Sorting: every element gets a unique text key; lists follow the sorted keys.
-# `some v in [...]` binds v: see "regorus RVM" and regopy in docs/policy-contract.md.
-_sorted(index) := [v | some k in sort(object.keys(index)); some v in [index[k]]]
-
-_consequence_list := _sorted({k: c |
+# Sorting: every element gets a unique text key; lists follow the sorted keys (conditions,
+# escalations and next steps are keyed as they are gathered: no set first). Written out
+# for each list: a function would cost a call, and its comprehension would need
+# `some v in [index[k]]` (regopy finds a cycle in `v = index[k]` inside a function).
+_consequence_index := {k: c |
 	some c in _consequences
 	k = concat("|", [data.gatekeeper.lib.util.severity_rank[c.severity], c.id, c.rule])
-})
+}
+
+_consequence_list := [c | some k in sort(object.keys(_consequence_index)); c = _consequence_index[k]]
 
 # A denial grants nothing, so it carries no conditions.
 _condition_list := [] if {
 	_outcome == "deny"
-} else := _sorted({k: c | some c in _conditions; k = concat("|", [c.id, c.rule])})
+} else := [c | some k in sort(object.keys(_condition_index)); c = _condition_index[k]]
 
-_next_step_list := _sorted({k: s | some s in _next_steps; k = concat("|", [s.id, s.rule])})
+_condition_index := {k: c | some p in _busy; some c in p.conditions; k = concat("|", [c.id, c.rule])}
 
-_escalation_list := _sorted({k: e | some e in _escalations; k = concat("|", [e.id, e.rule])})
+_next_step_index := {k: s | some p in _busy; some s in p.next_steps; k = concat("|", [s.id, s.rule])}
+
+_next_step_list := [s | some k in sort(object.keys(_next_step_index)); s = _next_step_index[k]]
+
+_escalation_index := {k: e | some p in _busy; some e in p.escalations; k = concat("|", [e.id, e.rule])}
+
+_escalation_list := [e | some k in sort(object.keys(_escalation_index)); e = _escalation_index[k]]
 
 # Outcome: the most restrictive one asked for; consequences alone mean allow_with_consequences.
 _levels contains i if {
@@ -164,15 +179,20 @@ _alternatives_reason contains {"rule": "gatekeeper.alternatives.ranked", "code":
 	)
 }
 
-_reason_list := _sorted({k: r |
+_reason_index := {k: r |
 	some r in _rule_reasons | _alternatives_reason
 	k = concat("|", [r.rule, r.code, r.message])
-})
+}
+
+_reason_list := [r | some k in sort(object.keys(_reason_index)); r = _reason_index[k]]
 
 # Summary: short plain-language sentences. Each consequence's title is a sentence of its own.
-_headline := concat(". ", [t | some c in _consequence_list; t = _sentence(object.get(c, "title", c.id))])
-
-_sentence(title) := concat("", [upper(substring(title, 0, 1)), substring(title, 1, -1)])
+# Written out, not a function per title: a call costs more than the builtins.
+_headline := concat(". ", [t |
+	some c in _consequence_list
+	title = object.get(c, "title", c.id)
+	t = concat("", [upper(substring(title, 0, 1)), substring(title, 1, -1)])
+])
 
 _offer := "No other way does this job. The contact named below can help." if {
 	count(_alternative_list) == 0

@@ -277,3 +277,28 @@ test_a_package_without_an_announced_rule_leaves_no_decision if {
 		with data.gatekeeper.rules.extra as silent
 	u == {{"package": "extra", "missing": [], "unexpected": ["outcomes:deny", "reasons:GK-X-001"], "announces": false}}
 }
+
+test_a_package_that_dropped_every_element_it_announced_leaves_no_decision if {
+	# nothing produced: the package is not among the busy ones, and it announced something
+	empty := {"outcomes": set(), "reasons": set(), "announced": _extra.announced}
+	not gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as empty
+	u := gatekeeper.unannounced with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as empty
+	u == {{"package": "extra", "missing": ["outcomes:deny", "reasons:GK-X-001"], "unexpected": [], "announces": true}}
+}
+
+test_a_package_that_announced_and_produced_nothing_keeps_the_decision if {
+	quiet := {"outcomes": set(), "reasons": set(), "announced": set()}
+	d := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as quiet
+	e := gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+	d == e
+}
+
+test_a_package_with_elements_but_nothing_announced_leaves_no_decision if {
+	# busy, and its empty announcement is not what it produced
+	loud := object.union(_extra, {"announced": set()})
+	not gatekeeper.decision with input as _input({"access": "read_only", "purpose": "troubleshooting"}, _customer)
+		with data.gatekeeper.rules.extra as loud
+}
