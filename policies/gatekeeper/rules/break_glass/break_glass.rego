@@ -11,21 +11,29 @@ import rego.v1
 
 import data.gatekeeper.lib.times
 
-# The entry point evaluates every rule of every rules package, so each rule here starts from
-# _use, which is undefined (after one comparison) unless break-glass is requested.
-_use := "emergency" if {
+# The entry point builds every rule of every rules package, and each rule costs even when it
+# fails at once: the package has one helper, _bg, undefined (after one comparison) unless
+# break-glass is requested. It holds the answers; the rest are functions, called only then.
+_bg := v if {
 	input.request.access == "break_glass"
+	use = _use(input.request)
+	how = _by_use(use)
+	role = object.get(data.gatekeeper.lib.context.identity, "role", "unknown")
+	message = sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, how.text])
+	v = object.union(_answer(use), {
+		"outcome": {"outcome": how.outcome, "rule": "gatekeeper.rules.break_glass.outcomes"},
+		"reason": {"rule": "gatekeeper.rules.break_glass.consequences", "code": how.code, "message": message},
+	})
+}
+
+# emergency | non_emergency | forbidden, for a break-glass request.
+_use(_) := "emergency" if {
 	data.gatekeeper.lib.context.msp_staff
 	data.gatekeeper.lib.context.emergency
 } else := "non_emergency" if {
-	input.request.access == "break_glass"
 	data.gatekeeper.lib.context.msp_staff
-} else := "forbidden" if {
-	input.request.access == "break_glass"
-}
+} else := "forbidden"
 
-# Each rule costs even when it fails at once, so the helpers are functions, called only when
-# break-glass is requested.
 _by_use(use) := how if {
 	table := {
 		"emergency": {
@@ -42,19 +50,19 @@ _review_due(end_ns) := times.format(times.add_hours(end_ns, 24))
 
 _review_due_text(end_ns) := times.local(times.add_hours(end_ns, 24), data.gatekeeper.lib.context.customer.timezone)
 
-# METADATA
-# title: Break-glass use is reviewed afterwards
-# custom:
-#   code: GK-BG-001
-consequences contains c if {
-	_use == "emergency"
-	review_due = _review_due(data.gatekeeper.lib.context.end_ns)
+# Emergency use: reviewed afterwards, the security contact and the service manager told.
+_answer(use) := v if {
+	use == "emergency"
+	end_ns = data.gatekeeper.lib.context.end_ns
+	review_due = _review_due(end_ns)
+	due_text = _review_due_text(end_ns)
+	contacts = data.gatekeeper.lib.context.customer.contacts
 	summary = concat("", [
-		"We record every step taken. After the incident, ", data.gatekeeper.lib.context.customer.contacts.service_manager.name,
+		"We record every step taken. After the incident, ", contacts.service_manager.name,
 		" reviews them and checks if we must make the system safe again. The review is due by ",
-		_review_due_text(data.gatekeeper.lib.context.end_ns), ".",
+		due_text, ".",
 	])
-	c = {
+	consequence = {
 		"id": "break_glass_review",
 		"kind": "review",
 		"severity": "high",
@@ -63,33 +71,56 @@ consequences contains c if {
 		"review_due": review_due,
 		"rule": "gatekeeper.rules.break_glass.consequences",
 	}
+	condition = {
+		"id": "after_review",
+		"summary": concat("", ["We must review every step taken. The review is due by ", due_text, "."]),
+		"review_due": review_due,
+		"mandatory": true,
+		"rule": "gatekeeper.rules.break_glass.conditions",
+	}
+	ticket_text = _ticket_text(object.get(input.request, "ticket", null))
+	who = data.gatekeeper.lib.context.requester
+	reason = concat("", [
+		"Break-glass was used on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ", ticket_text, ". We will review it.",
+	])
+	tells = [e |
+		some role in ["security", "service_manager"]
+		c = contacts[role]
+		e = {
+			"id": concat("", [role, "_contact"]),
+			"contact": {"role": role, "name": c.name, "email": c.email},
+			"reason": reason,
+			"rule": "gatekeeper.rules.break_glass.escalations",
+		}
+	]
+	v = {"consequence": consequence, "condition": condition, "escalations": tells}
 }
 
-# METADATA
-# title: Break-glass outside an emergency
-# custom:
-#   code: GK-BG-002
-consequences contains {
-	"id": "break_glass_not_emergency",
-	"kind": "security",
-	"severity": "high",
-	"title": "break-glass without an emergency",
-	"summary": "Break-glass access is for emergencies. This is not one, so an approver must agree. A smaller or supervised way to do it is usually enough.",
-	"rule": "gatekeeper.rules.break_glass.consequences",
-} if _use == "non_emergency"
+# Outside an emergency: an approver must agree.
+_answer(use) := v if {
+	use == "non_emergency"
+	v = {
+		"consequence": {
+			"id": "break_glass_not_emergency",
+			"kind": "security",
+			"severity": "high",
+			"title": "break-glass without an emergency",
+			"summary": "Break-glass access is for emergencies. This is not one, so an approver must agree. A smaller or supervised way to do it is usually enough.",
+			"rule": "gatekeeper.rules.break_glass.consequences",
+		},
+		"approval": {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules.break_glass.approvals"},
+	}
+}
 
-# METADATA
-# title: Break-glass is not available to this requester
-# custom:
-#   code: GK-BG-003
-consequences contains c if {
-	_use == "forbidden"
+# Anyone but MSP staff: not available, and whom to contact instead.
+_answer(use) := v if {
+	use == "forbidden"
 	sm = data.gatekeeper.lib.context.customer.contacts.service_manager
 	summary = sprintf(
 		"Only our on-call engineers can use break-glass access. In an emergency, raise an incident and they act at once. Or contact %s (%s).",
 		[sm.name, sm.email],
 	)
-	c = {
+	v = {"consequence": {
 		"id": "break_glass_contact",
 		"kind": "contact",
 		"severity": "high",
@@ -97,46 +128,7 @@ consequences contains c if {
 		"summary": summary,
 		"contact": {"role": "service_manager", "name": sm.name, "email": sm.email},
 		"rule": "gatekeeper.rules.break_glass.consequences",
-	}
-}
-
-# METADATA
-# title: Mandatory review after break-glass use
-# custom:
-#   code: GK-BG-004
-conditions contains c if {
-	_use == "emergency"
-	review_due = _review_due(data.gatekeeper.lib.context.end_ns)
-	summary = concat("", ["We must review every step taken. The review is due by ", _review_due_text(data.gatekeeper.lib.context.end_ns), "."])
-	c = {
-		"id": "after_review",
-		"summary": summary,
-		"review_due": review_due,
-		"mandatory": true,
-		"rule": "gatekeeper.rules.break_glass.conditions",
-	}
-}
-
-# METADATA
-# title: Security contact and service manager are told of break-glass use
-# custom:
-#   code: GK-BG-005
-escalations contains e if {
-	_use == "emergency"
-	ticket_text = _ticket_text(object.get(input.request, "ticket", null))
-	who = data.gatekeeper.lib.context.requester
-	reason = concat("", [
-		"Break-glass was used on ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ", ticket_text, ". We will review it.",
-	])
-	some role in ["security", "service_manager"]
-	c = data.gatekeeper.lib.context.customer.contacts[role]
-	id = concat("", [role, "_contact"])
-	e = {
-		"id": id,
-		"contact": {"role": role, "name": c.name, "email": c.email},
-		"reason": reason,
-		"rule": "gatekeeper.rules.break_glass.escalations",
-	}
+	}}
 }
 
 _ticket_text(ticket) := sprintf("Ticket: %s", [ticket]) if is_string(ticket)
@@ -144,20 +136,46 @@ _ticket_text(ticket) := sprintf("Ticket: %s", [ticket]) if is_string(ticket)
 else := "No ticket was given"
 
 # METADATA
+# title: Break-glass use is reviewed afterwards, needs approval outside an emergency, or is not available
+# description: |
+#   break_glass_review (GK-BG-001) in an emergency, break_glass_not_emergency (GK-BG-002)
+#   outside one, break_glass_contact (GK-BG-003) for anyone but MSP staff.
+# custom:
+#   code: GK-BG-001
+consequences contains c if {
+	c = _bg.consequence
+}
+
+# METADATA
+# title: Mandatory review after break-glass use
+# custom:
+#   code: GK-BG-004
+conditions contains c if {
+	c = _bg.condition
+}
+
+# METADATA
+# title: Security contact and service manager are told of break-glass use
+# custom:
+#   code: GK-BG-005
+escalations contains e if {
+	some e in _bg.escalations
+}
+
+# METADATA
 # title: Outcome of a break-glass request
 # custom:
 #   code: GK-BG-006
 outcomes contains o if {
-	how = _by_use(_use)
-	o = {"outcome": how.outcome, "rule": "gatekeeper.rules.break_glass.outcomes"}
+	o = _bg.outcome
 }
 
 # METADATA
 # title: An approver signs off break-glass outside an emergency
 # custom:
 #   code: GK-BG-007
-approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules.break_glass.approvals"} if {
-	_use == "non_emergency"
+approvals contains a if {
+	a = _bg.approval
 }
 
 # METADATA
@@ -165,42 +183,32 @@ approvals contains {"roles": ["approver"], "count": 1, "rule": "gatekeeper.rules
 # custom:
 #   code: GK-BG-001
 reasons contains r if {
-	how = _by_use(_use)
-	role = object.get(data.gatekeeper.lib.context.identity, "role", "unknown")
-	message = sprintf("Break-glass requested by role %s, urgency %s: %s.", [role, input.request.urgency, how.text])
-	r = {"rule": "gatekeeper.rules.break_glass.consequences", "code": how.code, "message": message}
+	r = _bg.reason
 }
 
 # METADATA
 # title: What break-glass will produce, from guards that cannot fail
 # description: |
 #   The keys of the elements above, for the entry point to check that none went missing
-#   (docs/policy-contract.md, "Announced elements"). Written apart from _use on purpose.
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _bg on purpose; one
+#   body that fails at its first comparison unless break-glass is requested.
 # custom:
 #   code: GK-BG-008
 announced contains k if {
 	input.request.access == "break_glass"
+	some k in _announced_keys(input.request)
+}
+
+_announced_keys(_) := [
+	"consequences:break_glass_review", "conditions:after_review",
+	"escalations:security_contact", "escalations:service_manager_contact",
+	"outcomes:allow_with_consequences", "reasons:GK-BG-001",
+] if {
 	data.gatekeeper.lib.context.msp_staff
 	data.gatekeeper.lib.context.emergency
-	some k in [
-		"consequences:break_glass_review", "conditions:after_review",
-		"escalations:security_contact", "escalations:service_manager_contact",
-		"outcomes:allow_with_consequences", "reasons:GK-BG-001",
-	]
-}
-
-announced contains k if {
-	input.request.access == "break_glass"
+} else := [
+	"consequences:break_glass_not_emergency", "outcomes:needs_approval",
+	"approvals:gatekeeper.rules.break_glass.approvals", "reasons:GK-BG-002",
+] if {
 	data.gatekeeper.lib.context.msp_staff
-	not data.gatekeeper.lib.context.emergency
-	some k in [
-		"consequences:break_glass_not_emergency", "outcomes:needs_approval",
-		"approvals:gatekeeper.rules.break_glass.approvals", "reasons:GK-BG-002",
-	]
-}
-
-announced contains k if {
-	input.request.access == "break_glass"
-	not data.gatekeeper.lib.context.msp_staff
-	some k in ["consequences:break_glass_contact", "outcomes:deny", "reasons:GK-BG-003"]
-}
+} else := ["consequences:break_glass_contact", "outcomes:deny", "reasons:GK-BG-003"]

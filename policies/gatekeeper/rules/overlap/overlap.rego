@@ -107,9 +107,9 @@ reasons contains {"rule": "gatekeeper.rules.overlap.consequences", "code": "GK-O
 # custom:
 #   code: GK-OVL-003
 announced contains k if {
+	some o in object.get(object.get(input, "context", {}), "overlapping", [])
 	object.get(data.gatekeeper.lib.context.access_level, "risk", "high") != "low"
 	not data.gatekeeper.lib.context.emergency
-	some o in object.get(object.get(input, "context", {}), "overlapping", [])
 	_touches(o.systems)
 	some k in ["consequences:overlap", "reasons:GK-OVL-001"]
 }
