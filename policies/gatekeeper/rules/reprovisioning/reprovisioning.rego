@@ -16,11 +16,13 @@ import data.gatekeeper.lib.util
 # access breaks the baseline. It comes from the bundle view when there is one.
 _rpv := v if {
 	data.gatekeeper.lib.context.breaks_baseline
-	v = data.views.reprovisioning[data.gatekeeper.lib.context.view_key]
-} else := v if {
-	data.gatekeeper.lib.context.breaks_baseline
-	v = effect(input.request.customer, input.request.environment, input.request.access)
+	v = _rpv_here(data.gatekeeper.lib.context.view_key)
 }
+
+# One body above, the choice of the view here: the rule tries one body for every request.
+_rpv_here(key) := data.views.reprovisioning[key] if {
+	data.views.reprovisioning[key]
+} else := effect(input.request.customer, input.request.environment, input.request.access)
 
 # METADATA
 # title: What breaking the managed baseline costs a customer's environment

@@ -24,16 +24,14 @@ import data.gatekeeper.lib.util
 _sla := v if {
 	data.gatekeeper.lib.context.breaks_baseline
 	data.gatekeeper.lib.context.downtime_hours > 0
-	data.gatekeeper.lib.context.sla_minutes_used_this_month == 0
-	v = data.views.sla[data.gatekeeper.lib.context.view_key]
-} else := v if {
-	data.gatekeeper.lib.context.breaks_baseline
-	data.gatekeeper.lib.context.downtime_hours > 0
-	v = effect_after(
-		input.request.customer, input.request.environment, input.request.access,
-		data.gatekeeper.lib.context.sla_minutes_used_this_month,
-	)
+	v = _sla_after(data.gatekeeper.lib.context.sla_minutes_used_this_month)
 }
+
+# One body above, the choice of the view here: the rule tries one body for every request.
+_sla_after(used) := data.views.sla[data.gatekeeper.lib.context.view_key] if {
+	used == 0
+	data.views.sla[data.gatekeeper.lib.context.view_key]
+} else := effect_after(input.request.customer, input.request.environment, input.request.access, used)
 
 # METADATA
 # title: SLA figures of the downtime an access level causes a customer's environment
