@@ -59,31 +59,3 @@ alternatives := {key: ranked |
 	# `some v in [...]` binds v: regopy finds a cycle in `v = f(...)` here.
 	some ranked in [data.gatekeeper.alternatives.rank(prefs, purpose, access, 0, 0)]
 }
-
-# METADATA
-# title: What breaking the managed baseline costs, per scope where it does
-# custom:
-#   code: GK-VIEW-003
-reprovisioning := {key: effect |
-	some customer_id, environment_id, access_id
-	data.customers[customer_id].environments[environment_id]
-	data.catalog.access_levels[access_id]
-	key = data.gatekeeper.lib.context.scope_key(customer_id, environment_id, access_id)
-
-	# `some v in [...]` binds v (and skips a scope where the function is undefined).
-	some effect in [data.gatekeeper.rules.reprovisioning.effect(customer_id, environment_id, access_id)]
-}
-
-# METADATA
-# title: SLA figures of the downtime, per scope with downtime
-# custom:
-#   code: GK-VIEW-004
-sla := {key: effect |
-	some customer_id, environment_id, access_id
-	data.customers[customer_id].environments[environment_id]
-	data.catalog.access_levels[access_id]
-	key = data.gatekeeper.lib.context.scope_key(customer_id, environment_id, access_id)
-
-	# `some v in [...]` binds v (and skips a scope where the function is undefined).
-	some effect in [data.gatekeeper.rules.sla.effect(customer_id, environment_id, access_id)]
-}

@@ -16,33 +16,70 @@ import rego.v1
 
 # The entry point builds every rule of every rules package, and each rule costs even when it
 # fails at once: the package has one helper, _guard, undefined (after one look-up) unless
-# the access exports or reaches customer data. It holds the answers.
+# the access exports or reaches customer data. It holds the answers; the rest are functions,
+# which cost only when called. The texts come from the bundle view when there is one.
 _guard := {"consequence": consequence, "escalation": escalation, "message": message, "approval": approval} if {
-	how = _how
-	security = data.gatekeeper.lib.context.customer.contacts.security
-	text = _texts(how, data.gatekeeper.lib.context.environment_title, data.gatekeeper.lib.context.access_level.title, security.name)
-	consequence = {
-		"id": text.id,
-		"kind": "security",
-		"severity": "high",
-		"title": text.title,
-		"summary": text.summary,
-		"rule": "gatekeeper.rules.data_protection.consequences",
-	}
-	who = data.gatekeeper.lib.context.requester
-	reason = concat("", [text.verb, " ", data.gatekeeper.lib.context.environment_title, ". By: ", who, ". ", text.then])
+	how = _how(input.request)
+	text = _text_here(data.gatekeeper.lib.context.view_key, how)
+	consequence = text.consequence
 	escalation = {
 		"id": "security_contact",
-		"contact": {"role": "security", "name": security.name, "email": security.email},
-		"reason": reason,
+		"contact": text.contact,
+		"reason": concat("", [text.reason_start, data.gatekeeper.lib.context.requester, ". ", text.then]),
 		"rule": "gatekeeper.rules.data_protection.escalations",
 	}
 	approval = how != "emergency_reach"
-	message = sprintf("%s (%s for %s); security contact %s is escalated to.", [text.why, input.request.access, input.request.purpose, security.email])
+	message = sprintf("%s (%s for %s); security contact %s is escalated to.", [text.why, input.request.access, input.request.purpose, text.contact.email])
+}
+
+# The view's texts for the request's scope, else computed here (a bundle without views, a
+# follow-up with access "none").
+_text_here(key, how) := data.views.data_protection[key][how] if {
+	data.views.data_protection[key][how]
+} else := _text(
+	how, data.gatekeeper.lib.context.environment_title,
+	data.gatekeeper.lib.context.access_level.title, data.gatekeeper.lib.context.customer.contacts.security,
+)
+
+# METADATA
+# title: What data protection says on a customer's environment for an access level
+# description: |
+#   For each way it applies (export, reach, emergency_reach): the consequence, the security
+#   contact and the escalation's reason around the requester. A function of data only:
+#   gatekeeper.views computes it for every combination when the bundle loads.
+# custom:
+#   code: GK-SEC-006
+texts(customer_id, environment_id, access_id) := v if {
+	customer = data.customers[customer_id]
+	environment = customer.environments[environment_id]
+	access_level = data.catalog.access_levels[access_id]
+	security = customer.contacts.security
+	env_title = object.get(environment, "title", environment_id)
+	v = {how: t |
+		some how in ["export", "reach", "emergency_reach"]
+		some t in [_text(how, env_title, access_level.title, security)]
+	}
+}
+
+_text(how, env_title, access_title, security) := {
+	"consequence": {
+		"id": t.id,
+		"kind": "security",
+		"severity": "high",
+		"title": t.title,
+		"summary": t.summary,
+		"rule": "gatekeeper.rules.data_protection.consequences",
+	},
+	"contact": {"role": "security", "name": security.name, "email": security.email},
+	"reason_start": concat("", [t.verb, " ", env_title, ". By: "]),
+	"then": t.then,
+	"why": t.why,
+} if {
+	t = _texts(how, env_title, access_title, security.name)
 }
 
 # export | reach | emergency_reach; undefined when customer data is neither exported nor reached.
-_how := "export" if {
+_how(_) := "export" if {
 	"data_export" in [input.request.access, input.request.purpose]
 } else := "emergency_reach" if {
 	data.gatekeeper.lib.context.reaches_customer_data
@@ -136,28 +173,25 @@ reasons contains {"rule": "gatekeeper.rules.data_protection.consequences", "code
 # description: |
 #   The keys of the elements above, for the entry point to check that none went missing
 #   (docs/policy-contract.md, "Announced elements"). Written apart from _how on purpose.
+#   One body: a function gives the keys, so a request it does not concern tries one body.
 # custom:
 #   code: GK-SEC-005
 announced contains k if {
-	"data_export" in [input.request.access, input.request.purpose]
-	some k in array.concat(["consequences:customer_data_export"], _approved_keys)
+	some k in _announced_keys(input.request)
 }
 
-announced contains k if {
-	not "data_export" in [input.request.access, input.request.purpose]
+# One else chain: the guards of _how, written again apart from it.
+_announced_keys(_) := [
+	"consequences:customer_data_export", "escalations:security_contact", "outcomes:needs_approval",
+	"approvals:gatekeeper.rules.data_protection.approvals", "reasons:GK-SEC-001",
+] if {
+	"data_export" in [input.request.access, input.request.purpose]
+} else := ["consequences:customer_data_reach", "reasons:GK-SEC-001"] if {
 	data.gatekeeper.lib.context.reaches_customer_data
 	data.gatekeeper.lib.context.emergency
-	some k in ["consequences:customer_data_reach", "reasons:GK-SEC-001"]
-}
-
-announced contains k if {
-	not "data_export" in [input.request.access, input.request.purpose]
-	data.gatekeeper.lib.context.reaches_customer_data
-	not data.gatekeeper.lib.context.emergency
-	some k in array.concat(["consequences:customer_data_reach"], _approved_keys)
-}
-
-_approved_keys := [
-	"escalations:security_contact", "outcomes:needs_approval",
+} else := [
+	"consequences:customer_data_reach", "escalations:security_contact", "outcomes:needs_approval",
 	"approvals:gatekeeper.rules.data_protection.approvals", "reasons:GK-SEC-001",
-]
+] if {
+	data.gatekeeper.lib.context.reaches_customer_data
+}

@@ -106,3 +106,13 @@ test_an_export_needs_approval_even_in_an_emergency if {
 	inp := object.union(_input({"urgency": "emergency"}), {"identity": {"subject": "oncall@msp.example", "role": "engineer", "organisation": null}})
 	data_protection.outcomes == {{"outcome": "needs_approval", "rule": "gatekeeper.rules.data_protection.outcomes"}} with input as inp
 }
+
+test_a_bundle_without_views_answers_the_same if {
+	inp := _input({"access": "full_admin", "purpose": "troubleshooting"})
+	with_view := data_protection.escalations with input as inp
+	without_view := data_protection.escalations with input as inp with data.views as {}
+	with_view == without_view
+	count(with_view) == 1
+	consequences := data_protection.consequences with input as inp
+	consequences == data_protection.consequences with input as inp with data.views as {}
+}

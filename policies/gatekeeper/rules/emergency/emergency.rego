@@ -26,8 +26,8 @@ _answer := a if {
 	count(skips) > 0
 
 	# A skip an engine dropped on an error would shorten the lists in the answer: none is lost.
-	count(skips) == count(_would_skip)
-	a = _of(_honoured_value, skips)
+	count(skips) == count(_would_skip(input.request))
+	a = _of(_honoured(input.request), skips)
 }
 
 # What an emergency skips, each {id, text}; undefined where it skips nothing of that kind.
@@ -169,21 +169,25 @@ _tells(id) if {
 	input.request.access != "break_glass"
 }
 
-# honoured is a rule value: false when the emergency is not honoured.
-_honoured_value := true if data.gatekeeper.lib.context.emergency
+# honoured is a function value, false when the emergency is not honoured: a function costs
+# only when called, a rule for every request (the entry point builds every rule).
+_honoured(_) := true if data.gatekeeper.lib.context.emergency
 
 else := false
 
-_role_names := {
-	"engineer": "MSP engineers",
-	"admin": "MSP administrators",
-	"approver": "MSP approvers",
-	"customer": "customer staff",
-}
+_role_name(r) := object.get(
+	{
+		"engineer": "MSP engineers",
+		"admin": "MSP administrators",
+		"approver": "MSP approvers",
+		"customer": "customer staff",
+	},
+	r, r,
+)
 
 # `some n in [...]` binds n: regopy finds a cycle in `n = f(...)` inside a function.
 _declarers(who) := text if {
-	roles = [n | some r in who.roles; some n in [object.get(_role_names, r, r)]]
+	roles = [n | some r in who.roles; some n in [_role_name(r)]]
 	names = array.concat(roles, who.contacts)
 	text = _listed(names)
 }
@@ -210,8 +214,8 @@ consequences contains c if {
 # custom:
 #   code: GK-EMG-002
 conditions contains c if {
-	input.request.access != "break_glass"
 	c = _answer.condition
+	input.request.access != "break_glass"
 }
 
 # METADATA
@@ -246,54 +250,51 @@ reasons contains r if {
 # description: |
 #   The keys of the elements above, for the entry point to check that none went missing
 #   (docs/policy-contract.md, "Announced elements"). Written apart from _answer on purpose.
+#   One body that fails at its first comparison unless an emergency is declared.
 # custom:
 #   code: GK-EMG-006
 announced contains k if {
 	input.request.urgency == "emergency"
-	count(_would_skip) > 0
+	count(_would_skip(input.request)) > 0
+	some k in _announced_keys(input.request.access)
+}
+
+_announced_keys(access) := [
+	"consequences:emergency_skips_checks", "escalations:msp_on_call",
+	"outcomes:allow_with_consequences", "reasons:GK-EMG-001",
+	"conditions:emergency_after_review", "escalations:security_contact",
+] if {
 	data.gatekeeper.lib.context.emergency
-	some k in [
-		"consequences:emergency_skips_checks", "escalations:msp_on_call",
-		"outcomes:allow_with_consequences", "reasons:GK-EMG-001",
-	]
-}
-
-announced contains k if {
-	input.request.urgency == "emergency"
-	count(_would_skip) > 0
+	access != "break_glass"
+} else := [
+	"consequences:emergency_skips_checks", "escalations:msp_on_call",
+	"outcomes:allow_with_consequences", "reasons:GK-EMG-001",
+] if {
 	data.gatekeeper.lib.context.emergency
-	input.request.access != "break_glass"
-	some k in ["conditions:emergency_after_review", "escalations:security_contact"]
-}
+} else := ["consequences:emergency_not_accepted", "reasons:GK-EMG-005"]
 
-announced contains k if {
-	input.request.urgency == "emergency"
-	count(_would_skip) > 0
-	not data.gatekeeper.lib.context.emergency
-	some k in ["consequences:emergency_not_accepted", "reasons:GK-EMG-005"]
-}
+# The kinds of check the emergency would skip, each written apart from _skip. A function,
+# called only when an emergency is declared: a rule would be built for every request.
+_would_skip(_) := {k | some k in ["a_freeze", "b_support", "c_data", "d_break_glass"]; _would(k)}
 
-# The checks the emergency would skip, each kind of _skip written apart from it. The entry
-# point builds this set for every request: each body first asks whether an emergency is
-# declared (only then is the set read), so the other requests pay one comparison a body.
-_would_skip contains "a_freeze" if {
-	input.request.urgency == "emergency"
+_would(k) if {
+	k == "a_freeze"
 	data.gatekeeper.lib.context.freeze_applies
 	data.gatekeeper.lib.context.blocking_freeze
 }
 
-_would_skip contains "b_support" if {
-	input.request.urgency == "emergency"
+_would(k) if {
+	k == "b_support"
 	data.gatekeeper.lib.context.support_closed_for_staff
 }
 
-_would_skip contains "c_data" if {
-	input.request.urgency == "emergency"
+_would(k) if {
+	k == "c_data"
 	data.gatekeeper.lib.context.reaches_customer_data
 	not "data_export" in [input.request.access, input.request.purpose]
 }
 
-_would_skip contains "d_break_glass" if {
-	input.request.urgency == "emergency"
+_would(k) if {
+	k == "d_break_glass"
 	input.request.access == "break_glass"
 }

@@ -13,39 +13,35 @@ import rego.v1
 
 import data.gatekeeper.lib.util
 
-# The entry point builds every rule of every rules package: one helper, undefined (after one
-# look-up) unless the request takes an alternative, computes everything the sets need.
-_fup := v if {
-	id = input.request.alternative
-	alt = data.catalog.alternatives[id]
-	approval = data.gatekeeper.alternatives.approval_of(alt)
-	lead = alt.lead_time_hours
-	downtime = alt.downtime_hours
-	terms = concat("", [_lead_text(lead), ", ", _downtime_text(downtime), "."])
-	v = {
-		"id": id,
-		"alt": alt,
-		"approval": approval,
-		"terms": {
-			"id": "alternative_terms",
-			"summary": terms,
-			"alternative": id,
-			"lead_time_hours": lead,
-			"downtime_hours": downtime,
-			"rule": "gatekeeper.rules.follow_up.conditions",
-		},
-		"step": {
-			"id": "next_step",
-			"summary": alt.next_step,
-			"alternative": id,
-			"rule": "gatekeeper.rules.follow_up.next_steps",
-		},
-		"message": concat("", [
-			"The requester chose the alternative ", id, " (access ", input.request.access,
-			"); it is decided as a request of its own.",
-		]),
-	}
-}
+# The entry point builds every rule of every rules package, and each rule of a package costs
+# ~1.4 µs on regorus-rvm when the entry point builds the package, a helper rule included. So
+# there is no helper rule: each set first looks up the alternative (undefined for all but
+# follow-ups) and builds only its own elements; the sets share no work but that look-up.
+
+# What the chosen alternative brings: its terms, then its catalogue conditions.
+_conditions(id, alt) := array.concat(
+	[{
+		"id": "alternative_terms",
+		"summary": concat("", [_lead_text(alt.lead_time_hours), ", ", _downtime_text(alt.downtime_hours), "."]),
+		"alternative": id,
+		"lead_time_hours": alt.lead_time_hours,
+		"downtime_hours": alt.downtime_hours,
+		"rule": "gatekeeper.rules.follow_up.conditions",
+	}],
+	_catalogue_conditions(id, object.get(alt, "conditions", [])),
+)
+
+# `some c in [...]` binds c: regopy finds a cycle in `c = f(...)` inside a function.
+_catalogue_conditions(id, texts) := [c |
+	some i
+	texts[i]
+	some c in [{
+		"id": concat("", ["alternative_condition_", format_int(i + 1, 10)]),
+		"summary": texts[i],
+		"alternative": id,
+		"rule": "gatekeeper.rules.follow_up.conditions",
+	}]
+]
 
 _lead_text(h) := "It can start at once" if h == 0
 
@@ -66,19 +62,9 @@ _downtime_text(h) := t if {
 # custom:
 #   code: GK-FUP-001
 conditions contains c if {
-	c = _fup.terms
-}
-
-conditions contains c if {
-	texts = object.get(_fup.alt, "conditions", [])
-	some i
-	text = texts[i]
-	c = {
-		"id": concat("", ["alternative_condition_", format_int(i + 1, 10)]),
-		"summary": text,
-		"alternative": _fup.id,
-		"rule": "gatekeeper.rules.follow_up.conditions",
-	}
+	id = input.request.alternative
+	alt = data.catalog.alternatives[id]
+	some c in _conditions(id, alt)
 }
 
 # METADATA
@@ -86,7 +72,14 @@ conditions contains c if {
 # custom:
 #   code: GK-FUP-002
 next_steps contains s if {
-	s = _fup.step
+	id = input.request.alternative
+	alt = data.catalog.alternatives[id]
+	s = {
+		"id": "next_step",
+		"summary": alt.next_step,
+		"alternative": id,
+		"rule": "gatekeeper.rules.follow_up.next_steps",
+	}
 }
 
 # METADATA
@@ -94,7 +87,8 @@ next_steps contains s if {
 # custom:
 #   code: GK-FUP-003
 outcomes contains o if {
-	_fup.approval.required
+	alt = data.catalog.alternatives[input.request.alternative]
+	data.gatekeeper.alternatives.approval_of(alt).required
 	o = {"outcome": "needs_approval", "rule": "gatekeeper.rules.follow_up.outcomes"}
 }
 
@@ -103,7 +97,8 @@ outcomes contains o if {
 # custom:
 #   code: GK-FUP-003
 approvals contains a if {
-	approval = _fup.approval
+	alt = data.catalog.alternatives[input.request.alternative]
+	approval = data.gatekeeper.alternatives.approval_of(alt)
 	approval.required
 	a = {"roles": approval.roles, "count": approval.count, "rule": "gatekeeper.rules.follow_up.approvals"}
 }
@@ -114,7 +109,8 @@ approvals contains a if {
 # custom:
 #   code: GK-FUP-004
 consequences contains c if {
-	downtime = _fup.alt.downtime_hours
+	alt = data.catalog.alternatives[input.request.alternative]
+	downtime = alt.downtime_hours
 	downtime > 0
 	tolerated = data.gatekeeper.lib.context.preferences.tolerated_downtime_hours
 	severities = {true: "critical", false: "medium"}
@@ -123,7 +119,7 @@ consequences contains c if {
 		"kind": "downtime",
 		"severity": severities[downtime > tolerated],
 		"title": concat("", [util.num(downtime), " h downtime"]),
-		"summary": concat("", [_fup.alt.title, " costs about ", util.hours_text(downtime), " of downtime."]),
+		"summary": concat("", [alt.title, " costs about ", util.hours_text(downtime), " of downtime."]),
 		"downtime_hours": downtime,
 		"tolerated_downtime_hours": tolerated,
 		"rule": "gatekeeper.rules.follow_up.consequences",
@@ -135,34 +131,44 @@ consequences contains c if {
 # custom:
 #   code: GK-FUP-001
 reasons contains {"rule": "gatekeeper.rules.follow_up.conditions", "code": "GK-FUP-001", "message": message} if {
-	message = _fup.message
+	id = input.request.alternative
+	data.catalog.alternatives[id]
+	message = concat("", [
+		"The requester chose the alternative ", id, " (access ", input.request.access,
+		"); it is decided as a request of its own.",
+	])
 }
 
 # METADATA
 # title: What a follow-up will produce, from guards that cannot fail
 # description: |
 #   The keys of the elements above, for the entry point to check that none went missing
-#   (docs/policy-contract.md, "Announced elements"). Written apart from _fup on purpose.
+#   (docs/policy-contract.md, "Announced elements"). Written apart from the sets on purpose; one
+#   body that fails at its first look-up unless the request takes an alternative.
 # custom:
 #   code: GK-FUP-005
 announced contains k if {
-	data.catalog.alternatives[input.request.alternative]
-	some k in ["conditions:alternative_terms", "next_steps:next_step", "reasons:GK-FUP-001"]
+	alt = data.catalog.alternatives[input.request.alternative]
+	some k in array.concat(
+		array.concat(
+			["conditions:alternative_terms", "next_steps:next_step", "reasons:GK-FUP-001"],
+			_condition_keys(object.get(alt, "conditions", [])),
+		),
+		array.concat(_approval_keys(alt), _downtime_keys(alt)),
+	)
 }
 
-announced contains k if {
-	alt = data.catalog.alternatives[input.request.alternative]
-	texts = object.get(alt, "conditions", [])
+# `some k in [...]` binds k: regopy finds a cycle in `k = f(...)` inside a function.
+_condition_keys(texts) := [k |
 	some i
 	texts[i]
-	k = concat("", ["conditions:alternative_condition_", format_int(i + 1, 10)])
-}
+	some k in [concat("", ["conditions:alternative_condition_", format_int(i + 1, 10)])]
+]
 
-announced contains k if {
-	data.catalog.alternatives[input.request.alternative].approval.required == true
-	some k in ["outcomes:needs_approval", "approvals:gatekeeper.rules.follow_up.approvals"]
-}
+_approval_keys(alt) := ["outcomes:needs_approval", "approvals:gatekeeper.rules.follow_up.approvals"] if {
+	alt.approval.required == true
+} else := []
 
-announced contains "consequences:alternative_downtime" if {
-	data.catalog.alternatives[input.request.alternative].downtime_hours > 0
-}
+_downtime_keys(alt) := ["consequences:alternative_downtime"] if {
+	alt.downtime_hours > 0
+} else := []

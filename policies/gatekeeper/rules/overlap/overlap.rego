@@ -13,9 +13,11 @@ import rego.v1
 
 import data.gatekeeper.lib.util
 
-# The package's one helper: undefined (after one look-up) unless something overlaps.
+# The package's one helper: undefined (after one look-up) unless something overlaps. A plain
+# reference, no object.get: an input without context (or without the list) has nothing that
+# overlaps, and the reference is then undefined at once.
 _overlap := v if {
-	items = object.get(object.get(input, "context", {}), "overlapping", [])
+	items = input.context.overlapping
 	count(items) > 0
 	object.get(data.gatekeeper.lib.context.access_level, "risk", "high") != "low"
 	not data.gatekeeper.lib.context.emergency
@@ -107,9 +109,9 @@ reasons contains {"rule": "gatekeeper.rules.overlap.consequences", "code": "GK-O
 # custom:
 #   code: GK-OVL-003
 announced contains k if {
+	some o in input.context.overlapping
 	object.get(data.gatekeeper.lib.context.access_level, "risk", "high") != "low"
 	not data.gatekeeper.lib.context.emergency
-	some o in object.get(object.get(input, "context", {}), "overlapping", [])
 	_touches(o.systems)
 	some k in ["consequences:overlap", "reasons:GK-OVL-001"]
 }

@@ -16,11 +16,13 @@ import data.gatekeeper.lib.util
 # access breaks the baseline. It comes from the bundle view when there is one.
 _rpv := v if {
 	data.gatekeeper.lib.context.breaks_baseline
-	v = data.views.reprovisioning[data.gatekeeper.lib.context.view_key]
-} else := v if {
-	data.gatekeeper.lib.context.breaks_baseline
-	v = effect(input.request.customer, input.request.environment, input.request.access)
+	v = _rpv_here(data.gatekeeper.lib.context.view_key)
 }
+
+# One body above, the choice of the view here: the rule tries one body for every request.
+_rpv_here(key) := data.views.reprovisioning[key] if {
+	data.views.reprovisioning[key]
+} else := effect(input.request.customer, input.request.environment, input.request.access)
 
 # METADATA
 # title: What breaking the managed baseline costs a customer's environment
@@ -138,21 +140,24 @@ reasons contains {"rule": "gatekeeper.rules.reprovisioning.consequences", "code"
 # title: What breaking the baseline will produce, from guards that cannot fail
 # description: |
 #   The keys of the elements above, for the entry point to check that none went missing
-#   (docs/policy-contract.md, "Announced elements"). Written apart from _rpv on purpose.
+#   (docs/policy-contract.md, "Announced elements"). Written apart from _rpv on purpose; one
+#   body that fails at its first look-up unless the access breaks the baseline.
 # custom:
 #   code: GK-RPV-006
 announced contains k if {
 	data.gatekeeper.lib.context.breaks_baseline
-	some k in ["consequences:reprovisioning_downtime", "conditions:reprovision_after_grant", "reasons:GK-RPV-001"]
+	some k in array.concat(
+		["consequences:reprovisioning_downtime", "conditions:reprovision_after_grant", "reasons:GK-RPV-001"],
+		_tier_keys(data.gatekeeper.lib.context.customer),
+	)
 }
 
-announced contains k if {
-	data.gatekeeper.lib.context.breaks_baseline
-	outcome = data.sla_tiers[data.gatekeeper.lib.context.customer.tier].approval.outcome
+# The tier's outcome, and its approvals when it asks for approval.
+_tier_keys(customer) := [
+	"outcomes:needs_approval", "approvals:gatekeeper.rules.reprovisioning.approvals",
+] if {
+	data.sla_tiers[customer.tier].approval.outcome == "needs_approval"
+} else := [k] if {
+	outcome = data.sla_tiers[customer.tier].approval.outcome
 	k = concat(":", ["outcomes", outcome])
-}
-
-announced contains "approvals:gatekeeper.rules.reprovisioning.approvals" if {
-	data.gatekeeper.lib.context.breaks_baseline
-	data.sla_tiers[data.gatekeeper.lib.context.customer.tier].approval.outcome == "needs_approval"
-}
+} else := []

@@ -19,17 +19,19 @@ import data.gatekeeper.lib.util
 # The entry point builds every rule of every rules package, and each rule costs even when it
 # fails at once: the package has one helper, _sla, undefined (after one look-up) unless the
 # request causes downtime. With nothing used this month it comes from the bundle view.
+# Only an access that breaks the baseline causes downtime: context.breaks_baseline, which
+# rules.reprovisioning reads too, fails first for the other requests.
 _sla := v if {
+	data.gatekeeper.lib.context.breaks_baseline
 	data.gatekeeper.lib.context.downtime_hours > 0
-	data.gatekeeper.lib.context.sla_minutes_used_this_month == 0
-	v = data.views.sla[data.gatekeeper.lib.context.view_key]
-} else := v if {
-	data.gatekeeper.lib.context.downtime_hours > 0
-	v = effect_after(
-		input.request.customer, input.request.environment, input.request.access,
-		data.gatekeeper.lib.context.sla_minutes_used_this_month,
-	)
+	v = _sla_after(data.gatekeeper.lib.context.sla_minutes_used_this_month)
 }
+
+# One body above, the choice of the view here: the rule tries one body for every request.
+_sla_after(used) := data.views.sla[data.gatekeeper.lib.context.view_key] if {
+	used == 0
+	data.views.sla[data.gatekeeper.lib.context.view_key]
+} else := effect_after(input.request.customer, input.request.environment, input.request.access, used)
 
 # METADATA
 # title: SLA figures of the downtime an access level causes a customer's environment
@@ -197,6 +199,7 @@ reasons contains {"rule": "gatekeeper.rules.sla.consequences", "code": "GK-SLA-0
 # custom:
 #   code: GK-SLA-004
 announced contains k if {
+	data.gatekeeper.lib.context.breaks_baseline
 	data.gatekeeper.lib.context.downtime_hours > 0
 	some k in ["consequences:sla_budget", "reasons:GK-SLA-001"]
 }
