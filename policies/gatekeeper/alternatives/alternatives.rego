@@ -180,6 +180,7 @@ _candidate(id, alt, approval, prefs, order_of_criteria, most) := e if {
 		"alt": alt,
 		"prefs": prefs,
 		"most": most,
+		"urgent_text": _urgent_texts[object.get(prefs, "urgent", false)],
 		"lead_text": lead_text,
 	}
 }
@@ -208,7 +209,8 @@ _rank_candidates(cands, staff_wait, freeze_wait) := list if {
 	list = [a |
 		some i; entry = ranked_entries[i]; position = i + 1
 		some other in [neighbours[i]]
-		some a in [_ranked_entry(position, entry, other, ranked_entries)]
+		some text in [why(position, entry, other, ranked_entries)]
+		some a in [object.union(entry.candidate.shown, {"lead_time_hours": entry.lead, "rank": position, "why": text})]
 	]
 }
 
@@ -216,14 +218,6 @@ _rank_candidates(cands, staff_wait, freeze_wait) := list if {
 _second_or_none(ranked_entries) := ranked_entries[1] if {
 	count(ranked_entries) > 1
 } else := {}
-
-# The alternative as the decision shows it, at (1-based) position of the ranking, with the
-# entry it is compared with for `why` (rank 1: rank 2, or none; rank k: rank k-1).
-_ranked_entry(position, e, other, ranked_entries) := a if {
-	# Built in the body, not the head: see "regorus RVM" in docs/policy-contract.md.
-	text = why(position, e, other, ranked_entries)
-	a = object.union(e.candidate.shown, {"lead_time_hours": e.lead, "rank": position, "why": text})
-}
 
 # A candidate for these waits (staff_waits and freeze_waits map needing MSP staff and changing
 # the system to hours): its lead time, what it waits for, its criteria values and sort key.
@@ -317,21 +311,22 @@ approval_of(alt) := a if {
 why(position, e, other, ranked_entries) := text if {
 	lead = _lead_text(e)
 	some reason in [_reason(position, e, other, lead, ranked_entries)]
-	urgent_texts = {true: "This is urgent, so speed comes first. ", false: ""}
-	body = concat("", [urgent_texts[object.get(e.prefs, "urgent", false)], reason])
+	body = concat("", [e.candidate.urgent_text, reason])
 	text = concat("", [_head(position), lower(substring(body, 0, 1)), substring(body, 1, -1)])
 }
+
+_urgent_texts := {true: "This is urgent, so speed comes first. ", false: ""}
 
 # An `else`, not an object literal indexed by `position == 1`: a literal builds every value.
 _head(position) := "Best for you: " if position == 1
 
 else := concat("", ["Rank ", format_int(position, 10), ": "])
 
-# "at once" or "in 8 hours", plus what it waits for.
-# The candidate's own when nothing waits (its lead time is then the catalogue's).
+# "at once" or "in 8 hours", plus what it waits for: the candidate's own when nothing waits
+# (its lead time is then the catalogue's); else a wait of more than 0 hours, never "at once".
 _lead_text(e) := e.candidate.lead_text if e.waits == ""
 
-else := concat("", [_in_time(e.lead), _wait_notes[e.waits]])
+else := concat("", ["in ", util.hours_text(e.lead), _wait_notes[e.waits]])
 
 # An `else`, not an object literal indexed by `lead == 0`: a literal builds every value,
 # so hours_text would be computed for every alternative available at once.
@@ -340,7 +335,6 @@ _in_time(lead) := "at once" if lead == 0
 else := concat("", ["in ", util.hours_text(lead)])
 
 _wait_notes := {
-	"": "",
 	"support": ", as it waits for support hours",
 	"freeze": ", as it waits for the change freeze to end",
 }
