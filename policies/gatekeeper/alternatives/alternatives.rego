@@ -17,9 +17,11 @@
 #   alternative's `approval` block in data.catalog): the ledger does not decide it.
 #
 #   Speed: `rank` is a function of data only, so gatekeeper.views ranks every customer,
-#   purpose and requested access level once when the bundle loads (data.views.alternatives).
-#   A request reads that list unless an alternative waits (support closed, a change freeze),
-#   and then ranks for itself with the same function.
+#   purpose and requested access level once when the bundle loads (data.views.alternatives,
+#   and data.views.urgent_alternatives for an urgent request). A request reads that list
+#   unless an alternative waits (support closed, a change freeze); then it ranks the view's
+#   `candidates` (data.views.alternative_candidates, all that does not depend on the waits)
+#   for its waits, as `rank` does.
 package gatekeeper.alternatives
 
 import rego.v1
@@ -104,11 +106,13 @@ rank(prefs, purpose, access, staff_wait, freeze_wait) := _rank_candidates(candid
 # title: The alternatives a ranking orders, with all of each that does not depend on waits
 # description: |
 #   For a customer's preferences, purpose and requested access (see `rank`), in no particular
-#   order: each alternative as the decision shows it but for its lead time, rank and `why`;
-#   its criteria values but speed; its sort key with a "{speed}" placeholder; and each text
-#   `why` may give, with "{lead}" (the lead time in words) and "{above}" (the rank above)
-#   placeholders. A function of data only: gatekeeper.views keeps it for every preference
-#   profile, purpose, access level and urgency (data.views.alternative_candidates).
+#   order: each alternative as the decision shows it but for its lead time, rank and `why`
+#   (`shown`); its criteria values with no wait; its sort key with a "{speed}" placeholder;
+#   for each other candidate, the criterion `why` names when the two are neighbours, with
+#   equal lead times ("same") or not ("differ"); its lead time in words with no wait. A
+#   function of data only: gatekeeper.views keeps it for every preference profile, purpose,
+#   access level and urgency (data.views.alternative_candidates), so a request that waits
+#   computes only lead times, the order and the texts.
 # custom:
 #   code: GK-ALT-007
 candidates(prefs, purpose, access) := list if {
@@ -140,7 +144,7 @@ _with_pairs(c, alone) := object.union(c, {"pairs": pairs}) if {
 }
 
 _pair(c, o) := {"same": _deciding(c0, o0), "differ": _deciding(c0, o1)} if {
-	# The value in the head: regopy crashes on `p = {"same": same}` with same = _deciding(...).
+	# The value in the head: regopy 1.5.2 crashed compiling `p = {"same": same}` here.
 	c0 = _with_speed(c, "0")
 	o0 = _with_speed(o, "0")
 	o1 = _with_speed(o, "1")
@@ -162,7 +166,6 @@ _candidate(id, alt, approval, prefs, order_of_criteria, most) := e if {
 		"lead_time_hours": alt.lead_time_hours,
 		"values": values,
 		"criteria": order_of_criteria,
-		"priority": prefs.priority,
 		"key": key,
 		"shown": {
 			"id": id,
@@ -304,8 +307,7 @@ approval_of(alt) := a if {
 # description: |
 #   Rank 1 is compared with rank 2, rank k with rank k-1, on the first criterion in the
 #   customer's order where they differ: the text names that criterion, so it is true by
-#   construction. An urgent request says first that speed comes first. The texts come from
-#   the candidate (`candidates`), with the lead time and the rank above filled in.
+#   construction. An urgent request says first that speed comes first.
 # custom:
 #   code: GK-ALT-006
 why(position, e, other, ranked_entries) := text if {
