@@ -100,7 +100,7 @@ _urgency_names := {true: "urgent", false: "usual"}
 #   with no waits; a request that waits ranks the view's `candidates` for its own.
 # custom:
 #   code: GK-ALT-001
-rank(prefs, purpose, access, staff_wait, freeze_wait) := _rank_candidates(candidates(prefs, purpose, access), staff_wait, freeze_wait)
+rank(prefs, purpose, access, staff_wait, freeze_wait) := _rank_candidates(_candidates(prefs, purpose, access), staff_wait, freeze_wait)
 
 # METADATA
 # title: The alternatives a ranking orders, with all of each that does not depend on waits
@@ -116,6 +116,13 @@ rank(prefs, purpose, access, staff_wait, freeze_wait) := _rank_candidates(candid
 # custom:
 #   code: GK-ALT-007
 candidates(prefs, purpose, access) := list if {
+	alone = _candidates(prefs, purpose, access)
+	list = [c | some a in alone; some c in [_with_pairs(a, alone)]]
+}
+
+# The candidates without what only saves work when kept in a view (see `candidates`): what
+# `rank` ranks at once.
+_candidates(prefs, purpose, access) := list if {
 	# The criteria before the id, looked up once here, not once per entry and comparison.
 	order_of_criteria = [c0 | some c0 in criteria(prefs.priority); c0 != "id"]
 	fitting = {id: approval |
@@ -129,18 +136,18 @@ candidates(prefs, purpose, access) := list if {
 	# The highest completeness (a bound, for no entries): it does not depend on waits.
 	comps = [c | some id2; fitting[id2]; c = data.catalog.alternatives[id2].completeness]
 	most = util.max_of(array.concat(comps, [0]))
-	alone = [e |
+	list = [e |
 		some id3
 		fitting[id3]
 		some e in [_candidate(id3, data.catalog.alternatives[id3], fitting[id3], prefs, order_of_criteria, most)]
 	]
-	list = [c | some a in alone; some c in [_with_pairs(a, alone)]]
 }
 
 # The candidate with, for each other candidate, the criterion `why` names when they are
 # neighbours: "same" when their lead times are equal in minutes, "differ" when not.
-_with_pairs(c, alone) := object.union(c, {"pairs": pairs}) if {
+_with_pairs(c, alone) := object.union(c, {"pairs": pairs, "lead_text": lead_text}) if {
 	pairs = {id: p | some o in alone; id = o.id; id != c.id; some p in [_pair(c, o)]}
+	lead_text = _in_time(c.lead_time_hours)
 }
 
 _pair(c, o) := {"same": _deciding(c0, o0), "differ": _deciding(c0, o1)} if {
@@ -158,7 +165,6 @@ _candidate(id, alt, approval, prefs, order_of_criteria, most) := e if {
 	values = _criteria_values(alt, lead, prefs)
 	placeholder = object.union(values, {"speed": "{speed}"})
 	key = _sort_key(placeholder, order_of_criteria, id)
-	lead_text = _in_time(lead)
 	e = {
 		"id": id,
 		"needs_msp_staff": alt.needs_msp_staff,
@@ -184,7 +190,6 @@ _candidate(id, alt, approval, prefs, order_of_criteria, most) := e if {
 		"prefs": prefs,
 		"most": most,
 		"urgent_text": _urgent_texts[object.get(prefs, "urgent", false)],
-		"lead_text": lead_text,
 	}
 }
 
@@ -326,9 +331,12 @@ else := concat("", ["Rank ", format_int(position, 10), ": "])
 
 # "at once" or "in 8 hours", plus what it waits for: the candidate's own when nothing waits
 # (its lead time is then the catalogue's); else a wait of more than 0 hours, never "at once".
-_lead_text(e) := e.candidate.lead_text if e.waits == ""
-
-else := concat("", ["in ", util.hours_text(e.lead), _wait_notes[e.waits]])
+_lead_text(e) := t if {
+	e.waits == ""
+	t = e.candidate.lead_text
+} else := concat("", ["in ", util.hours_text(e.lead), _wait_notes[e.waits]]) if {
+	e.waits != ""
+} else := _in_time(e.lead)
 
 # An `else`, not an object literal indexed by `lead == 0`: a literal builds every value,
 # so hours_text would be computed for every alternative available at once.
@@ -360,7 +368,7 @@ _reason(position, e, other, lead, ranked_entries) := t if {
 _deciding_neighbours(e, other) := c if {
 	pair = e.candidate.pairs[other.candidate.id]
 	c = pair[_speed_comparison[e.speed == other.speed]]
-}
+} else := _deciding(_with_speed(e.candidate, e.speed), _with_speed(other.candidate, other.speed))
 
 _speed_comparison := {true: "same", false: "differ"}
 
