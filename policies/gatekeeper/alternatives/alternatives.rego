@@ -17,9 +17,11 @@
 #   alternative's `approval` block in data.catalog): the ledger does not decide it.
 #
 #   Speed: `rank` is a function of data only, so gatekeeper.views ranks every customer,
-#   purpose and requested access level once when the bundle loads (data.views.alternatives).
-#   A request reads that list unless an alternative waits (support closed, a change freeze),
-#   and then ranks for itself with the same function.
+#   purpose and requested access level once when the bundle loads (data.views.alternatives,
+#   and data.views.urgent_alternatives for an urgent request). A request reads that list
+#   unless an alternative waits (support closed, a change freeze); then it ranks the view's
+#   `candidates` (data.views.alternative_candidates, all that does not depend on the waits)
+#   for its waits, as `rank` does.
 package gatekeeper.alternatives
 
 import rego.v1
@@ -44,9 +46,10 @@ _freeze_wait := data.gatekeeper.lib.context.freeze_wait_hours if {
 # METADATA
 # title: Alternatives ranked for the customer's preferences, best first
 # description: |
-#   The bundle view when nothing waits, else ranked here for this request's waits. A missing
-#   view (a bundle loaded without views, or a test replacing data) also ranks here, and so
-#   does an urgent request (urgency high or emergency), which ranks for speed.
+#   Nothing waiting: the bundle view (data.views.alternatives, or data.views.urgent_alternatives
+#   for an urgent request, which ranks for speed). A request that waits ranks the view's
+#   candidates (data.views.alternative_candidates) for its waits. A missing view (a bundle
+#   loaded without views, or a test replacing data) ranks here from the catalogue.
 # custom:
 #   code: GK-ALT-003
 ranked := list if {
@@ -55,7 +58,21 @@ ranked := list if {
 	not data.gatekeeper.lib.context.urgent
 	profile = data.views.profiles[input.request.customer]
 	list = data.views.alternatives[ranking_key(profile, input.request.purpose, input.request.access)]
+} else := list if {
+	_staff_wait == 0
+	_freeze_wait == 0
+	data.gatekeeper.lib.context.urgent
+	profile = data.views.profiles[input.request.customer]
+	list = data.views.urgent_alternatives[ranking_key(profile, input.request.purpose, input.request.access)]
+} else := list if {
+	profile = data.views.profiles[input.request.customer]
+	key = candidates_key(profile, input.request.purpose, input.request.access, _urgent)
+	list = _rank_candidates(data.views.alternative_candidates[key], _staff_wait, _freeze_wait)
 } else := rank(data.gatekeeper.lib.context.preferences, input.request.purpose, input.request.access, _staff_wait, _freeze_wait)
+
+_urgent := true if data.gatekeeper.lib.context.urgent
+
+else := false
 
 # METADATA
 # title: Key of a preference profile, purpose and access level in data.views.alternatives
@@ -65,35 +82,127 @@ ranked := list if {
 ranking_key(profile, purpose, access) := concat("|", [profile, purpose, access])
 
 # METADATA
+# title: Key of a profile, purpose, access level and urgency in data.views.alternative_candidates
+# description: The one place the key's format is written; gatekeeper.views shares it.
+# custom:
+#   code: GK-ALT-008
+candidates_key(profile, purpose, access, urgent) := concat("|", [profile, purpose, access, _urgency_names[urgent]])
+
+_urgency_names := {true: "urgent", false: "usual"}
+
+# METADATA
 # title: Catalogue alternatives for a customer's preferences, purpose and requested access
 # description: |
 #   Best first. prefs are the customer's preferences with defaults (context.preferences_of):
 #   the only thing about the customer the ranking uses. Alternatives that fulfil the purpose,
 #   other than the access level requested and with an approval block. staff_wait and freeze_wait are the hours an alternative that needs MSP
 #   staff, or that changes the system, waits before it can start. The bundle views call it
-#   with no waits; a request that waits calls it with its own.
+#   with no waits; a request that waits ranks the view's `candidates` for its own.
 # custom:
 #   code: GK-ALT-001
-rank(prefs, purpose, access, staff_wait, freeze_wait) := list if {
+rank(prefs, purpose, access, staff_wait, freeze_wait) := _rank_candidates(_candidates(prefs, purpose, access), staff_wait, freeze_wait)
+
+# METADATA
+# title: The alternatives a ranking orders, with all of each that does not depend on waits
+# description: |
+#   For a customer's preferences, purpose and requested access (see `rank`), in no particular
+#   order: each alternative as the decision shows it but for its lead time, rank and `why`
+#   (`shown`); its criteria values with no wait; its sort key with a "{speed}" placeholder;
+#   for each other candidate, the criterion `why` names when the two are neighbours, with
+#   equal lead times ("same") or not ("differ"); its lead time in words with no wait. A
+#   function of data only: gatekeeper.views keeps it for every preference profile, purpose,
+#   access level and urgency (data.views.alternative_candidates), so a request that waits
+#   computes only lead times, the order and the texts.
+# custom:
+#   code: GK-ALT-007
+candidates(prefs, purpose, access) := list if {
+	alone = _candidates(prefs, purpose, access)
+	list = [c | some a in alone; some c in [_with_pairs(a, alone)]]
+}
+
+# The candidates without what only saves work when kept in a view (see `candidates`): what
+# `rank` ranks at once.
+_candidates(prefs, purpose, access) := list if {
 	# The criteria before the id, looked up once here, not once per entry and comparison.
 	order_of_criteria = [c0 | some c0 in criteria(prefs.priority); c0 != "id"]
-	entries = {key: e |
+	fitting = {id: approval |
 		some id
 		alt = data.catalog.alternatives[id]
 		purpose in alt.fulfils
 		alt.access != access
 		approval = approval_of(alt)
-		some e in [_entry(id, alt, approval, prefs, order_of_criteria, staff_wait, freeze_wait)]
+	}
+
+	# The highest completeness (a bound, for no entries): it does not depend on waits.
+	comps = [c | some id2; fitting[id2]; c = data.catalog.alternatives[id2].completeness]
+	most = util.max_of(array.concat(comps, [0]))
+	list = [e |
+		some id3
+		fitting[id3]
+		some e in [_candidate(id3, data.catalog.alternatives[id3], fitting[id3], prefs, order_of_criteria, most)]
+	]
+}
+
+# The candidate with, for each other candidate, the criterion `why` names when they are
+# neighbours: "same" when their lead times are equal in minutes, "differ" when not.
+_with_pairs(c, alone) := object.union(c, {"pairs": pairs, "lead_text": lead_text}) if {
+	pairs = {id: p | some o in alone; id = o.id; id != c.id; some p in [_pair(c, o)]}
+	lead_text = _in_time(c.lead_time_hours)
+}
+
+_pair(c, o) := {"same": _deciding(c0, o0), "differ": _deciding(c0, o1)} if {
+	# The value in the head: regopy 1.5.2 crashed compiling `p = {"same": same}` here.
+	c0 = _with_speed(c, "0")
+	o0 = _with_speed(o, "0")
+	o1 = _with_speed(o, "1")
+}
+
+_with_speed(c, speed) := {"criteria": c.criteria, "values": object.union(c.values, {"speed": speed})}
+
+# One alternative for these preferences, with no wait: see `candidates`.
+_candidate(id, alt, approval, prefs, order_of_criteria, most) := e if {
+	lead = alt.lead_time_hours
+	values = _criteria_values(alt, lead, prefs)
+	placeholder = object.union(values, {"speed": "{speed}"})
+	key = _sort_key(placeholder, order_of_criteria, id)
+	e = {
+		"id": id,
+		"needs_msp_staff": alt.needs_msp_staff,
+		"changes_system": alt.changes_system,
+		"lead_time_hours": alt.lead_time_hours,
+		"values": values,
+		"criteria": order_of_criteria,
+		"key": key,
+		"shown": {
+			"id": id,
+			"title": alt.title,
+			"summary": alt.summary,
+			"fulfils": alt.fulfils,
+			"access": alt.access,
+			"downtime_hours": alt.downtime_hours,
+			"completeness": alt.completeness,
+			"involvement": alt.involvement,
+			"conditions": object.get(alt, "conditions", []),
+			"approval": approval,
+			"rule": "gatekeeper.alternatives.ranked",
+		},
+		"alt": alt,
+		"prefs": prefs,
+		"most": most,
+		"urgent_text": _urgent_texts[object.get(prefs, "urgent", false)],
+	}
+}
+
+# Candidates ranked for the waits: each one's lead time, then the order, then the texts.
+_rank_candidates(cands, staff_wait, freeze_wait) := list if {
+	staff_waits = {true: staff_wait, false: 0}
+	freeze_waits = {true: freeze_wait, false: 0}
+	entries = {key: e |
+		some c in cands
+		some e in [_entry(c, staff_waits, freeze_waits)]
 		key = e.key
 	}
 	order = sort([key | some key; entries[key]])
-	n = count(order)
-	leads = [l | some k1 in order; some l in [entries[k1].lead]]
-	comps = [c | some k2 in order; some c in [entries[k2].alt.completeness]]
-
-	# The shortest lead time and the highest completeness (a bound each, for no entries).
-	fastest = util.min_of(array.concat(leads, [999999]))
-	most = util.max_of(array.concat(comps, [0]))
 
 	# One generator, then look-ups (comprehensions with several generators are not ordered
 	# alike on every engine). Names differ from the comprehension above, and the order is
@@ -108,7 +217,8 @@ rank(prefs, purpose, access, staff_wait, freeze_wait) := list if {
 	list = [a |
 		some i; entry = ranked_entries[i]; position = i + 1
 		some other in [neighbours[i]]
-		some a in [_ranked_entry(position, entry, other, fastest, most)]
+		some text in [why(position, entry, other, ranked_entries)]
+		some a in [object.union(entry.candidate.shown, {"lead_time_hours": entry.lead, "rank": position, "why": text})]
 	]
 }
 
@@ -117,46 +227,19 @@ _second_or_none(ranked_entries) := ranked_entries[1] if {
 	count(ranked_entries) > 1
 } else := {}
 
-# The alternative as the decision shows it, at (1-based) position of the ranking, with the
-# entry it is compared with for `why` (rank 1: rank 2, or none; rank k: rank k-1).
-_ranked_entry(position, e, other, fastest, most) := a if {
-	item = e.alt
-
-	# Built in the body, not the head: see "regorus RVM" in docs/policy-contract.md.
-	a = {
-		"id": e.id,
-		"title": item.title,
-		"summary": item.summary,
-		"fulfils": item.fulfils,
-		"access": item.access,
-		"lead_time_hours": e.lead,
-		"downtime_hours": item.downtime_hours,
-		"completeness": item.completeness,
-		"involvement": item.involvement,
-		"conditions": object.get(item, "conditions", []),
-		"approval": e.approval,
-		"rank": position,
-		"why": why(position, e, other, fastest, most),
-		"rule": "gatekeeper.alternatives.ranked",
-	}
-}
-
-# One alternative for these preferences and waits: its sort key, lead time, the values of the
-# ranking criteria and what it waits for.
-_entry(id, alt, approval, prefs, order_of_criteria, staff_wait, freeze_wait) := e if {
-	staff_waits = {true: staff_wait, false: 0}
-	support_wait = staff_waits[alt.needs_msp_staff]
-	freeze_waits = {true: freeze_wait, false: 0}
-	system_wait = freeze_waits[alt.changes_system]
-	waited = alt.lead_time_hours + support_wait
+# A candidate for these waits (staff_waits and freeze_waits map needing MSP staff and changing
+# the system to hours): its lead time, what it waits for, its criteria values and sort key.
+_entry(c, staff_waits, freeze_waits) := e if {
+	support_wait = staff_waits[c.needs_msp_staff]
+	system_wait = freeze_waits[c.changes_system]
+	waited = c.lead_time_hours + support_wait
 	longer = {true: system_wait, false: waited}
 	lead = longer[system_wait > waited]
 	waits = {true: "freeze", false: _support_wait_names[support_wait > 0]}
-	values = _criteria_values(alt, lead, prefs)
+	speed = sprintf("%08d", [round(lead * 60)])
 	e = {
-		"key": _sort_key(values, order_of_criteria, id), "id": id, "alt": alt, "lead": lead,
-		"approval": approval, "values": values, "prefs": prefs, "criteria": order_of_criteria,
-		"waits": waits[system_wait > waited],
+		"key": replace(c.key, "{speed}", speed), "candidate": c, "lead": lead, "speed": speed,
+		"waits": waits[system_wait > waited], "alt": c.alt, "prefs": c.prefs,
 	}
 }
 
@@ -232,17 +315,28 @@ approval_of(alt) := a if {
 #   construction. An urgent request says first that speed comes first.
 # custom:
 #   code: GK-ALT-006
-why(position, e, other, fastest, most) := text if {
+why(position, e, other, ranked_entries) := text if {
 	lead = _lead_text(e)
-	some reason in [_reason(position, e, other, lead, fastest, most)]
-	urgent_texts = {true: "This is urgent, so speed comes first. ", false: ""}
-	heads = {true: "Best for you: ", false: concat("", ["Rank ", format_int(position, 10), ": "])}
-	body = concat("", [urgent_texts[object.get(e.prefs, "urgent", false)], reason])
-	text = concat("", [heads[position == 1], lower(substring(body, 0, 1)), substring(body, 1, -1)])
+	some reason in [_reason(position, e, other, lead, ranked_entries)]
+	body = concat("", [e.candidate.urgent_text, reason])
+	text = concat("", [_head(position), lower(substring(body, 0, 1)), substring(body, 1, -1)])
 }
 
-# "at once" or "in 8 hours", plus what it waits for.
-_lead_text(e) := concat("", [_in_time(e.lead), _wait_notes[e.waits]])
+_urgent_texts := {true: "This is urgent, so speed comes first. ", false: ""}
+
+# An `else`, not an object literal indexed by `position == 1`: a literal builds every value.
+_head(position) := "Best for you: " if position == 1
+
+else := concat("", ["Rank ", format_int(position, 10), ": "])
+
+# "at once" or "in 8 hours", plus what it waits for: the candidate's own when nothing waits
+# (its lead time is then the catalogue's); else a wait of more than 0 hours, never "at once".
+_lead_text(e) := t if {
+	e.waits == ""
+	t = e.candidate.lead_text
+} else := concat("", ["in ", util.hours_text(e.lead), _wait_notes[e.waits]]) if {
+	e.waits != ""
+} else := _in_time(e.lead)
 
 # An `else`, not an object literal indexed by `lead == 0`: a literal builds every value,
 # so hours_text would be computed for every alternative available at once.
@@ -251,23 +345,32 @@ _in_time(lead) := "at once" if lead == 0
 else := concat("", ["in ", util.hours_text(lead)])
 
 _wait_notes := {
-	"": "",
 	"support": ", as it waits for support hours",
 	"freeze": ", as it waits for the change freeze to end",
 }
 
-_reason(position, e, other, lead, fastest, most) := t if {
+_reason(position, e, other, lead, ranked_entries) := t if {
 	other == {}
 	t = concat("", ["It is the only choice that does the job. It can be in place ", lead, "."])
 } else := t if {
 	# The position first: _deciding is then computed once for every rank.
 	position == 1
-	c = _deciding(e, other)
-	t = _best_reason(c, e, lead, fastest, most)
+	c = _deciding_neighbours(e, other)
+	leads = [l | some x in ranked_entries; l = x.lead]
+	fastest = util.min_of(array.concat(leads, [999999]))
+	t = _best_reason(c, e, lead, fastest, e.candidate.most)
 } else := t if {
-	c = _deciding(e, other)
-	t = _lower_reason(c, e, other, lead, format_int(position - 1, 10))
+	c = _deciding_neighbours(e, other)
+	t = _lower_reason(c, e, lead, format_int(position - 1, 10))
 }
+
+# _deciding for two ranked entries, from the candidates' pairs: only speed depends on waits.
+_deciding_neighbours(e, other) := c if {
+	pair = e.candidate.pairs[other.candidate.id]
+	c = pair[_speed_comparison[e.speed == other.speed]]
+} else := _deciding(_with_speed(e.candidate, e.speed), _with_speed(other.candidate, other.speed))
+
+_speed_comparison := {true: "same", false: "differ"}
 
 # Rank 1, on the criterion where it beats rank 2.
 _best_reason(c, e, lead, fastest, most) := concat("", ["Its downtime is within the ", util.hours_text(e.prefs.tolerated_downtime_hours), " you accept. It can be in place ", lead, "."]) if {
@@ -293,7 +396,7 @@ _best_reason(c, e, lead, fastest, most) := concat("", ["Its downtime is within t
 } else := "It is as good for you as the next choice. They are listed by name."
 
 # Rank k, on the criterion where rank k-1 beats it.
-_lower_reason(c, e, other, lead, above) := concat("", ["It has ", util.hours_text(e.alt.downtime_hours), " of downtime. That is more than the ", util.hours_text(e.prefs.tolerated_downtime_hours), " you accept."]) if {
+_lower_reason(c, e, lead, above) := concat("", ["It has ", util.hours_text(e.alt.downtime_hours), " of downtime. That is more than the ", util.hours_text(e.prefs.tolerated_downtime_hours), " you accept."]) if {
 	c == "downtime"
 } else := concat("", ["It is slower than rank ", above, ". It can be in place ", lead, "."]) if {
 	c == "speed"

@@ -234,3 +234,77 @@ test_rank_1_is_compared_with_rank_2_or_nothing if {
 	alternatives._second_or_none([{"id": "a"}]) == {}
 	alternatives._second_or_none([]) == {}
 }
+
+_two := {
+	"slow": {"title": "S", "summary": "s", "fulfils": ["audit"], "access": "none", "lead_time_hours": 30, "downtime_hours": 4, "completeness": 3, "involvement": "detail", "needs_msp_staff": true, "changes_system": false, "approval": {"required": false}},
+	"quick": {"title": "Q", "summary": "q", "fulfils": ["audit"], "access": "read_only", "lead_time_hours": 1, "downtime_hours": 0, "completeness": 1, "involvement": "delegate", "needs_msp_staff": false, "changes_system": true, "conditions": ["c"], "approval": {"required": true, "roles": ["b", "a"], "count": 2}},
+}
+
+test_whole_candidate_holds_all_that_does_not_depend_on_waits if {
+	cands := alternatives.candidates(_acme, "audit", "full_admin") with data.catalog.alternatives as _two
+	quick := [c | some c in cands; c.id == "quick"]
+	quick == [{
+		"id": "quick",
+		"needs_msp_staff": false,
+		"changes_system": true,
+		"lead_time_hours": 1,
+		"values": {"downtime": "0", "speed": "00000060", "involvement": "0", "completeness": "8"},
+		"criteria": ["downtime", "speed", "involvement", "completeness"],
+		"key": "0|{speed}|0|8|quick",
+		"shown": {
+			"id": "quick", "title": "Q", "summary": "q", "fulfils": ["audit"], "access": "read_only",
+			"downtime_hours": 0, "completeness": 1, "involvement": "delegate", "conditions": ["c"],
+			"approval": {"required": true, "roles": ["a", "b"], "count": 2},
+			"rule": "gatekeeper.alternatives.ranked",
+		},
+		"alt": _two.quick,
+		"prefs": {"tolerated_downtime_hours": 2, "priority": "speed", "involvement": "delegate"},
+		"most": 3,
+		"urgent_text": "",
+		"lead_text": "in 1 hour",
+		"pairs": {"slow": {"same": "downtime", "differ": "downtime"}},
+	}]
+	count(cands) == 2
+}
+
+test_a_pair_names_speed_only_when_the_lead_times_differ if {
+	cands := alternatives.candidates(_acme, "audit", "full_admin") with data.catalog.alternatives as _tradeoffs
+	pairs := {c.id: c.pairs | some c in cands}
+	pairs.quick_partial.slow_full_msp == {"same": "completeness", "differ": "speed"}
+	pairs.slow_full.slow_full_msp == {"same": "involvement", "differ": "speed"}
+	pairs.quick_down.quick_partial == {"same": "downtime", "differ": "downtime"}
+}
+
+test_an_urgent_candidate_says_so if {
+	urgent := object.union(_globex, {"priority": "speed", "urgent": true})
+	cands := alternatives.candidates(urgent, "audit", "full_admin") with data.catalog.alternatives as _two
+	{c.urgent_text | some c in cands} == {"This is urgent, so speed comes first. "}
+	{c.criteria | some c in cands} == {["downtime", "speed", "involvement", "completeness"]}
+}
+
+test_rank_is_its_candidates_ranked if {
+	cands := alternatives.candidates(_acme, "software_install", "full_admin")
+	alternatives._rank_candidates(cands, 5, 3) == alternatives.rank(_acme, "software_install", "full_admin", 5, 3)
+}
+
+test_an_urgent_request_with_nothing_waiting_reads_the_urgent_view if {
+	views := {"profiles": {"acme": "p"}, "alternatives": {}, "urgent_alternatives": {"p|software_install|full_admin": [{"id": "from_the_view"}]}}
+	alternatives.ranked == [{"id": "from_the_view"}] with input as _input({"urgency": "high"}) with data.views as views
+}
+
+test_a_waiting_request_ranks_the_view_candidates if {
+	inp := _input({"customer": "bakkerij_jansen", "access": "scoped_admin", "start": "2026-11-28T10:00:00Z"})
+	prefs := data.gatekeeper.lib.context.preferences_of(data.customers.bakkerij_jansen)
+	cands := alternatives.candidates(prefs, "software_install", "scoped_admin")
+	renamed := [object.union(c, {"shown": object.union(c.shown, {"title": "from the view"})}) | some c in cands]
+	views := {"profiles": {"bakkerij_jansen": "p"}, "alternative_candidates": {"p|software_install|scoped_admin|usual": renamed}}
+	ranked := alternatives.ranked with input as inp with data.views as views
+	{a.title | some a in ranked} == {"from the view"}
+	[a.id | some a in ranked] == [a.id | some a in alternatives.ranked] with input as inp
+	[a.why | some a in ranked] == [a.why | some a in alternatives.ranked] with input as inp
+}
+
+test_the_candidates_key_names_the_urgency if {
+	alternatives.candidates_key("p", "audit", "none", true) == "p|audit|none|urgent"
+	alternatives.candidates_key("p", "audit", "none", false) == "p|audit|none|usual"
+}
