@@ -174,7 +174,7 @@ def test_a_view_reading_input_is_a_finding(work: Path) -> None:
 
 def test_a_view_that_changes_an_answer_fails_the_examples(work: Path) -> None:
     """A view that is not what its function gives is caught by replaying without views."""
-    views = work / "policies" / "gatekeeper" / "views" / "rules_views.rego"
+    views = work / "policies" / "gatekeeper" / "views" / "views.rego"
     text = views.read_text()
     call = ("some effect in "
             "[data.gatekeeper.rules.sla.effect(customer_id, environment_id, access_id)]")
