@@ -186,7 +186,6 @@ _candidate(id, alt, approval, prefs, order_of_criteria, most) := e if {
 			"approval": approval,
 			"rule": "gatekeeper.alternatives.ranked",
 		},
-		"alt": alt,
 		"prefs": prefs,
 		"most": most,
 		"urgent_text": _urgent_texts[object.get(prefs, "urgent", false)],
@@ -239,7 +238,7 @@ _entry(c, staff_waits, freeze_waits) := e if {
 	speed = sprintf("%08d", [round(lead * 60)])
 	e = {
 		"key": replace(c.key, "{speed}", speed), "candidate": c, "lead": lead, "speed": speed,
-		"waits": waits[system_wait > waited], "alt": c.alt, "prefs": c.prefs,
+		"waits": waits[system_wait > waited], "alt": c.shown, "prefs": c.prefs,
 	}
 }
 

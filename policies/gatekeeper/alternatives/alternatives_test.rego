@@ -257,7 +257,6 @@ test_whole_candidate_holds_all_that_does_not_depend_on_waits if {
 			"approval": {"required": true, "roles": ["a", "b"], "count": 2},
 			"rule": "gatekeeper.alternatives.ranked",
 		},
-		"alt": _two.quick,
 		"prefs": {"tolerated_downtime_hours": 2, "priority": "speed", "involvement": "delegate"},
 		"most": 3,
 		"urgent_text": "",
