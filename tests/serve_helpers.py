@@ -4,6 +4,7 @@ that retries a submission with its Idempotency-Key until it is acknowledged."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -121,7 +122,9 @@ def submit_until_acknowledged(base: str, body: bytes, key: str,
             with urllib.request.urlopen(request, timeout=5) as response:
                 if response.status == 201:
                     return str(json.loads(response.read())["id"])
-        except (OSError, urllib.error.HTTPError):
-            pass  # killed mid-request, not up yet, or a 502/503: retry with the same key
+        except (OSError, urllib.error.HTTPError, http.client.HTTPException):
+            # killed mid-request or mid-answer (IncompleteRead), not up yet, or a 502/503:
+            # retry with the same key
+            pass
         time.sleep(0.05)
     raise AssertionError(f"submission {key} was never acknowledged")
