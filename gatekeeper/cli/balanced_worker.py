@@ -8,6 +8,14 @@ A decision is CPU work under one process's GIL, so a worker whose threads are al
 listening and leaves new connections to the others. Connections it holds are still served;
 when every worker is busy, a new connection waits in the listen backlog for a free thread.
 
+Free threads alone do not spread keep-alive connections: they are accepted in a burst, before
+any of them asks for anything, so every thread looks free. Measured with ``ss`` (2 workers x 2
+threads, 8 wrk connections, 6 runs): all 8 on one worker in 2 runs (421-463 decisions/s),
+4 + 4 or 2 + 6 in the others (783-1,084/s). So a worker of several also holds at most its
+*share* of connections, one per thread to begin with, and leaves the rest to the others. A
+connection that no other worker takes within ``HANDOFF_SECONDS`` raises the share by another
+connection per thread, so every connection is served; the share falls as connections close.
+
 It also reads each request completely on the main thread's poller before a thread sees it:
 a client that stalls inside its headers or body (by accident or on purpose) holds no thread,
 and is closed after ``READ_TIMEOUT`` seconds. Without this, four quiet connections took every
@@ -45,6 +53,8 @@ from gatekeeper.cli.oversized_body import announced_length, refusal
 WORKER_CLASS = f"{__name__}.BalancedThreadWorker"
 
 READ_TIMEOUT = 15.0  # seconds a client has to send a whole request
+# How long a new connection waits for a worker under its share before one at its share takes it.
+HANDOFF_SECONDS = 0.05
 READ_CHUNK = 64 * 1024
 # Past this much buffered, the request goes to a thread as it is: the parser refuses oversized
 # headers and the app refuses an oversized body (413) without reading it.
@@ -82,13 +92,16 @@ def _receive(conn: Any) -> bytes | None:
 
 
 class BalancedThreadWorker(ThreadWorker):
-    """gthread, listening for new connections only while a thread is free."""
+    """gthread, listening for new connections only while a thread is free and it holds
+    less than its share of connections."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.in_flight = 0  # requests handed to the pool and not finished
         self.reading: deque[Any] = deque()  # connections still sending their request
         self.listeners_closed = False
+        self.share = 1  # connections held, per thread, before new ones are left to the others
+        self.backlog_since: float | None = None  # when a held-back worker saw one waiting
 
     def init_signals(self) -> None:
         super().init_signals()
@@ -99,14 +112,52 @@ class BalancedThreadWorker(ThreadWorker):
     def has_free_thread(self) -> bool:
         return self.in_flight < int(self.cfg.threads)
 
+    def under_share(self) -> bool:
+        """Whether this worker may take another connection: it is the only worker, or it
+        holds fewer than its share (which falls back as its connections close)."""
+        if int(self.cfg.workers) <= 1:
+            return True
+        threads = int(self.cfg.threads)
+        self.share = max(1, min(self.share, self.nr_conns // threads + 1))
+        return self.nr_conns < self.share * threads
+
+    def accept(self, listener: Any) -> None:
+        super().accept(listener)
+        if not self.under_share():  # the poller would hand it the next one in a burst
+            super().set_accept_enabled(False)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        """Held back by its share alone, look at the backlog every half handoff: a
+        connection no other worker took within ``HANDOFF_SECONDS`` raises the share."""
+        if self.alive and not self._accepting and self.has_free_thread():
+            timeout = min(timeout, HANDOFF_SECONDS / 2)
+            self._watch_backlog()
+        super().wait_for_and_dispatch_events(timeout)
+
+    def _watch_backlog(self) -> None:
+        try:
+            waiting = bool(select.select(self.sockets, [], [], 0)[0])
+        except (OSError, ValueError):  # a listener closed meanwhile
+            waiting = False
+        now = time.monotonic()
+        if not waiting:
+            self.backlog_since = None
+        elif self.backlog_since is None:
+            self.backlog_since = now
+        elif now - self.backlog_since >= HANDOFF_SECONDS:
+            self.share += 1
+            self.backlog_since = None
+            self.set_accept_enabled(True)
+
     def set_accept_enabled(self, enabled: bool) -> None:
         if not self.alive:  # stopping: never listen again
             if not self.listeners_closed:
                 self._close_listeners()
             return
         # The run loop asks to accept whenever it is under worker_connections; it listens
-        # only if a thread is free as well, and asks again after every event.
-        super().set_accept_enabled(enabled and self.has_free_thread())
+        # only if a thread is free and it is under its share as well, and asks again after
+        # every event.
+        super().set_accept_enabled(enabled and self.has_free_thread() and self.under_share())
 
     def _close_listeners(self) -> None:
         """On SIGTERM: take the connections already waiting in the listen backlog (they are
