@@ -134,9 +134,13 @@ def _pair(base: PolicyBundle, head: PolicyBundle, engine: str,
 
 
 def _init_worker(base: PolicyBundle, head: PolicyBundle, engine: str) -> None:
+    # A forked worker already holds the parent's pair (built and checked once, ~0.4 s an
+    # engine with the regorus-rvm hazard check); a spawned one builds its own.
     # An initializer that raises makes the pool respawn workers for ever: keep the error
     # and raise it from the first chunk instead, where imap hands it to the parent.
     global _WORKER, _WORKER_ERROR
+    if _WORKER is not None:
+        return
     try:
         _WORKER = _pair(base, head, engine)
     except Exception as exc:
@@ -195,10 +199,16 @@ def replay(
         for chunk in chunks:
             fold(pair.run_chunk(chunk))
     else:
-        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with ctx.Pool(workers, _init_worker, (base, head, engine)) as pool:
-            for result in pool.imap(_work, chunks):
-                fold(result)
+        global _WORKER
+        fork = os.name == "posix"
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
+        _WORKER = pair if fork else None  # what each forked worker starts with
+        try:
+            with ctx.Pool(workers, _init_worker, (base, head, engine)) as pool:
+                for result in pool.imap(_work, chunks):
+                    fold(result)
+        finally:
+            _WORKER = None
     report.seconds = time.perf_counter() - started
     log.info("impact_replayed", requests=report.total, changed=report.changed,
              skipped=report.skipped, seconds=round(report.seconds, 3), workers=workers)
