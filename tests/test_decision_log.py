@@ -157,3 +157,16 @@ def test_mask_rules_touch_only_input_and_result() -> None:
     assert apply_mask(event, rules) == {
         "decision_id": "d", "input": {"a": {"c": [{"d": "*"}]}}, "result": {"y": 0},
         "erased": ["/input/a/b", "/result/x"], "masked": ["/input/a/c/0/d", "/result/y"]}
+
+
+def test_masking_changes_the_event_not_what_it_was_built_from() -> None:
+    request = {"need": "my password is hunter2", "justification": "x", "customer": "acme"}
+    engine_input = {"request": request, "now": "2026-12-07T10:00:00Z"}
+    event = {"input": engine_input, "result": {"summary": "s"}}
+    rules = ["/input/request/justification",
+             {"op": "upsert", "path": "/input/request/need", "value": "[masked]"}]
+    masked = apply_mask(event, rules)
+    assert masked["input"]["request"] == {"need": "[masked]", "customer": "acme"}
+    # The decision's own input (still used after the event is logged) is as it was.
+    assert engine_input == {"request": {"need": "my password is hunter2", "justification": "x",
+                                        "customer": "acme"}, "now": "2026-12-07T10:00:00Z"}

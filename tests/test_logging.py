@@ -1,4 +1,5 @@
-"""One decision-log event per decision, with the input, outcome and revision; secrets redacted."""
+"""One decision-log event per decision, with the input, outcome and revision, masked by the
+bundle's own rules (the requester's own words stay out of the log); secrets redacted."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from structlog.testing import capture_logs
 
 from gatekeeper import jsontext
 from gatekeeper.bootstrap import services
-from gatekeeper.domain import Decision, Principal
+from gatekeeper.domain import Decision, EngineError, Principal
 from gatekeeper.logging_setup import (
     REDACTED,
     _clean_line,
@@ -25,20 +26,57 @@ from gatekeeper.logging_setup import (
 from tests.conftest import load_example
 
 
+def own_words(text: str) -> str:
+    """What the shipped bundle's mask rule puts in place of the requester's words."""
+    return f"[masked: the requester's own words, {len(text)} characters]"
+
+
 def test_one_decision_event_per_decision(app: Flask, client: FlaskClient) -> None:
     body = load_example("full_admin")["request"]
     with capture_logs() as events:
         response = client.post("/v1/decisions", json=body)
     assert response.status_code == 200
+    answer = response.get_json()
     decided = [e for e in events if e["event"] == "decision_made"]
     assert len(decided) == 1
     event = decided[0]
-    assert event["decision_id"] == response.get_json()["decision_id"]
-    assert event["outcome"] == response.get_json()["outcome"]
+    assert event["decision_id"] == answer["decision_id"]
+    assert event["outcome"] == answer["outcome"]
     assert event["input"]["request"]["customer"] == body["customer"]
     assert event["revision"].startswith("sha256:")
     assert event["duration_ms"] >= 0
-    assert event["result"] == response.get_json()
+    # Masked as a shipped decision log is (policies/gatekeeper/log/mask.rego): the answer is
+    # whole but for its summary, which restates the need.
+    assert event["result"] == {**answer, "summary": own_words(answer["summary"])}
+    assert event["input"]["request"]["need"] == own_words(body["need"])
+    assert "justification" not in event["input"]["request"]
+    assert event["erased"] == ["/input/request/justification"]
+    assert event["masked"] == ["/input/request/need", "/result/summary"]
+    line = jsontext.log_line(events)
+    assert body["need"] not in line and body["justification"] not in line
+    assert answer["summary"].startswith("You asked to: " + body["need"])  # the answer keeps it
+
+
+def test_a_decision_the_engine_cannot_make_is_logged_masked(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = services(app).store.current.engine
+    evaluate = engine.evaluate
+
+    def failing(doc: Any, path: str = "data.gatekeeper.decision") -> Any:
+        if path == "data.gatekeeper.decision":  # the mask rule still answers
+            raise EngineError("boom")
+        return evaluate(doc, path)
+
+    monkeypatch.setattr(engine, "evaluate", failing)
+    body = load_example("full_admin")["request"]
+    with capture_logs() as events:
+        response = client.post("/v1/decisions", json=body)
+    assert response.status_code == 503
+    (failed,) = [e for e in events if e["event"] == "decision_failed"]
+    assert failed["input"]["request"]["customer"] == body["customer"]
+    assert failed["input"]["request"]["need"] == own_words(body["need"])
+    assert failed["erased"] == ["/input/request/justification"]
+    assert body["justification"] not in jsontext.log_line(events)
 
 
 def test_the_result_is_built_only_when_the_event_is_logged(
@@ -64,7 +102,10 @@ def test_the_result_is_built_only_when_the_event_is_logged(
     with capture_logs() as events:
         _, decision = decide(body, engineer)
     assert built == [decision.decision_id]
-    assert [e["result"] for e in events if e["event"] == "decision_made"] == [decision.to_dict()]
+    answer = decision.to_dict()
+    assert [e["result"] for e in events if e["event"] == "decision_made"] == [
+        {**answer, "summary": own_words(answer["summary"])}
+    ]
 
 
 def test_redaction_of_secrets_at_any_depth() -> None:

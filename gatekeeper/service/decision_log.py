@@ -46,13 +46,14 @@ Pending = tuple[Engine, str, Mapping[str, Any], Decision, Principal, int, float]
 
 def opa_event(engine: Engine, revision: str, engine_input: Mapping[str, Any],
               decision: Decision, principal: Principal, eval_ns: int, at: float,
-              instance: str) -> dict[str, Any]:
-    """One decision in OPA's decision-log shape (before masking)."""
+              instance: str, *, copy_input: bool = True) -> dict[str, Any]:
+    """One decision in OPA's decision-log shape (before masking). The input is copied
+    unless ``copy_input`` is false (an event logged at once: masking copies what it changes)."""
     return {
         "labels": {"id": instance, "app": "gatekeeper", "engine": engine.name},
         "decision_id": decision.decision_id,
         "path": DECISION_PATH.removeprefix("data.").replace(".", "/"),
-        "input": copy.deepcopy(dict(engine_input)),
+        "input": copy.deepcopy(dict(engine_input)) if copy_input else engine_input,
         "result": decision.to_dict(),
         "bundles": {"gatekeeper": {"revision": revision}},
         "requested_by": principal.subject,
@@ -61,25 +62,30 @@ def opa_event(engine: Engine, revision: str, engine_input: Mapping[str, Any],
     }
 
 
-def _parent(doc: Any, pointer: str) -> tuple[Any, str] | None:
+def _parent(doc: dict[str, Any], pointer: str) -> tuple[Any, str] | None:
     """The container holding ``pointer``'s last part, and that part; None when the pointer
-    is malformed or its parent does not exist."""
+    is malformed or its parent does not exist. Every container on the way is replaced by a
+    shallow copy, so masking never changes what the event was built from."""
     if not pointer.startswith("/"):
         return None
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
-    node = doc
+    node: Any = doc
     for part in parts[:-1]:
         if isinstance(node, dict) and part in node:
-            node = node[part]
+            key: str | int = part
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+            key = int(part)
         else:
             return None
+        child = node[key]
+        if isinstance(child, dict | list):
+            child = node[key] = child.copy()
+        node = child
     return node, parts[-1]
 
 
 def apply_mask(event: dict[str, Any], rules: Any) -> dict[str, Any]:
-    """Apply the policy's mask rules to ``event`` in place: a JSON pointer (text) erases that
+    """Apply the policy's mask rules to ``event``: a JSON pointer (text) erases that
     field, ``{"op": "upsert", "path", "value"}`` sets it, ``{"op": "remove", "path"}``
     erases it. Only ``/input`` and ``/result`` may be touched; the event lists what was
     ``erased`` and ``masked``, as OPA's does."""
@@ -105,6 +111,20 @@ def apply_mask(event: dict[str, Any], rules: Any) -> dict[str, Any]:
     if masked:
         event["masked"] = sorted(masked)
     return event
+
+
+def masked(engine: Engine, event: dict[str, Any], decision_id: str) -> dict[str, Any]:
+    """``event`` masked in place by the rules of the bundle that decided
+    (``data.gatekeeper.log.mask``; none when the bundle has no such package). Fail closed:
+    when the rules cannot be evaluated, the event keeps no input at all."""
+    try:
+        rules = engine.evaluate(event, MASK_PATH)
+    except GatekeeperError as exc:
+        log.error("decision_log_mask_failed", decision_id=decision_id, error=str(exc))
+        event.pop("input", None)
+        event["erased"] = ["/input"]
+        return event
+    return apply_mask(event, rules)
 
 
 class DecisionLog:
@@ -189,16 +209,7 @@ class DecisionLog:
         engine, revision, engine_input, decision, principal, eval_ns, at = pending
         event = opa_event(engine, revision, engine_input, decision, principal, eval_ns, at,
                           self.instance)
-        try:
-            rules = engine.evaluate(event, MASK_PATH)
-        except GatekeeperError as exc:
-            # Fail closed: without its mask rules, the event keeps no input at all.
-            log.error("decision_log_mask_failed", decision_id=decision.decision_id,
-                      error=str(exc))
-            event.pop("input", None)
-            event["erased"] = ["/input"]
-            return event
-        return apply_mask(event, rules)
+        return masked(engine, event, decision.decision_id)
 
     def _send(self, session: requests.Session, batch: list[dict[str, Any]]) -> None:
         body = gzip.compress(jsontext.dumps_sorted(batch), compresslevel=5)

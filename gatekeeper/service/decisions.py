@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -27,7 +28,7 @@ from gatekeeper.domain.situation import Situation, SituationQuery, context_input
 from gatekeeper.engine.base import DECISION_PATH, UNANNOUNCED_PATH, Engine
 from gatekeeper.service import metrics
 from gatekeeper.service.catalog import check_known
-from gatekeeper.service.decision_log import DecisionLog
+from gatekeeper.service.decision_log import DecisionLog, masked, opa_event
 from gatekeeper.service.policy_store import PolicyStore
 
 log = structlog.get_logger(__name__)
@@ -105,6 +106,8 @@ class DecisionService:
         self.clock = clock
         self.context = context
         self.decision_log = decision_log
+        # The decision-log events' labels.id, which a mask rule may read.
+        self.instance = decision_log.instance if decision_log is not None else socket.gethostname()
 
     def decide(
         self,
@@ -147,7 +150,10 @@ class DecisionService:
             raw = engine.evaluate(engine_input, DECISION_PATH)
         except EngineError:
             metrics.ENGINE_ERRORS.labels(engine.name, "engine_error").inc()
-            log.error("decision_failed", input=engine_input, revision=loaded.bundle.revision)
+            shown = masked(engine, {"input": engine_input}, "")
+            log.error("decision_failed", input=shown.get("input"),
+                      erased=shown.get("erased", []), masked=shown.get("masked", []),
+                      revision=loaded.bundle.revision)
             raise
         if raw is None:
             metrics.ENGINE_ERRORS.labels(engine.name, "undefined").inc()
@@ -165,13 +171,20 @@ class DecisionService:
                                      principal, eval_ns)
         logger = log.bind()  # resolve the configured logger once for the check and the event
         if logger.is_enabled_for(logging.INFO):  # the result is only built when it is logged
+            # Masked by the bundle's own rules, as a shipped decision log is: the requester's
+            # own words stay in the ledger, not in the service log.
+            event = opa_event(engine, loaded.bundle.revision, engine_input, decision, principal,
+                              eval_ns, time.time(), self.instance, copy_input=False)
+            shown = masked(engine, event, decision.decision_id)
             logger.info(
                 "decision_made",
                 decision_id=decision.decision_id,
                 request_id=request_id,
                 outcome=decision.outcome,
-                input=engine_input,
-                result=decision.to_dict(),
+                input=shown.get("input"),
+                result=shown["result"],
+                erased=shown.get("erased", []),
+                masked=shown.get("masked", []),
                 revision=loaded.bundle.revision,
                 engine=engine.name,
                 duration_ms=round(eval_ns / 1e6, 3),

@@ -1,7 +1,8 @@
 # METADATA
 # title: Decision-log masking
 # description: |
-#   What a shipped decision-log event must not carry, as OPA's system.log.mask: a set of
+#   What a decision-log event must not carry, shipped or in the service log (decision_made,
+#   decision_failed), as OPA's system.log.mask: a set of
 #   JSON pointers to erase, or {op: "upsert", path, value} objects that replace a value.
 #   Only /input/... and /result/... may be touched.
 #
@@ -16,7 +17,7 @@ import rego.v1
 _own_words := "[masked: the requester's own words, "
 
 # METADATA
-# title: Fields erased or replaced in shipped decision logs
+# title: Fields erased or replaced in decision logs
 # custom:
 #   code: GK-LOG-001
 mask contains "/input/request/justification" if {
