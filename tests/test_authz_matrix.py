@@ -70,6 +70,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("access_requests.feedback", "POST"): row(customer=(200, 404), engineer=404, approver=403,
                                               admin=404, ci=403),
     ("reports.customer_report", "GET"): row(customer=(200, 404), ci=403),
+    # every customer side by side: MSP engineers and admins only
+    ("reports.overview", "GET"): row(customer=403, approver=403, ci=403),
     # operator endpoints: MSP engineers, admins and the ci role (a Prometheus scraper)
     ("operations.metrics_text", "GET"): row(customer=403, approver=403),
     ("operations.status", "GET"): row(customer=403, approver=403),

@@ -191,3 +191,55 @@ def test_sla_minutes_count_in_the_month_the_grant_starts(
         assert status == 200, doc
         used[month] = {e["environment"]: e["used_minutes"] for e in doc["sla"]["environments"]}
     assert used == {"2026-10": {"production": 0}, "2026-11": {"production": 1440}}
+
+
+def test_the_overview_gives_every_customer_worst_first_and_the_rules_that_hurt(
+        ledger_app: Flask, api: FlaskClient) -> None:
+    month = build_month(ledger_app, api)
+    give_feedback(ledger_app, api, month)
+    at(ledger_app, "2026-12-07T10:00:00Z")
+    # every customer side by side is for engineers and admins (the roles: test_authz_matrix)
+    refused = api.get(f"{REPORT}?month=2026-11", headers=ALICE)
+    assert refused.status_code == 403
+    assert refused.mimetype == "application/problem+json"
+    response = api.get(f"{REPORT}?month=2026-11", headers=ENGINEER)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    doc = response.get_json()
+    jsonschema.validate(doc, _schema("Overview"))
+    assert (doc["month"], doc["title"], doc["sort"]) == ("2026-11", "November 2026", "worst")
+    # Acme rated 67 % helped; nobody else rated anything, so Acme leads the worst-first order
+    assert doc["customers"][0]["customer"] == "acme"
+    assert {r["customer"] for r in doc["customers"]} == {"acme", "bakkerij_jansen", "globex"}
+    acme = doc["customers"][0]
+    # the same figures as Acme's own report of the month: the two never disagree
+    own = api.get(f"{REPORT}/acme?month=2026-11", headers=ENGINEER).get_json()
+    assert acme == {
+        "customer": "acme", "name": own["customer"]["name"],
+        "requests": 7, "needs_approval": 3, "deny": 1, "downtime_avoided_hours": 24,
+        "sla_used_minutes": 1440, "sla_over_budget": True,
+        "late": own["answer_times"]["late"] + own["answer_times"]["overdue"],
+        "security_open": own["security"]["open"], "security_closed": own["security"]["closed"],
+        "feedback_score": 67, "feedback_answers": own["feedback"]["answers"]}
+    # full admin's re-provisioning stood behind three needs_approval answers; Globex's export
+    # and Acme's break-glass add data protection's, which leads
+    rules = [(r["rule"], r["needs_approval"], r["deny"]) for r in doc["rules"]]
+    assert ("gatekeeper.rules.reprovisioning.consequences", 3, 0) in rules
+    assert rules[0] == ("gatekeeper.rules.data_protection.consequences", 4, 1)
+    by_requests = api.get(f"{REPORT}?month=2026-11&sort=requests", headers=ADMIN).get_json()
+    assert [r["customer"] for r in by_requests["customers"]][:2] == ["acme", "globex"]
+
+
+def test_the_overview_names_a_bad_sort_or_month(ledger_app: Flask, api: FlaskClient) -> None:
+    at(ledger_app, "2026-12-07T10:00:00Z")
+    for query, field, words in (("sort=best", "sort", "must be one of worst, name"),
+                                ("month=2026-13", "month", "YYYY-MM"),
+                                ("month=0000-01", "month", "from 1971-01 to 9998-12"),
+                                ("month=2027-01", "month", "in the future")):
+        response = api.get(f"{REPORT}?{query}", headers=ENGINEER)
+        assert response.status_code in (400, 422), response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
+        (error,) = response.get_json()["errors"]
+        assert error["field"] == field and words in error["problem"], error
+    current = api.get(REPORT, headers=ENGINEER).get_json()  # no month: the current one
+    assert current["month"] == "2026-12" and current["customers"] == [
+        row for row in current["customers"] if row["requests"] == 0]

@@ -16,6 +16,7 @@ from gatekeeper.domain.roles import (
     DECIDERS,
     OPA_CLIENTS,
     OPERATORS,
+    OVERVIEW_READERS,
     READERS,
     REQUEST_VIEWERS,
     REVOKERS,
@@ -56,6 +57,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "access_requests.feedback": SUBMITTERS,  # only the requester: checked by the service
     # monthly reports: a customer sees only its own (checked by the service)
     "reports.customer_report": REQUEST_VIEWERS,
+    "reports.overview": OVERVIEW_READERS,  # every customer side by side: MSP engineers, admins
     # operators: Prometheus scrapes with a ci token; the serving policy and its reloads
     "operations.metrics_text": OPERATORS,
     "operations.status": OPERATORS,

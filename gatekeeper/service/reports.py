@@ -50,6 +50,9 @@ class DeadlineSource(Protocol):
            ) -> Mapping[str, Any] | None: ...
 
 
+FIRST_YEAR, LAST_YEAR = 1971, 9998  # months whose trend and bounds are all real dates
+
+
 @dataclass(frozen=True)
 class Month:
     """A calendar month; its bounds are taken in a customer's time zone."""
@@ -62,7 +65,11 @@ class Month:
         found = _MONTH.match(str(text or ""))
         if found is None:
             raise ValidationError([FieldError(field, "must be a month as YYYY-MM, like 2026-11")])
-        return cls(int(found.group(1)), int(found.group(2)))
+        month = cls(int(found.group(1)), int(found.group(2)))
+        if not FIRST_YEAR <= month.year <= LAST_YEAR:  # a trend reaches six months back
+            raise ValidationError([FieldError(
+                field, f"must be a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12")])
+        return month
 
     @classmethod
     def of(cls, at: datetime) -> Month:
