@@ -10,7 +10,7 @@ preforking server copies it into its workers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -55,6 +55,9 @@ class _DecideLater:
 
     def max_duration_hours(self, access: str) -> float | None:
         return self._services.decisions.max_duration_hours(access)
+
+    def customer_zone(self, customer: str) -> tzinfo:
+        return self._services.decisions.customer_zone(customer)
 
 
 class Services:
@@ -120,7 +123,7 @@ class Services:
     def _ledger_context(self, request: AccessRequest, now: datetime) -> Mapping[str, Any]:
         from gatekeeper.service.decisions import LedgerContext
 
-        return LedgerContext(self.ledger)(request, now)
+        return LedgerContext(self.ledger, self.decisions.customer_zone)(request, now)
 
     @property
     def database_url(self) -> str:

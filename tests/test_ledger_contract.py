@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -302,6 +304,32 @@ def test_situation_of_an_empty_ledger_is_empty(ledger: SqlLedger) -> None:
                                                     datetime(2027, 1, 1, tzinfo=UTC))
 
 
+def test_the_sla_month_is_the_customers_own(ledger: SqlLedger) -> None:
+    """A grant at 21:00 on 30 November in New York is 02:00 on 1 December in UTC: it is
+    November's downtime there, as the customer's monthly report counts it."""
+    new_york = ZoneInfo("America/New_York")
+    begins = datetime(2026, 12, 1, 2, tzinfo=UTC)
+    at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    late_november = make_record(
+        at=at, state="granted", decision=_with_downtime(3),
+        request=replace(REQUEST, start=begins),
+        grant_starts_at=begins, grant_ends_at=begins + timedelta(hours=3))
+    ledger.create(NewRequest(late_november))
+    asked = datetime(2026, 11, 25, 15, tzinfo=UTC)
+    local = SituationQuery.around("acme", "production", asked, 1, zone=new_york)
+    # November in New York: from 00:00 EDT on the 1st (DST ends at 02:00 that day) to
+    # 00:00 EST on 1 December
+    assert (local.month_start, local.month_end) == (datetime(2026, 11, 1, 4, tzinfo=UTC),
+                                                    datetime(2026, 12, 1, 5, tzinfo=UTC))
+    assert [d.request_id for d in ledger.situation(local).sla_downtime] == [late_november.id]
+    in_utc = SituationQuery.around("acme", "production", asked, 1)
+    assert ledger.situation(in_utc).sla_downtime == ()
+    # a request asked for 1 December 03:00 UTC is still in New York's November
+    boundary = SituationQuery.around("acme", "production", datetime(2026, 12, 1, 3, tzinfo=UTC),
+                                     1, zone=new_york)
+    assert boundary.month_start == local.month_start
+
+
 def test_situation_leaves_out_the_excluded_request(ledger: SqlLedger) -> None:
     """An extension is decided without its own grant: neither an overlap of the new window
     nor downtime already used; every other request still counts."""
@@ -323,3 +351,33 @@ def test_situation_leaves_out_the_excluded_request(ledger: SqlLedger) -> None:
     unfiltered = ledger.situation(replace(query, exclude=None))
     assert {o.request_id for o in unfiltered.overlapping} == {own.id, other.id}
     assert {d.request_id for d in unfiltered.sla_downtime} == {own.id, other.id}
+
+
+def test_a_decision_counts_the_downtime_of_the_customers_own_month(tmp_path: Path) -> None:
+    """Through the app: Globex (New York) was granted 3 hours of downtime at 21:00 on
+    30 November local time; a request for late November counts them as used this month."""
+    from gatekeeper.app import create_app
+    from gatekeeper.bootstrap import services
+    from gatekeeper.domain import Principal
+    from tests.conftest import POLICIES
+
+    app = create_app({"TESTING": True, "POLICIES": str(POLICIES), "AUTH": "off",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'month.db'}",
+                      "INSTANCE_PATH": str(tmp_path)})
+    svc = services(app)
+    begins = datetime(2026, 12, 1, 2, tzinfo=UTC)
+    granted = make_record(
+        at=datetime(2026, 11, 20, 9, tzinfo=UTC), customer="globex", state="granted",
+        decision=_with_downtime(3),
+        request=replace(REQUEST, customer="globex", start=begins),
+        grant_starts_at=begins, grant_ends_at=begins + timedelta(hours=3))
+    svc.ledger.create(NewRequest(granted))
+    body = {"customer": "globex", "environment": "production", "access": "full_admin",
+            "purpose": "software_install", "need": "install the ERP client",
+            "justification": "vendor", "duration_hours": 2, "start": "2026-11-27T15:00:00Z"}
+    engineer = Principal("eng@msp.example", "engineer", None)
+    _, decision = svc.decisions.decide(body, engineer,
+                                       now=datetime(2026, 11, 26, 15, tzinfo=UTC))
+    (sla,) = [c for c in decision.consequences if c.kind == "sla"]
+    assert sla.details["sla_minutes_used_this_month"] == 180
+    svc.ledger.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from gatekeeper.domain.request import format_timestamp
@@ -69,14 +69,17 @@ class SituationQuery:
 
     @classmethod
     def around(cls, customer: str, environment: str, start: datetime,
-               duration_hours: float, exclude: str | None = None) -> SituationQuery:
-        """The window ``start`` + ``duration_hours`` and the UTC calendar month of ``start``
-        (the month whose SLA budget the request's downtime falls in)."""
+               duration_hours: float, exclude: str | None = None,
+               zone: tzinfo = UTC) -> SituationQuery:
+        """The window ``start`` + ``duration_hours`` and the calendar month of ``start`` in
+        the customer's time ``zone``: the month whose SLA budget the request's downtime falls
+        in, as the customer's monthly report counts it."""
         start = start.astimezone(UTC)
-        month_start = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        month_end = (month_start + timedelta(days=32)).replace(day=1)
+        local = start.astimezone(zone)
+        first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        after = (first + timedelta(days=32)).replace(day=1)  # wall-clock: the next 1st, 00:00
         return cls(customer, environment, start, start + timedelta(hours=duration_hours),
-                   month_start, month_end, exclude)
+                   first.astimezone(UTC), after.astimezone(UTC), exclude)
 
 
 @dataclass(frozen=True)

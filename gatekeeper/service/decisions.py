@@ -7,8 +7,9 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
@@ -82,14 +83,18 @@ class SituationSource(Protocol):
 
 class LedgerContext:
     """A ``ContextProvider`` reading the ledger: SLA downtime of the month the request
-    starts in, and grants and open requests overlapping its window."""
+    starts in (the customer's month: ``zone_of`` gives its time zone), and grants and open
+    requests overlapping its window."""
 
-    def __init__(self, ledger: SituationSource) -> None:
+    def __init__(self, ledger: SituationSource,
+                 zone_of: Callable[[str], tzinfo] = lambda _customer: UTC) -> None:
         self.ledger = ledger
+        self.zone_of = zone_of
 
     def __call__(self, request: AccessRequest, now: datetime) -> Mapping[str, Any]:
         query = SituationQuery.around(request.customer, request.environment,
-                                      request.start or now, request.duration_hours)
+                                      request.start or now, request.duration_hours,
+                                      zone=self.zone_of(request.customer))
         return self.ledger.situation(query).to_input()
 
 
@@ -121,6 +126,15 @@ class DecisionService:
         A given ``context`` is used as it is instead of gathering one."""
         request = AccessRequest.from_mapping(body)
         return request, self.decide_request(request, principal, now, request_id, context)
+
+    def customer_zone(self, customer: str) -> tzinfo:
+        """The customer's time zone (bundle data), UTC when unknown: its SLA month is local."""
+        found = (self.store.current.bundle.data.get("customers") or {}).get(customer)
+        name = found.get("timezone") if isinstance(found, Mapping) else None
+        try:
+            return ZoneInfo(str(name)) if name else UTC
+        except (ZoneInfoNotFoundError, ValueError):
+            return UTC
 
     def max_duration_hours(self, access: str) -> float | None:
         """The most one grant of ``access`` may last (catalogue data), None when unknown."""

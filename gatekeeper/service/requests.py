@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 import structlog
@@ -71,6 +71,8 @@ class Decider(Protocol):
     ) -> Decision: ...
 
     def max_duration_hours(self, access: str) -> float | None: ...
+
+    def customer_zone(self, customer: str) -> tzinfo: ...
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,7 @@ class RequestService:
         assert request.start is not None  # the grant's end
         context = self.ledger.situation(SituationQuery.around(
             request.customer, request.environment, request.start, request.duration_hours,
-            exclude=current.id)).to_input()
+            exclude=current.id, zone=self.decisions.customer_zone(request.customer))).to_input()
         follow_up_id = str(uuid.uuid4())
         decided = self.decisions.decide_request(request, principal, now=at,
                                                 request_id=follow_up_id, context=context)
