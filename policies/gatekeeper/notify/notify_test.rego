@@ -126,3 +126,17 @@ test_an_extension_tells_the_requester_when_the_grant_ends if {
 	m.subject == "We have an answer on your request for more time"
 	contains(m.text, "Your access ends at Mon 23 Nov 2026, 20:00 (New York time).")
 }
+
+test_when_a_grant_ends_the_requester_is_asked_if_it_helped if {
+	inp := _input(
+		{"type": "transitioned", "action": "expire", "from": "granted", "to": "expired"},
+		{"state": "expired", "version": 3, "grant_ends_at": "2026-11-23T15:00:00Z"}, {},
+	)
+	notify.messages == {{
+		"topic": "outcome", "contact": "requester", "name": "carol@globex.example",
+		"channel": "email", "to": "carol@globex.example", "secret": null, "security": false,
+		"within_minutes": null, "subject": "Your access has ended",
+		"text": "Your time on Production ERP is up. Your access ended at Mon 23 Nov 2026, 10:00 (New York time). Did it let you do what you needed? Tell us with one click on the request page. Request 3f1c2a9e.",
+		"path": "/requests/3f1c2a9e-0000-4000-8000-000000000000", "rule": "gatekeeper.notify.messages",
+	}} with input as inp
+}

@@ -90,12 +90,16 @@ _outcome("rejected") := {
 	"text": concat("", ["An approver did not agree to ", _what, ". The reason: ", _reason, ". The answer shows what you can do instead. Request ", _ref, "."]),
 }
 
+# After a grant ends, the requester is asked whether the access did the job: one click on
+# the request page (the message links to it) records the answer for the monthly report.
+_did_it_help := " Did it let you do what you needed? Tell us with one click on the request page."
+
 _outcome("expired") := {
 	"subject": "Your access has ended",
-	"text": concat("", ["Your time on ", _env, " is up. Your access ended at ", _when(input.event.at), ". Request ", _ref, "."]),
+	"text": concat("", ["Your time on ", _env, " is up. Your access ended at ", _when(input.event.at), ".", _did_it_help, " Request ", _ref, "."]),
 }
 
 _outcome("revoked") := {
 	"subject": "Your access was ended early",
-	"text": concat("", ["Your access to ", _env, " was ended at ", _when(input.event.at), ". The reason: ", _reason, ". Request ", _ref, "."]),
+	"text": concat("", ["Your access to ", _env, " was ended at ", _when(input.event.at), ". The reason: ", _reason, ".", _did_it_help, " Request ", _ref, "."]),
 }
