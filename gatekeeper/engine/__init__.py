@@ -25,7 +25,7 @@ from collections.abc import Callable
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine.base import DECISION_PATH, Engine, PolicyBundle
 from gatekeeper.engine.bundle import load_bundle
-from gatekeeper.engine.opa_engine import OpaEngine, OpaServer
+from gatekeeper.engine.opa_server import OpaServer
 from gatekeeper.engine.regopy_engine import RegopyEngine
 from gatekeeper.engine.regorus_engine import RegorusEngine
 from gatekeeper.engine.rvm_engine import RvmEngine
@@ -34,8 +34,15 @@ DEFAULT_ENGINE = "regorus-rvm"  # serving and impact; regorus stays the referenc
 REFERENCE_ENGINE = "regorus"
 OPA_ENGINE = "opa"  # evaluates on an OPA server (docs/opa.md)
 
+def _opa_engine(bundle: PolicyBundle, opa: OpaServer | None = None) -> Engine:
+    # Imported when asked for: its HTTP clients take ~0.2 s to import, on every command.
+    from gatekeeper.engine.opa_engine import OpaEngine
+
+    return OpaEngine(bundle, opa)
+
+
 ENGINES: dict[str, Callable[..., Engine]] = {
-    "opa": OpaEngine,
+    "opa": _opa_engine,
     "regorus": RegorusEngine,
     "regopy": RegopyEngine,
     "regorus-rvm": RvmEngine,
@@ -53,7 +60,7 @@ def create_engine(name: str, bundle: PolicyBundle, *, opa: OpaServer | None = No
         choices = ", ".join(sorted(ENGINES))
         raise EngineError(f"unknown engine {name!r}; choose one of: {choices}")
     if name == OPA_ENGINE:
-        return OpaEngine(bundle, opa)
+        return _opa_engine(bundle, opa)
     return factory(bundle)
 
 

@@ -21,7 +21,6 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +32,7 @@ from opa_client.opa import OpaClient
 
 from gatekeeper.domain.errors import EngineError
 from gatekeeper.engine.base import DECISION_PATH, PolicyBundle
+from gatekeeper.engine.opa_server import OpaServer
 from gatekeeper.engine.refs import path_parts
 from gatekeeper.engine.regorus_engine import input_json
 
@@ -43,20 +43,6 @@ RECHECK_SECONDS = 1.0
 # The code Gatekeeper's Data API gives a path that names no package and no data.
 UNKNOWN_PATH_CODE = "unknown_data_path"
 _MAX_DETAIL = 200
-
-
-@dataclass(frozen=True)
-class OpaServer:
-    """Where the OPA server is and how to reach it (GATEKEEPER_OPA_* settings)."""
-
-    url: str
-    token: str | None = None
-    ca_file: str | None = None
-    verify: bool = True
-    timeout_seconds: float = 2.0
-
-    def __repr__(self) -> str:  # the token never reaches a log
-        return f"OpaServer(url={self.url!r}, token={'***' if self.token else None})"
 
 
 def _client(server: OpaServer) -> OpaClient:
