@@ -3,6 +3,11 @@
 Backs ``gatekeeper test`` and ``gatekeeper check --min-coverage``. A failing test reports its
 location, its source, what it evaluated to, and anything it ``print()``-ed, so authors can
 print the actual value they are comparing.
+
+Each test package runs on an engine of its own (the policy plus that package, and any test
+package it names): the decision reads every package under ``data.gatekeeper.rules`` whole,
+and with all 25 test modules loaded that included every ``*_test`` package's tests, so one
+decision took 46 ms instead of 2 ms and the bundle's tests 18 s instead of a few.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,15 +151,20 @@ def _run_one(engine: regorus.Engine, bundle: PolicyBundle, rule: RuleInfo) -> Te
     )
 
 
-def _coverage(engine: regorus.Engine, bundle: PolicyBundle) -> tuple[FileCoverage, ...]:
-    report: dict[str, Any] = json.loads(engine.get_coverage_report_as_json())
-    by_file = {f["path"]: f for f in report.get("files", [])}
-    countable = statement_lines(parse_ast(engine.get_ast_as_json()))
+def _coverage(engines: list[regorus.Engine], bundle: PolicyBundle) -> tuple[FileCoverage, ...]:
+    """Statement lines of the policy modules that any of ``engines`` evaluated, and the rest."""
+    covered_in: dict[str, set[int]] = {}
+    seen_in: dict[str, set[int]] = {}
+    for engine in engines:
+        report: dict[str, Any] = json.loads(engine.get_coverage_report_as_json())
+        for entry in report.get("files", []):
+            covered_in.setdefault(entry["path"], set()).update(entry.get("covered", []))
+            seen_in.setdefault(entry["path"], set()).update(entry.get("not_covered", []))
+    countable = statement_lines(parse_ast(build_regorus(bundle).get_ast_as_json()))
     files = []
     for rel in sorted(bundle.modules):
-        entry = by_file.get(rel, {})
-        covered = set(entry.get("covered", []))
-        lines = countable.get(rel, set()) | covered | set(entry.get("not_covered", []))
+        covered = covered_in.get(rel, set())
+        lines = countable.get(rel, set()) | covered | seen_in.get(rel, set())
         files.append(
             FileCoverage(
                 file=_display(bundle, rel),
@@ -168,13 +179,48 @@ def run_policy_tests(
     bundle: PolicyBundle, *, pattern: str | None = None, coverage: bool = True
 ) -> TestReport:
     """Run every test (or those whose ``package.name`` matches ``pattern``, a regex)."""
-    engine = build_regorus(bundle, with_tests=True)
-    tests = find_tests(bundle, engine)
+    tests = find_tests(bundle)
     if pattern:
         selector = re.compile(pattern)
         tests = [t for t in tests if selector.search(t.path)]
-    engine.set_gather_prints(True)
-    engine.set_enable_coverage(coverage)
-    results = tuple(_run_one(engine, bundle, rule) for rule in tests)
-    files = _coverage(engine, bundle) if coverage else ()
+    by_file: dict[str, TestResult] = {}
+    engines = []
+    for group in engine_groups(bundle.test_modules):
+        chosen = [t for t in tests if t.file in group]
+        if not chosen:
+            continue
+        engine = build_regorus(bundle)
+        for rel in sorted(group):
+            engine.add_policy(rel, bundle.test_modules[rel])
+        engine.set_gather_prints(True)
+        engine.set_enable_coverage(coverage)
+        for rule in chosen:
+            by_file[f"{rule.file}:{rule.line}:{rule.path}"] = _run_one(engine, bundle, rule)
+        engines.append(engine)
+    results = tuple(by_file[f"{t.file}:{t.line}:{t.path}"] for t in tests)  # file order
+    files = _coverage(engines, bundle) if coverage else ()
     return TestReport(bundle.revision, results, files, coverage)
+
+
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
+
+
+def engine_groups(test_modules: Mapping[str, str]) -> list[set[str]]:
+    """The test modules that share an engine: those of one package, and packages that name
+    each other (``data.<package>``), so a test finds every test helper it refers to."""
+    package_of = {rel: m.group(1) if (m := _PACKAGE.search(text)) else ""
+                  for rel, text in test_modules.items()}
+    group_of = {rel: {rel} for rel in test_modules}
+    for rel, text in test_modules.items():
+        for other, package in package_of.items():
+            named = package == package_of[rel] or (
+                package and re.search(rf"\bdata\.{re.escape(package)}\b", text))
+            if named and group_of[other] is not group_of[rel]:
+                merged = group_of[rel] | group_of[other]
+                for member in merged:
+                    group_of[member] = merged
+    groups: list[set[str]] = []
+    for group in group_of.values():
+        if not any(group is g for g in groups):
+            groups.append(group)
+    return sorted(groups, key=min)
