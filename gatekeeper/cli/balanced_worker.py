@@ -147,7 +147,7 @@ class BalancedThreadWorker(ThreadWorker):
         elif now - self.backlog_since >= HANDOFF_SECONDS:
             self.share += 1
             self.backlog_since = None
-            self.set_accept_enabled(True)
+            self.set_accept_enabled(self.nr_conns < self.worker_connections)  # gthread's cap
 
     def set_accept_enabled(self, enabled: bool) -> None:
         if not self.alive:  # stopping: never listen again
