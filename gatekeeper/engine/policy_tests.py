@@ -109,11 +109,11 @@ def _display(bundle: PolicyBundle, rel: str) -> str:
     return f"{bundle.root.rstrip('/')}/{rel}"
 
 
-def find_tests(bundle: PolicyBundle, engine: regorus.Engine | None = None) -> list[RuleInfo]:
-    """The ``test_*`` rules of the test modules (functions excluded), one per path, in order."""
-    engine = engine or build_regorus(bundle, with_tests=True)
+def find_tests(ast: list[dict[str, Any]], bundle: PolicyBundle) -> list[RuleInfo]:
+    """The ``test_*`` rules of the test modules in the bundle's parsed ``ast`` (functions
+    excluded), one per path, in order."""
     seen: dict[str, RuleInfo] = {}
-    for rule in iter_rules(parse_ast(engine.get_ast_as_json())):
+    for rule in iter_rules(ast):
         is_test = rule.name.startswith("test_") and rule.kind != "Func"
         if is_test and rule.file in bundle.test_modules:
             seen.setdefault(rule.path, rule)
@@ -151,8 +151,10 @@ def _run_one(engine: regorus.Engine, bundle: PolicyBundle, rule: RuleInfo) -> Te
     )
 
 
-def _coverage(engines: list[regorus.Engine], bundle: PolicyBundle) -> tuple[FileCoverage, ...]:
-    """Statement lines of the policy modules that any of ``engines`` evaluated, and the rest."""
+def _coverage(engines: list[regorus.Engine], bundle: PolicyBundle,
+              countable: dict[str, set[int]]) -> tuple[FileCoverage, ...]:
+    """Statement lines of the policy modules that any of ``engines`` evaluated, and the rest
+    of the ``countable`` ones."""
     covered_in: dict[str, set[int]] = {}
     seen_in: dict[str, set[int]] = {}
     for engine in engines:
@@ -160,7 +162,6 @@ def _coverage(engines: list[regorus.Engine], bundle: PolicyBundle) -> tuple[File
         for entry in report.get("files", []):
             covered_in.setdefault(entry["path"], set()).update(entry.get("covered", []))
             seen_in.setdefault(entry["path"], set()).update(entry.get("not_covered", []))
-    countable = statement_lines(parse_ast(build_regorus(bundle).get_ast_as_json()))
     files = []
     for rel in sorted(bundle.modules):
         covered = covered_in.get(rel, set())
@@ -179,11 +180,12 @@ def run_policy_tests(
     bundle: PolicyBundle, *, pattern: str | None = None, coverage: bool = True
 ) -> TestReport:
     """Run every test (or those whose ``package.name`` matches ``pattern``, a regex)."""
-    tests = find_tests(bundle)
+    ast = parse_ast(build_regorus(bundle, with_tests=True).get_ast_as_json())
+    tests = find_tests(ast, bundle)
     if pattern:
         selector = re.compile(pattern)
         tests = [t for t in tests if selector.search(t.path)]
-    by_file: dict[str, TestResult] = {}
+    by_path: dict[str, TestResult] = {}
     engines = []
     for group in engine_groups(bundle.test_modules):
         chosen = [t for t in tests if t.file in group]
@@ -195,10 +197,10 @@ def run_policy_tests(
         engine.set_gather_prints(True)
         engine.set_enable_coverage(coverage)
         for rule in chosen:
-            by_file[f"{rule.file}:{rule.line}:{rule.path}"] = _run_one(engine, bundle, rule)
+            by_path[rule.path] = _run_one(engine, bundle, rule)
         engines.append(engine)
-    results = tuple(by_file[f"{t.file}:{t.line}:{t.path}"] for t in tests)  # file order
-    files = _coverage(engines, bundle) if coverage else ()
+    results = tuple(by_path[t.path] for t in tests)  # in file order, as found
+    files = _coverage(engines, bundle, statement_lines(ast)) if coverage else ()
     return TestReport(bundle.revision, results, files, coverage)
 
 
@@ -219,8 +221,5 @@ def engine_groups(test_modules: Mapping[str, str]) -> list[set[str]]:
                 merged = group_of[rel] | group_of[other]
                 for member in merged:
                     group_of[member] = merged
-    groups: list[set[str]] = []
-    for group in group_of.values():
-        if not any(group is g for g in groups):
-            groups.append(group)
-    return sorted(groups, key=min)
+    distinct = {id(group): group for group in group_of.values()}
+    return sorted(distinct.values(), key=min)

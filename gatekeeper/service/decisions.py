@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
@@ -31,6 +30,7 @@ from gatekeeper.service import metrics
 from gatekeeper.service.catalog import check_known
 from gatekeeper.service.decision_log import DecisionLog, masked, opa_event
 from gatekeeper.service.policy_store import PolicyStore
+from gatekeeper.service.zones import zone_of
 
 log = structlog.get_logger(__name__)
 
@@ -129,12 +129,7 @@ class DecisionService:
 
     def customer_zone(self, customer: str) -> tzinfo:
         """The customer's time zone (bundle data), UTC when unknown: its SLA month is local."""
-        found = (self.store.current.bundle.data.get("customers") or {}).get(customer)
-        name = found.get("timezone") if isinstance(found, Mapping) else None
-        try:
-            return ZoneInfo(str(name)) if name else UTC
-        except (ZoneInfoNotFoundError, ValueError):
-            return UTC
+        return zone_of((self.store.current.bundle.data.get("customers") or {}).get(customer))
 
     def max_duration_hours(self, access: str) -> float | None:
         """The most one grant of ``access`` may last (catalogue data), None when unknown."""

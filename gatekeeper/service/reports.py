@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -30,6 +30,7 @@ from gatekeeper.service import report_figures as fig
 from gatekeeper.service import report_text
 from gatekeeper.service.decisions import Clock, utc_now
 from gatekeeper.service.report_figures import local_text, utc_text
+from gatekeeper.service.zones import zone_of
 
 log = structlog.get_logger(__name__)
 
@@ -89,13 +90,6 @@ class Month:
     @property
     def title(self) -> str:
         return datetime(self.year, self.month, 1).strftime("%B %Y")
-
-
-def zone_of(customer: Mapping[str, Any]) -> ZoneInfo:
-    try:
-        return ZoneInfo(str(customer.get("timezone") or "UTC"))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 class ReportService:

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
 from gatekeeper.domain.request import parse_timestamp
+from gatekeeper.service.zones import zone_named
 
 # state -> (what a customer reads, what an engineer reads, badge style)
 STATES: dict[str, tuple[str, str, str]] = {
@@ -100,13 +100,6 @@ def percent(value: Any) -> str:
     return f"{_number(float(value))} %"
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def as_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -123,7 +116,7 @@ def local_time(value: Any, timezone: str | None = None, with_zone: bool = True) 
     moment = as_datetime(value)
     if moment is None:
         return "—" if value in (None, "") else str(value)
-    zone = _zone(timezone)
+    zone = zone_named(timezone)
     local = moment.astimezone(zone)
     text = local.strftime("%a %d %b %Y, %H:%M")
     if not with_zone:
@@ -137,7 +130,7 @@ def short_time(value: Any, timezone: str | None = None) -> str:
     moment = as_datetime(value)
     if moment is None:
         return "—"
-    return moment.astimezone(_zone(timezone)).strftime("%d %b %Y %H:%M %Z")
+    return moment.astimezone(zone_named(timezone)).strftime("%d %b %Y %H:%M %Z")
 
 
 def narrowed(changes: Mapping[str, Any]) -> str:
@@ -158,7 +151,7 @@ def to_input_value(value: Any, timezone: str | None) -> str:
     moment = as_datetime(value)
     if moment is None:
         return ""
-    return moment.astimezone(_zone(timezone)).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(zone_named(timezone)).strftime("%Y-%m-%dT%H:%M")
 
 
 def from_input_value(text: str, timezone: str | None) -> datetime:
@@ -166,7 +159,7 @@ def from_input_value(text: str, timezone: str | None) -> datetime:
     naive = datetime.fromisoformat(text.strip())
     if naive.tzinfo is not None:
         return naive.astimezone(UTC)
-    return naive.replace(tzinfo=_zone(timezone)).astimezone(UTC)
+    return naive.replace(tzinfo=zone_named(timezone)).astimezone(UTC)
 
 
 def figures(element: Mapping[str, Any], timezone: str | None = None) -> list[Figure]:
