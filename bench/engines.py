@@ -9,13 +9,17 @@
    decision; and whether each answers as the regorus interpreter (the reference) does.
 2. ``POST /v1/decisions`` over HTTP with wrk at 8 connections, ``gatekeeper serve`` on
    ``regorus`` and on ``regorus-rvm`` beside a bare Flask echo under the same gunicorn
-   settings; the three alternate round by round and each decision run is divided by its
-   round's echo run (target: >= 50 % of the echo, p99 <= 5 ms).
+   settings; they alternate round by round and each decision run is divided by its
+   round's echo run (target: >= 50 % of the echo, p99 <= 5 ms). Beside them runs the
+   ceiling: the echo plus one ``regorus-rvm`` evaluation a request and nothing else
+   (bench/ceiling_app.py), the most any Python request path on that engine could reach.
 3. Start-up to ready (launching ``gatekeeper serve`` until ``/readyz`` answers 200) and the
    resident memory of each gunicorn worker (VmRSS, and PSS, which shares the pages the
    preloaded app's workers have in common among them).
 4. ``gatekeeper impact``'s replay on synthetic requests through two bundles, a request
-   counted once although both bundles decide it (target >= 5,000 requests/s).
+   counted once although both bundles decide it (target >= 5,000 requests/s), after its
+   ceiling: the VM alone deciding both bundles on pre-serialised inputs, scaled perfectly
+   over the jobs.
 
 The machine's load average is printed beside every part: on a shared machine the wall-clock
 figures drift, so compare runs by their ratios.
@@ -51,6 +55,8 @@ from gatekeeper.engine.rvm_engine import decode  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "requests"
 HTTP_ENGINES = ("regorus", "regorus-rvm")
+CEILING_ENGINE = "regorus-rvm"
+CEILING = "echo+rvm"
 TARGET_SHARE, TARGET_P99_MS, TARGET_IMPACT = 0.50, 5.0, 5000
 
 
@@ -156,6 +162,21 @@ def ready_after(port: int, started: float, proc: subprocess.Popen[bytes],
     raise SystemExit(f"/readyz did not answer 200 within {timeout:g} s")
 
 
+def posts_answered(port: int, path: str, body: str, timeout: float = 60) -> None:
+    """Wait until a POST of ``body`` answers 200 (the workers have loaded the app)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("POST", path, body, {"Content-Type": "application/json"})
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not answer POST {path}")
+
+
 def workers_of(pid: int) -> list[int]:
     """The gunicorn master's child processes (its workers)."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
@@ -218,6 +239,17 @@ def http_part(args: argparse.Namespace, body: str) -> None:
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_up(port)
             urls["echo"] = f"http://127.0.0.1:{port}/echo"
+            # The echo plus one evaluation on the served engine: the most any Python request
+            # path could reach on that engine (bench/ceiling_app.py).
+            port = free_port()
+            procs[CEILING] = subprocess.Popen(
+                [str(bin_dir / "gunicorn"), "-k", WORKER_CLASS, "-w", str(args.workers),
+                 "--threads", str(args.threads), "--chdir", str(BENCH),
+                 "-b", f"127.0.0.1:{port}", "ceiling_app:app"],
+                env=dict(env, GATEKEEPER_ENGINE=CEILING_ENGINE),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            posts_answered(port, "/echo", body)
+            urls[CEILING] = f"http://127.0.0.1:{port}/echo"
             for engine in HTTP_ENGINES:
                 port = free_port()
                 started = time.perf_counter()
@@ -256,7 +288,11 @@ def http_part(args: argparse.Namespace, body: str) -> None:
         p99 = statistics.median(s["p99_ms"] for s in samples)
         errors = sum(s["non_2xx"] for s in samples)
         line = f"{name:14}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}{errors:>9.0f}"
-        if name != "echo":
+        if name == CEILING:
+            shares = [s["rps"] / e["rps"] for s, e in zip(samples, runs["echo"], strict=True)]
+            line += (f"  {', '.join(f'{x:.0%}' for x in shares)} -> "
+                     f"{statistics.median(shares):.0%} (the ceiling: echo + engine only)")
+        elif name != "echo":
             shares = [s["rps"] / e["rps"] for s, e in zip(samples, runs["echo"], strict=True)]
             share = statistics.median(shares)
             p99s = [s["p99_ms"] for s in samples]
@@ -291,6 +327,8 @@ def impact_part(count: int, engines: list[str], jobs: int, policies: Path) -> No
         write_jsonl(requests, generate(base.data, count))
         print(f"\n4. gatekeeper impact replay: {count:,} synthetic requests x 2 bundles, "
               f"{jobs} worker process(es), a request counted once")
+        if "regorus-rvm" in engines:
+            vm_ceiling(base, head, requests, jobs)
         for engine in engines:
             before = load()
             report = ImpactReport(SideInfo("base", str(base_dir), revision=base.revision),
@@ -305,6 +343,36 @@ def impact_part(count: int, engines: list[str], jobs: int, policies: Path) -> No
             print(f"{engine:14}{rate:>9,.0f} requests/s ({report.total:,} in {seconds:.1f} s; "
                   f"{rate / TARGET_IMPACT:.2f}x the target {TARGET_IMPACT:,}: {verdict}; "
                   f"{before} before)")
+
+
+def vm_ceiling(base: Any, head: Any, requests: Path, jobs: int, sample: int = 2000) -> None:
+    """The most impact could reach on regorus-rvm: the VM alone deciding both bundles, inputs
+    serialised beforehand, nothing else, scaled perfectly over ``jobs`` processes."""
+    from itertools import islice
+
+    from gatekeeper.engine.rvm_engine import RvmEngine
+    from gatekeeper.policyci.sources import FileSource
+
+    entries = islice(iter(FileSource(requests, datetime.now(UTC))), sample)
+    documents = [input_json(item.input) for entry in entries for item in entry.resolve()
+                 if item.input is not None]
+    seconds = []
+    for bundle in (base, head):
+        engine = RvmEngine(bundle)
+        for document in documents[:50]:
+            engine.evaluate_text(document)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for document in documents:
+                engine.evaluate_text(document)
+            best = min(best, (time.perf_counter() - started) / len(documents))
+        seconds.append(best)
+    rate = jobs / sum(seconds)
+    print(f"{'VM alone':14}{rate:>9,.0f} requests/s at most (the ceiling: base "
+          f"{seconds[0] * 1e6:.0f} + head {seconds[1] * 1e6:.0f} us a request on the VM, "
+          f"{len(documents):,} of the requests, best of 3, x {jobs} jobs; "
+          f"{rate / TARGET_IMPACT:.2f}x the target)")
 
 
 def main() -> None:
