@@ -32,14 +32,19 @@ def _post(client: FlaskClient, body: Any, **kw: Any) -> Any:
     return client.post("/v1/decisions", json=body, **kw)
 
 
-def test_full_admin_for_software_install_gets_consequences_and_alternatives(
-    app: Flask, client: FlaskClient
-) -> None:
-    example = load_example("full_admin")
+def _decide_example(app: Flask, client: FlaskClient, name: str) -> dict[str, Any]:
+    """POST the example's request at the example's ``now``; the decision, checked to be a 200."""
+    example = load_example(name)
     _freeze(app, example["now"])
     response = _post(client, example["request"])
     assert response.status_code == 200, response.get_data(as_text=True)
-    decision = response.get_json()
+    return dict(response.get_json())
+
+
+def test_full_admin_for_software_install_gets_consequences_and_alternatives(
+    app: Flask, client: FlaskClient
+) -> None:
+    decision = _decide_example(app, client, "full_admin")
     jsonschema.validate(decision, _schema("Decision"))
     assert decision["outcome"] in ("allow_with_consequences", "needs_approval")
     downtime = [c for c in decision["consequences"] if c["kind"] == "downtime"]
@@ -57,6 +62,21 @@ def test_full_admin_for_software_install_gets_consequences_and_alternatives(
             assert element["rule"].startswith("gatekeeper."), element
     assert decision["policy"]["revision"].startswith("sha256:")
     assert decision["policy"]["engine"] == "regorus-rvm"  # the serving default
+
+
+def test_a_request_over_the_holidays_waits_for_the_first_open_day_and_says_why(
+    app: Flask, client: FlaskClient
+) -> None:
+    # Bakkerij Jansen, Thursday 24 December 17:30 Amsterdam time: Friday is Christmas Day.
+    decision = _decide_example(app, client, "holiday_waits_for_support")
+    wait = next(c for c in decision["consequences"] if c["id"] == "outside_support_hours")
+    assert wait["earliest_start"] == "2026-12-28T07:00:00Z"
+    assert wait["lead_time_hours"] == 86.5
+    assert ("Support is closed on Fri 25 Dec 2026 (Christmas Day) and Sat 26 Dec 2026 "
+            "(Second Christmas Day).") in wait["summary"]
+    assert "Mon 28 Dec 2026, 08:00 (Amsterdam time), in 86.5 hours" in wait["summary"]
+    box = next(c for c in decision["conditions"] if c["id"] == "time_box")
+    assert box["starts_at"] == "2026-12-28T07:00:00Z"
 
 
 def test_the_decision_is_sent_as_compact_sorted_utf8_json(app: Flask, client: FlaskClient) -> None:

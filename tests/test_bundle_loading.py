@@ -145,6 +145,23 @@ def test_schema_applies_to_nested_data_files(tmp_path: Path, schemas: Path) -> N
     assert (error.line, error.path) == (2, "tier")
 
 
+def test_an_impossible_closed_date_names_its_own_line(tmp_path: Path) -> None:
+    # The project's schema, where support hours are one of two shapes: the error names the
+    # date that is wrong, not the whole support_hours value.
+    root = tmp_path / "policies"
+    shutil.copytree(Path(__file__).parent.parent / "policies", root)
+    data = root / "customers" / "data.yaml"
+    text = data.read_text(encoding="utf-8")
+    assert '"2027-03-29"' in text
+    data.write_text(text.replace('"2027-03-29"', '"2027-02-30"'), encoding="utf-8")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if '"2027-03-29"' in t)
+    error = load_error(root)
+    assert error.file.endswith("customers/data.yaml")
+    assert error.line == line
+    assert error.path is not None and error.path.endswith(".support_hours.closed_on.3.date")
+    assert "'2027-02-30' is not a 'date'" in error.problem
+
+
 def test_schemas_are_optional(tmp_path: Path) -> None:
     root = bundle_with(tmp_path, {"customers/data.yaml": "acme:\n  tier: platinum\n"})
     assert load_bundle(root, schema_dir=None).data["customers"]["acme"]["tier"] == "platinum"

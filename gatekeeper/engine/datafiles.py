@@ -164,8 +164,10 @@ def validate(top: str, value: Any, files: Sequence[DataFile], schema_path: Path)
     errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.path])
     if not errors:
         return
-    error = errors[0]
-    path = list(error.path)
+    # A value that fits none of a oneOf's shapes: name the problem in the shape it was
+    # nearest to ("closed_on.3.date: '2027-02-30' is not a 'date'"), not the whole value.
+    error = jsonschema.exceptions.best_match([errors[0]]) or errors[0]
+    path = list(error.absolute_path)
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     # The file owning this node: the deepest one whose place (below ``top``) prefixes the path.
     for data_file in sorted(files, key=lambda f: len(f.place), reverse=True):

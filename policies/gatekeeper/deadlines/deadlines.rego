@@ -43,7 +43,8 @@ _ends := ends if {
 	per_week = (count(h.days) * (times.minutes_of(h.close) - times.minutes_of(h.open))) / 60
 	per_week > 0
 	scan = ceil((_needed / per_week) * 168) + 168
-	ends = [end | some i in numbers.range(0, scan - 1); support_hours.open_at(h, _customer.timezone, _after(_since, i)); end = _after(_since, i + 1)]
+	closed = support_hours.closed_dates(h)
+	ends = [end | some i in numbers.range(0, scan - 1); support_hours.open_at_except(h, _customer.timezone, _after(_since, i), closed); end = _after(_since, i + 1)]
 }
 
 _hours := answer_within_hours(input.request.customer, input.request.state)

@@ -39,3 +39,15 @@ test_acceptance_has_its_own_deadline if {
 test_a_grant_has_no_deadline if {
 	not deadlines.deadline with input as _ask("acme", "granted", "2026-12-07T10:00:00Z", "2026-12-07T11:00:00Z")
 }
+
+test_a_closed_date_counts_no_hour if {
+	# Thursday 24 December 21:30 in New York: half an hour before closing; Christmas Day is
+	# closed, so the other 7.5 hours run on Saturday 26 December from 06:00
+	since := "2026-12-25T02:30:00Z"
+	d := deadlines.deadline with input as _ask("globex", "awaiting_approval", since, "2026-12-25T03:00:00Z")
+	d.due_text == "Sat 26 Dec 2026, 13:30 (New York time)"
+
+	# the same wait a week earlier is due the next morning
+	e := deadlines.deadline with input as _ask("globex", "awaiting_approval", "2026-12-18T02:30:00Z", "2026-12-18T03:00:00Z")
+	e.due_text == "Fri 18 Dec 2026, 13:30 (New York time)"
+}

@@ -6,8 +6,11 @@ import data.gatekeeper.views
 
 _shop_hours := {"mode": "business_hours", "days": ["monday", "wednesday"], "open": "09:30", "close": "17:00"}
 
+_holiday := {"date": "2026-12-25", "name": "Christmas Day"}
+
 _tv_customers := {
 	"shop": {"timezone": "America/New_York", "support_hours": _shop_hours},
+	"office": {"timezone": "Europe/Amsterdam", "support_hours": object.union(_shop_hours, {"closed_on": [_holiday]})},
 	"always": {"timezone": "Europe/Amsterdam", "support_hours": {"mode": "24x7"}},
 	"also_always": {"timezone": "UTC", "support_hours": {"mode": "24x7"}},
 }
@@ -23,6 +26,17 @@ test_support_hours_view_per_customer if {
 				"Monday": [0, 2, 7], "Tuesday": [1, 6], "Wednesday": [0, 5, 7], "Thursday": [4, 6],
 				"Friday": [3, 5], "Saturday": [2, 4], "Sunday": [1, 3],
 			},
+			"closed": set(),
+		},
+		"office": {
+			"text": "Monday, Wednesday 09:30-17:00 (Amsterdam time)",
+			"open": 570,
+			"close": 1020,
+			"offsets": {
+				"Monday": [0, 2, 7], "Tuesday": [1, 6], "Wednesday": [0, 5, 7], "Thursday": [4, 6],
+				"Friday": [3, 5], "Saturday": [2, 4], "Sunday": [1, 3],
+			},
+			"closed": {[2026, 12, 25]},
 		},
 		"always": {"text": "around the clock (24x7)"},
 		"also_always": {"text": "around the clock (24x7)"},

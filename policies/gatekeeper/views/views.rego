@@ -111,8 +111,9 @@ data_protection := {key: texts |
 # description: |
 #   data.views.support_hours[customer]: the hours in plain language (text, support_hours.describe)
 #   and, for business hours, the opening and closing minutes after midnight (open, close,
-#   times.minutes_of) and, per weekday as time.weekday names it, the days to the support days
-#   (offsets, support_hours.offsets).
+#   times.minutes_of), per weekday as time.weekday names it, the days to the support days
+#   (offsets, support_hours.offsets), and the dates support stays closed on (closed,
+#   support_hours.closed_dates).
 # custom:
 #   code: GK-VIEW-010
 support_hours[customer_id] := view if {
@@ -140,6 +141,7 @@ support_hours[customer_id] := view if {
 		"open": times.minutes_of(hours.open),
 		"close": times.minutes_of(hours.close),
 		"offsets": offsets,
+		"closed": data.gatekeeper.lib.support_hours.closed_dates(hours),
 	}
 }
 

@@ -10,6 +10,7 @@ import rego.v1
 
 import data.gatekeeper.lib.support_hours
 import data.gatekeeper.lib.times
+import data.gatekeeper.lib.util
 
 # METADATA
 # title: The request
@@ -330,7 +331,19 @@ support_open if {
 	m = (_start_clock[0] * 60) + _start_clock[1]
 	m >= _opening_minutes
 	m < _closing_minutes
+	not _start_closed
 }
+
+# The start falls on a date support stays closed on (a public holiday): tested only when
+# the customer has such dates.
+_start_closed if {
+	count(_closed_dates) > 0
+	_start_date in _closed_dates
+}
+
+_closed_dates := d if {
+	d = _support_view.closed
+} else := support_hours.closed_dates(customer.support_hours)
 
 # The customer's support hours from the bundle view: undefined without views, and then each
 # value below is computed (by the function the view calls).
@@ -378,7 +391,28 @@ else := start_ns
 # Computed once: several rules need it. support_hours.next_open from what support_open knows.
 _next_open := start_ns if support_open
 
-else := support_hours.opening_after(customer.timezone, start_ns, _start_clock, _support_offsets, _opening_minutes)
+else := support_hours.opening_after(customer.timezone, start_ns, _start_clock, _support_offsets, _opening_minutes, _closed_dates)
+
+# METADATA
+# title: The closed dates a wait for support passes, in words, or ""
+# description: |
+#   "Support is closed on Fri 25 Dec 2026 (Christmas Day). " when support waits past one or
+#   more dates of closed_on (from the start's local date up to the opening's), so that a
+#   customer told "Monday to Friday" sees why a Friday was skipped.
+# custom:
+#   code: GK-CTX-046
+support_closures_text := "" if {
+	count(_closures_passed) == 0
+} else := concat("", ["Support is closed on ", util.and_list(_closures_passed), ". "])
+
+_closures_passed := [t |
+	count(_closed_dates) > 0
+	first = support_hours.date_key(_start_date)
+	opening = support_hours.date_key(time.date([_next_open, customer.timezone]))
+	some key in sort({k | some c in customer.support_hours.closed_on; k = c.date; k >= first; k < opening})
+	names = sort({n | some c in customer.support_hours.closed_on; c.date == key; n = c.name})
+	t = concat("", [times.day_words(key), " (", concat(" and ", names), ")"])
+]
 
 # METADATA
 # title: Hours from the start until support opens

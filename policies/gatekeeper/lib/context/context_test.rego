@@ -113,3 +113,20 @@ test_support_hours_with_and_without_views if {
 	not context.support_open with input as _input({"customer": "bakkerij_jansen", "start": "2026-11-27T16:00:00Z"})
 	context.support_open with input as _input({}) with data.views as {}
 }
+
+test_a_holiday_closes_support_and_is_named if {
+	# Friday 25 December, 10:00 in Amsterdam: a support day and hour, but Christmas Day
+	christmas := _input({"customer": "bakkerij_jansen", "start": "2026-12-25T09:00:00Z"})
+	not context.support_open with input as christmas
+	not context.support_open with input as christmas with data.views as {}
+	context.support_opens_at == "2026-12-28T07:00:00Z" with input as christmas
+	context.support_closures_text == "Support is closed on Fri 25 Dec 2026 (Christmas Day) and Sat 26 Dec 2026 (Second Christmas Day). " with input as christmas
+
+	# Thursday 31 December after closing: New Year's Day is skipped, Monday 4 January opens
+	eve := _input({"customer": "bakkerij_jansen", "start": "2026-12-31T17:00:00Z"})
+	context.support_opens_at == "2027-01-04T07:00:00Z" with input as eve with data.views as {}
+	context.support_closures_text == "Support is closed on Fri 1 Jan 2027 (New Year's Day). " with input as eve
+
+	# an ordinary wait names no closure
+	context.support_closures_text == "" with input as _input({"customer": "bakkerij_jansen", "start": "2026-11-28T09:00:00Z"})
+}

@@ -3,7 +3,9 @@
 # description: |
 #   Whether a moment falls within a customer's support hours (in the customer's IANA time
 #   zone), and when support next opens. Support hours are either {"mode": "24x7"} or
-#   {"mode": "business_hours", "days": [...], "open": "HH:MM", "close": "HH:MM"}.
+#   {"mode": "business_hours", "days": [...], "open": "HH:MM", "close": "HH:MM"}, with
+#   optional "closed_on": [{"date": "YYYY-MM-DD", "name": ...}], local dates (public
+#   holidays) on which support stays closed although the weekday is a support day.
 package gatekeeper.lib.support_hours
 
 import rego.v1
@@ -19,12 +21,44 @@ open_at(hours, _, _) if hours.mode == "24x7"
 
 open_at(hours, tz, ns) if {
 	hours.mode == "business_hours"
+	open_at_except(hours, tz, ns, closed_dates(hours))
+}
+
+# METADATA
+# title: The moment (ns) falls within business hours on a date not in closed
+# description: |
+#   open_at for business hours, with the closed dates (closed_dates) given: a caller that
+#   asks about many moments of one customer computes them once.
+# custom:
+#   code: GK-LIB-SUP-009
+open_at_except(hours, tz, ns, closed) if {
 	_weekday(tz, ns) in hours.days
 	c = time.clock([ns, tz])
 	m = (c[0] * 60) + c[1]
 	m >= times.minutes_of(hours.open)
 	m < times.minutes_of(hours.close)
+	_not_closed(tz, ns, closed)
 }
+
+# METADATA
+# title: The local dates support stays closed on, as time.date gives them ([y, m, d])
+# description: |
+#   The dates of closed_on, in the shape time.date returns, so that a moment's local date is
+#   looked up as it is; empty when there are none. Leading zeros are stripped before
+#   to_number (not every engine parses "08").
+# custom:
+#   code: GK-LIB-SUP-007
+closed_dates(hours) := {d |
+	some c in object.get(hours, "closed_on", [])
+	some p in [split(c.date, "-")]
+	some d in [[to_number(p[0]), to_number(trim_left(p[1], "0")), to_number(trim_left(p[2], "0"))]]
+}
+
+# METADATA
+# title: A date as time.date gives it ([year, month, day]), as a "YYYY-MM-DD" text
+# custom:
+#   code: GK-LIB-SUP-008
+date_key(date) := sprintf("%04d-%02d-%02d", date)
 
 _weekday(tz, ns) := lower(time.weekday([ns, tz]))
 
@@ -46,7 +80,8 @@ else := ns
 # The first opening after ns within a week (see opening_after).
 _first_opening(hours, tz, ns) := o if {
 	weekday = time.weekday([ns, tz])
-	o = opening_after(tz, ns, time.clock([ns, tz]), offsets(hours.days, weekday), times.minutes_of(hours.open))
+	days = offsets(hours.days, weekday)
+	o = opening_after(tz, ns, time.clock([ns, tz]), days, times.minutes_of(hours.open), closed_dates(hours))
 }
 
 # METADATA
@@ -54,17 +89,19 @@ _first_opening(hours, tz, ns) := o if {
 # description: |
 #   Today's opening if today is a support day and support has not opened yet, else the next
 #   support day's. clock is time.clock of ns in tz, days the offsets of the support days from
-#   ns's weekday (offsets) and opening the opening's minutes after midnight (a request passes
-#   its own clock and the bundle views' values instead of computing them again). Only today's
-#   weekday comes from the time zone (the days after are counted on), and at most two
-#   openings are computed from local noon: stepping whole days from noon never skips or
-#   repeats a local date across a daylight-saving change, and noon is on ns's local date.
+#   ns's weekday (offsets), opening the opening's minutes after midnight and closed the
+#   closed dates (closed_dates; a request passes its own clock and the bundle views' values
+#   instead of computing them again). Only today's weekday comes from the time zone (the days
+#   after are counted on), and openings are computed from local noon: stepping whole days
+#   from noon never skips or repeats a local date across a daylight-saving change, and noon
+#   is on ns's local date. Without closed dates at most two openings are computed; with them,
+#   support days up to three weeks ahead are tried in turn, skipping the closed ones.
 # custom:
 #   code: GK-LIB-SUP-005
-opening_after(tz, ns, clock, days, opening) := o if {
+opening_after(tz, ns, clock, days, opening, closed) := o if {
 	secs = ((clock[0] * 3600) + (clock[1] * 60)) + clock[2]
 	noon = (ns - (secs * 1000000000)) + (12 * times.hour_ns)
-	o = _opening_after(tz, noon, days, opening, ns)
+	o = _opening_after(tz, noon, days, opening, ns, closed)
 }
 
 # METADATA
@@ -81,11 +118,41 @@ offsets(days, weekday) := o if {
 
 # Openings lie about a day apart, so when the first support day's has passed (today's, before
 # ns), the second's is the answer.
-_opening_after(tz, noon, days, opening, ns) := first if {
-	first = _local_time_on_day(tz, noon + (days[0] * times.day_ns), opening)
+# Closed dates aside, the second support day's opening is always after ns; when either of
+# the first two days is closed, the days after are tried in turn.
+_opening_after(tz, noon, days, opening, ns, closed) := first if {
+	day = noon + (days[0] * times.day_ns)
+	_not_closed(tz, day, closed)
+	first = _local_time_on_day(tz, day, opening)
 	first > ns
 } else := second if {
-	second = _local_time_on_day(tz, noon + (days[1] * times.day_ns), opening)
+	day = noon + (days[1] * times.day_ns)
+	_not_closed(tz, day, closed)
+	second = _local_time_on_day(tz, day, opening)
+} else := _open_day_after(tz, noon, days, opening, ns, closed)
+
+# Most customers list no closed date: no date is formatted for them.
+_not_closed(_, _, closed) if count(closed) == 0
+
+_not_closed(tz, day, closed) if {
+	count(closed) > 0
+	not time.date([day, tz]) in closed
+}
+
+# The first opening after ns on a support day that is not closed, up to three weeks ahead;
+# undefined when every one of them is closed.
+_open_day_after(tz, noon, days, opening, ns, closed) := first if {
+	# `some v in [...]` binds v: regopy finds a cycle in `v = f(...)` inside a function.
+	openings = [o |
+		some week in [0, 7, 14]
+		some d in days
+		some day in [noon + ((week + d) * times.day_ns)]
+		not time.date([day, tz]) in closed
+		some o in [_local_time_on_day(tz, day, opening)]
+		o > ns
+	]
+	count(openings) > 0
+	first = openings[0]
 }
 
 _day_number := {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}

@@ -74,12 +74,60 @@ test_offsets_count_days_to_the_support_days if {
 test_opening_after_uses_the_clock_it_is_given if {
 	# Saturday 11:00 in Amsterdam: the next opening is Monday 08:00 (07:00 UTC)
 	saturday := times.parse_ns("2026-11-28T10:00:00Z")
-	o := support_hours.opening_after(_tz, saturday, [11, 0, 0], [2, 3, 4, 5, 6], 480)
+	o := support_hours.opening_after(_tz, saturday, [11, 0, 0], [2, 3, 4, 5, 6], 480, set())
 	times.format(o) == "2026-11-30T07:00:00Z"
 
 	# Monday 05:00: that morning's opening; Monday 18:00: Tuesday's
 	monday := times.parse_ns("2026-11-23T04:00:00Z")
-	times.format(support_hours.opening_after(_tz, monday, [5, 0, 0], [0, 1, 2, 3, 4, 7], 480)) == "2026-11-23T07:00:00Z"
+	times.format(support_hours.opening_after(_tz, monday, [5, 0, 0], [0, 1, 2, 3, 4, 7], 480, set())) == "2026-11-23T07:00:00Z"
 	evening := times.parse_ns("2026-11-23T17:00:00Z")
-	times.format(support_hours.opening_after(_tz, evening, [18, 0, 0], [0, 1, 2, 3, 4, 7], 480)) == "2026-11-24T07:00:00Z"
+	times.format(support_hours.opening_after(_tz, evening, [18, 0, 0], [0, 1, 2, 3, 4, 7], 480, set())) == "2026-11-24T07:00:00Z"
+}
+
+# Christmas 2026 falls on a Friday; Amsterdam has a second Christmas day on Saturday.
+_holidays := object.union(_office, {"closed_on": [
+	{"date": "2026-12-25", "name": "Christmas Day"},
+	{"date": "2026-12-26", "name": "Second Christmas Day"},
+	{"date": "2026-12-28", "name": "Office move"},
+]})
+
+test_closed_dates_and_their_keys if {
+	support_hours.closed_dates(_holidays) == {[2026, 12, 25], [2026, 12, 26], [2026, 12, 28]}
+	support_hours.closed_dates({"closed_on": [{"date": "2027-01-05", "name": "n"}]}) == {[2027, 1, 5]}
+	support_hours.closed_dates(_office) == set()
+	support_hours.date_key([2027, 1, 4]) == "2027-01-04"
+}
+
+test_a_closed_date_is_not_open if {
+	# Friday 25 December, 10:00 in Amsterdam: a weekday within the hours, but closed
+	christmas := times.parse_ns("2026-12-25T09:00:00Z")
+	support_hours.open_at(_office, _tz, christmas)
+	not support_hours.open_at(_holidays, _tz, christmas)
+
+	# the day before is open as usual
+	support_hours.open_at(_holidays, _tz, times.parse_ns("2026-12-24T09:00:00Z"))
+}
+
+test_next_open_skips_closed_dates if {
+	# Thursday 24 December after closing: Friday is Christmas, the weekend follows and the
+	# Monday is closed too, so support opens on Tuesday 29 December, 08:00 (07:00 UTC)
+	evening := times.parse_ns("2026-12-24T17:30:00Z")
+	times.format(support_hours.next_open(_holidays, _tz, evening)) == "2026-12-29T07:00:00Z"
+	support_hours.wait_hours(_holidays, _tz, evening) == 109.5
+
+	# without the closed dates: Friday 08:00
+	times.format(support_hours.next_open(_office, _tz, evening)) == "2026-12-25T07:00:00Z"
+}
+
+test_opening_after_tries_three_weeks_of_support_days if {
+	mondays := object.union(_office, {"days": ["monday"], "closed_on": [
+		{"date": "2026-11-30", "name": "a"},
+		{"date": "2026-12-07", "name": "b"},
+	]})
+	sunday := times.parse_ns("2026-11-29T10:00:00Z")
+	times.format(support_hours.next_open(mondays, _tz, sunday)) == "2026-12-14T07:00:00Z"
+
+	# every support day in three weeks closed: no opening is known
+	closed := object.union(mondays, {"closed_on": array.concat(mondays.closed_on, [{"date": "2026-12-14", "name": "c"}])})
+	not support_hours.next_open(closed, _tz, sunday)
 }

@@ -143,3 +143,13 @@ place_of(tz) := replace(parts[count(parts) - 1], "_", " ") if {
 # custom:
 #   code: GK-LIB-TIME-010
 local_text(ts, tz) := local(parse_ns(ts), tz)
+
+# METADATA
+# title: A "YYYY-MM-DD" date in words ("Fri 25 Dec 2026")
+# description: The weekday is the date's own (taken at its noon UTC), whatever the time zone.
+# custom:
+#   code: GK-LIB-TIME-015
+day_words(date) := sprintf("%s %d %s %d", [_weekdays[time.weekday(ns)], d[2], _months[d[1] - 1], d[0]]) if {
+	ns = time.parse_rfc3339_ns(concat("", [date, "T12:00:00+00:00"]))
+	d = time.date(ns)
+}

@@ -76,3 +76,9 @@ test_hours_words_with_and_without_the_view if {
 	times.hours_words(3) == {"num": "x", "text": "y"} with data.views.hours_words as [{}, {}, {}, {"num": "x", "text": "y"}]
 	times.hours_words_of(1000) == {"num": "1000", "text": "1000 hours"}
 }
+
+test_day_words_name_the_date_s_own_weekday if {
+	times.day_words("2026-12-25") == "Fri 25 Dec 2026"
+	times.day_words("2027-01-01") == "Fri 1 Jan 2027"
+	times.day_words("2028-02-29") == "Tue 29 Feb 2028"
+}

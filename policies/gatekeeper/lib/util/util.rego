@@ -81,3 +81,13 @@ else := sprintf("%s hours", [num(h)])
 # custom:
 #   code: GK-LIB-UTIL-007
 money(amount, currency) := concat("", [currency, " ", _hundredths(amount)])
+
+# METADATA
+# title: Texts as a list in words ("a", "a and b", "a, b and c")
+# custom:
+#   code: GK-LIB-UTIL-008
+and_list(texts) := texts[0] if {
+	count(texts) == 1
+} else := concat(" and ", [concat(", ", array.slice(texts, 0, count(texts) - 1)), texts[count(texts) - 1]]) if {
+	count(texts) > 1
+}

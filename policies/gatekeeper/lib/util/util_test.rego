@@ -32,3 +32,10 @@ test_money_has_two_decimals_and_its_currency if {
 	util.money(96.666, "EUR") == "EUR 96.67"
 	util.money(0, "EUR") == "EUR 0.00"
 }
+
+test_and_list_joins_texts_in_words if {
+	util.and_list(["a"]) == "a"
+	util.and_list(["a", "b"]) == "a and b"
+	util.and_list(["a", "b", "c"]) == "a, b and c"
+	not util.and_list([])
+}

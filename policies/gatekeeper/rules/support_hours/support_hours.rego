@@ -24,8 +24,9 @@ _wait := {"consequence": c, "condition": condition, "message": message} if {
 
 	# concat, not sprintf: hours_text is built by concat, which one engine quotes in sprintf.
 	summary = concat("", [
-		"Your support hours are ", hours_text, ". One of our engineers can set this up when support opens: ",
-		opens_text, ", in ", wait, ". Self-service options can start sooner.",
+		"Your support hours are ", hours_text, ". ", data.gatekeeper.lib.context.support_closures_text,
+		"One of our engineers can set this up when support opens: ", opens_text, ", in ", wait,
+		". Self-service options can start sooner.",
 	])
 	c = {
 		"id": "outside_support_hours",

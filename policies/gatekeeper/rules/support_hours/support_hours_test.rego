@@ -57,3 +57,37 @@ test_the_wait_is_the_same_without_views if {
 		"message": "Requested start 2026-11-28T10:00:00Z is outside support hours (Monday to Friday 08:00-17:00 (Amsterdam time)); support opens 2026-11-30T07:00:00Z.",
 	}}
 }
+
+test_christmas_eve_evening_waits_past_the_holidays if {
+	# Thursday 24 December 18:00 in Amsterdam: Friday is Christmas Day, then the weekend
+	req := _input({"start": "2026-12-24T17:00:00Z"})
+	support_hours.consequences == {{
+		"id": "outside_support_hours",
+		"kind": "lead_time",
+		"severity": "medium",
+		"title": "86 hours until support opens",
+		"summary": "Your support hours are Monday to Friday 08:00-17:00 (Amsterdam time). Support is closed on Fri 25 Dec 2026 (Christmas Day) and Sat 26 Dec 2026 (Second Christmas Day). One of our engineers can set this up when support opens: Mon 28 Dec 2026, 08:00 (Amsterdam time), in 86 hours. Self-service options can start sooner.",
+		"lead_time_hours": 86,
+		"earliest_start": "2026-12-28T07:00:00Z",
+		"rule": "gatekeeper.rules.support_hours.consequences",
+	}} with input as req
+	support_hours.conditions == {{
+		"id": "starts_when_support_opens",
+		"summary": "Your access starts when support opens: Mon 28 Dec 2026, 08:00 (Amsterdam time).",
+		"earliest_start": "2026-12-28T07:00:00Z",
+		"rule": "gatekeeper.rules.support_hours.conditions",
+	}} with input as req
+}
+
+test_a_holiday_waits_the_same_without_views if {
+	req := _input({"start": "2026-12-25T09:00:00Z"})
+	with_views := {"c": support_hours.consequences, "r": support_hours.reasons} with input as req
+	without := {"c": support_hours.consequences, "r": support_hours.reasons} with input as req with data.views as {}
+	with_views == without
+	some c in with_views.c
+	c.earliest_start == "2026-12-28T07:00:00Z"
+}
+
+test_the_day_after_a_holiday_is_open_as_usual if {
+	count(support_hours.consequences) == 0 with input as _input({"start": "2026-12-28T09:00:00Z"})
+}
