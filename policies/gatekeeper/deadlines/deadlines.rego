@@ -26,7 +26,8 @@ answer_within_hours(customer_id, state) := h if {
 
 # The ends of the support hours after input.since, as many as the last level needs. Around
 # the clock: each hour. In business hours: the end of each hour slot that starts while support
-# is open (a week more than the open hours need is looked at). Rules, not functions: rego-cpp
+# is open (a week more than the open hours need is looked at, and a day more for each closed
+# date in that time). Rules, not functions: rego-cpp
 # cannot unify a comprehension inside a function here.
 _since := times.parse_ns(input.since)
 
@@ -40,12 +41,31 @@ _ends := ends if {
 _ends := ends if {
 	_customer.support_hours.mode == "business_hours"
 	h = _customer.support_hours
-	per_week = (count(h.days) * (times.minutes_of(h.close) - times.minutes_of(h.open))) / 60
-	per_week > 0
-	scan = ceil((_needed / per_week) * 168) + 168
 	closed = support_hours.closed_dates(h)
+	scan = _weeks_scan + (24 * _closed_in_scan)
 	ends = [end | some i in numbers.range(0, scan - 1); support_hours.open_at_except(h, _customer.timezone, _after(_since, i), closed); end = _after(_since, i + 1)]
 }
+
+# Hours to scan: the open hours needed at the weekly rate, and a week more.
+_weeks_scan := ceil((_needed / per_week) * 168) + 168 if {
+	h = _customer.support_hours
+	per_week = (count(h.days) * (times.minutes_of(h.close) - times.minutes_of(h.open))) / 60
+	per_week > 0
+}
+
+# Closed dates from the start's date to the end of the scan: each may take up to a day's
+# hour slots away, so the scan looks a day further for each. Counted up to where the scan
+# would end if every closed date still ahead fell into it, which bounds the true count.
+_closed_in_scan := count([d |
+	some d in _closed_ahead
+	d <= support_hours.date_key(time.date([_after(_since, _weeks_scan + (24 * count(_closed_ahead))), _customer.timezone]))
+])
+
+_closed_ahead := [d |
+	some c in object.get(_customer.support_hours, "closed_on", [])
+	d = c.date
+	d >= support_hours.date_key(time.date([_since, _customer.timezone]))
+]
 
 _hours := answer_within_hours(input.request.customer, input.request.state)
 

@@ -51,3 +51,16 @@ test_a_closed_date_counts_no_hour if {
 	e := deadlines.deadline with input as _ask("globex", "awaiting_approval", "2026-12-18T02:30:00Z", "2026-12-18T03:00:00Z")
 	e.due_text == "Fri 18 Dec 2026, 13:30 (New York time)"
 }
+
+test_a_long_closure_moves_the_deadline_past_it if {
+	# Silver (8 support hours to approve), Monday to Friday 09:00-17:00 in Amsterdam, closed for
+	# the two weeks from Monday 4 January: the hours run on Monday 18 January
+	dates := ["2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08", "2027-01-11", "2027-01-12", "2027-01-13", "2027-01-14", "2027-01-15"]
+	shop := {"tier": "silver", "timezone": "Europe/Amsterdam", "support_hours": {
+		"mode": "business_hours", "days": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+		"open": "09:00", "close": "17:00", "closed_on": [{"date": d, "name": "winter shutdown"} | some d in dates],
+	}}
+	d := deadlines.deadline with input as _ask("shop", "awaiting_approval", "2027-01-01T18:00:00Z", "2027-01-01T18:30:00Z")
+		with data.customers.shop as shop
+	d.due_text == "Mon 18 Jan 2027, 17:00 (Amsterdam time)"
+}

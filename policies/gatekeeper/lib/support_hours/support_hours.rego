@@ -94,8 +94,8 @@ _first_opening(hours, tz, ns) := o if {
 #   instead of computing them again). Only today's weekday comes from the time zone (the days
 #   after are counted on), and openings are computed from local noon: stepping whole days
 #   from noon never skips or repeats a local date across a daylight-saving change, and noon
-#   is on ns's local date. Without closed dates at most two openings are computed; with them,
-#   support days up to three weeks ahead are tried in turn, skipping the closed ones.
+#   is on ns's local date. At most two openings are computed; with closed dates, support
+#   days up to eight weeks ahead are tried in turn, skipping the closed ones.
 # custom:
 #   code: GK-LIB-SUP-005
 opening_after(tz, ns, clock, days, opening, closed) := o if {
@@ -139,20 +139,28 @@ _not_closed(tz, day, closed) if {
 	not time.date([day, tz]) in closed
 }
 
-# The first opening after ns on a support day that is not closed, up to three weeks ahead;
-# undefined when every one of them is closed.
+# The first opening after ns on a support day that is not closed, up to eight weeks ahead;
+# undefined when every one of them is closed. Only the local date of each candidate day is
+# asked for; openings are computed for the first two open days alone (today's may have passed).
 _open_day_after(tz, noon, days, opening, ns, closed) := first if {
 	# `some v in [...]` binds v: regopy finds a cycle in `v = f(...)` inside a function.
-	openings = [o |
-		some week in [0, 7, 14]
+	open_days = [day |
+		some week in _weeks
 		some d in days
 		some day in [noon + ((week + d) * times.day_ns)]
 		not time.date([day, tz]) in closed
-		some o in [_local_time_on_day(tz, day, opening)]
-		o > ns
 	]
-	count(openings) > 0
-	first = openings[0]
+	count(open_days) > 0
+	first = _first_opening_of(tz, open_days, opening, ns)
+}
+
+_weeks := [0, 7, 14, 21, 28, 35, 42, 49]
+
+_first_opening_of(tz, open_days, opening, ns) := first if {
+	first = _local_time_on_day(tz, open_days[0], opening)
+	first > ns
+} else := second if {
+	second = _local_time_on_day(tz, open_days[1], opening)
 }
 
 _day_number := {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}

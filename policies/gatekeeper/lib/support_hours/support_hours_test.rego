@@ -119,7 +119,7 @@ test_next_open_skips_closed_dates if {
 	times.format(support_hours.next_open(_office, _tz, evening)) == "2026-12-25T07:00:00Z"
 }
 
-test_opening_after_tries_three_weeks_of_support_days if {
+test_opening_after_tries_eight_weeks_of_support_days if {
 	mondays := object.union(_office, {"days": ["monday"], "closed_on": [
 		{"date": "2026-11-30", "name": "a"},
 		{"date": "2026-12-07", "name": "b"},
@@ -127,7 +127,11 @@ test_opening_after_tries_three_weeks_of_support_days if {
 	sunday := times.parse_ns("2026-11-29T10:00:00Z")
 	times.format(support_hours.next_open(mondays, _tz, sunday)) == "2026-12-14T07:00:00Z"
 
-	# every support day in three weeks closed: no opening is known
-	closed := object.union(mondays, {"closed_on": array.concat(mondays.closed_on, [{"date": "2026-12-14", "name": "c"}])})
-	not support_hours.next_open(closed, _tz, sunday)
+	# the eighth Monday is the last one tried
+	seven := [{"date": d, "name": "shut"} | some d in ["2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28", "2027-01-04", "2027-01-11"]]
+	times.format(support_hours.next_open(object.union(mondays, {"closed_on": seven}), _tz, sunday)) == "2027-01-18T07:00:00Z"
+
+	# every support day in eight weeks closed: no opening is known
+	eight := array.concat(seven, [{"date": "2027-01-18", "name": "shut"}])
+	not support_hours.next_open(object.union(mondays, {"closed_on": eight}), _tz, sunday)
 }
