@@ -194,9 +194,10 @@ class Services:
         """Monthly reports from the ledger, with the policy's deadlines and contract data."""
         from gatekeeper.ledger.report_sql import SqlReports
         from gatekeeper.service.reports import ReportService
+        from gatekeeper.service.security_order import SecurityOrder
 
         return ReportService(SqlReports(self.ledger.db), lambda: self.store.current.bundle.data,
-                             self.deadlines)
+                             self.deadlines, SecurityOrder(lambda: self.store.current.engine))
 
     @cached_property
     def feedback(self) -> FeedbackService:

@@ -27,11 +27,6 @@ from gatekeeper.domain.lifecycle import (
 from gatekeeper.ledger.situation_sql import recorded_downtime_hours
 
 WAS_GRANTED = (GRANTED, EXPIRED, REVOKED)
-# The customer's contract rates each environment; security items of the most critical
-# environment come first (customers.<id>.environments.<env>.criticality).
-CRITICALITY = ("critical", "high", "medium", "low")
-SECURITY_ACCESS = "break_glass"
-EMERGENCY = "emergency"
 ANSWERS = ("approve", "reject")  # what an approver's answer to a waiting request is
 
 DueOf = Callable[[str, datetime, datetime], "datetime | None"]
@@ -196,27 +191,13 @@ def _contact(contact: Any) -> str:
     return str(contact.get("name") if isinstance(contact, Mapping) else contact)
 
 
-def is_security_item(record: RequestRecord) -> bool:
-    """Escalated to the customer's security contacts, a break-glass, or an emergency."""
-    return bool(record.decision.escalations) or record.request.access == SECURITY_ACCESS or (
-        record.request.urgency == EMERGENCY)
-
-
-def security_items(records: Sequence[RequestRecord], customer: Mapping[str, Any],
+def security_items(ordered: Sequence[RequestRecord], customer: Mapping[str, Any],
                    zone: ZoneInfo, now: datetime) -> dict[str, Any]:
-    """Every security item of the month, most important to the customer first: the
-    environment's criticality in the customer's contract, then break-glass and emergencies,
-    then the oldest. Open while it waits or its grant is live."""
+    """The month's security items, in the order the policy gave them (service/security_order):
+    most important to the customer first. Open while it waits or its grant is live."""
     envs = customer.get("environments") or {}
-
-    def rank(r: RequestRecord) -> tuple[int, int, datetime]:
-        level = (envs.get(r.environment) or {}).get("criticality")
-        place = CRITICALITY.index(level) if level in CRITICALITY else len(CRITICALITY)
-        urgent = r.request.access == SECURITY_ACCESS or r.request.urgency == EMERGENCY
-        return place, 0 if urgent else 1, r.created_at
-
     items = []
-    for r in sorted((r for r in records if is_security_item(r)), key=rank):
+    for r in ordered:
         live = r.state == GRANTED and (r.grant_ends_at is None or r.grant_ends_at > now)
         still_open = r.state in OPEN_STATES or live
         items.append({

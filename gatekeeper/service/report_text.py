@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# Above the list of security items: how they are ordered (report_figures.security_items).
+# Above the list of security items: how they are ordered (policies/gatekeeper/reports/security.rego).
 SECURITY_ORDER = ("Every security item of the month is here. The ones that matter most to you "
                   "come first: your most critical systems, then break-glass and emergencies.")
 

@@ -51,6 +51,10 @@ class DeadlineSource(Protocol):
            ) -> Mapping[str, Any] | None: ...
 
 
+class SecuritySource(Protocol):
+    def of(self, customer: str, records: Sequence[RequestRecord]) -> list[RequestRecord]: ...
+
+
 FIRST_YEAR, LAST_YEAR = 1971, 9998  # months whose trend and bounds are all real dates
 
 
@@ -96,10 +100,12 @@ class ReportService:
     """Builds the JSON document of a customer's month, and the overview of every customer."""
 
     def __init__(self, source: ReportSource, data: Callable[[], Mapping[str, Any]],
-                 deadlines: DeadlineSource, clock: Clock = utc_now) -> None:
+                 deadlines: DeadlineSource, security: SecuritySource,
+                 clock: Clock = utc_now) -> None:
         self.source = source
         self.data = data  # the serving bundle's data (customers, sla_tiers)
         self.deadlines = deadlines
+        self.security = security  # which requests are security items, in what order
         self.clock = clock
 
     def _customer(self, customer_id: str, principal: Principal) -> Mapping[str, Any]:
@@ -180,7 +186,8 @@ class ReportService:
             "answer_times": {**answers, "within_hours": (tier.get("answer_within_hours") or {})
                              .get("awaiting_approval")},
             "grant_times": fig.grant_times(records, answers),
-            "security": fig.security_items(records, customer, zone, now),
+            "security": fig.security_items(self.security.of(customer_id, records), customer,
+                                           zone, now),
             "feedback": fig.feedback_figures(feedback),
         }
 
