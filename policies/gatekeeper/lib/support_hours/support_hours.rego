@@ -77,7 +77,7 @@ _shift(ns, diff) := ns + ((diff * 60) * 1000000000) if abs(diff) <= 120
 
 else := ns
 
-# The first opening after ns within a week (see opening_after).
+# The first opening after ns (see opening_after).
 _first_opening(hours, tz, ns) := o if {
 	weekday = time.weekday([ns, tz])
 	days = offsets(hours.days, weekday)
@@ -117,9 +117,8 @@ offsets(days, weekday) := o if {
 }
 
 # Openings lie about a day apart, so when the first support day's has passed (today's, before
-# ns), the second's is the answer.
-# Closed dates aside, the second support day's opening is always after ns; when either of
-# the first two days is closed, the days after are tried in turn.
+# ns), the second's is the answer: it is always after ns. When either of the first two days
+# is closed, the days after are tried in turn.
 _opening_after(tz, noon, days, opening, ns, closed) := first if {
 	day = noon + (days[0] * times.day_ns)
 	_not_closed(tz, day, closed)
@@ -131,7 +130,7 @@ _opening_after(tz, noon, days, opening, ns, closed) := first if {
 	second = _local_time_on_day(tz, day, opening)
 } else := _open_day_after(tz, noon, days, opening, ns, closed)
 
-# Most customers list no closed date: no date is formatted for them.
+# Most customers list no closed date: no local date is asked for them.
 _not_closed(_, _, closed) if count(closed) == 0
 
 _not_closed(tz, day, closed) if {
