@@ -42,8 +42,11 @@ _ends := ends if {
 	_customer.support_hours.mode == "business_hours"
 	h = _customer.support_hours
 	closed = support_hours.closed_dates(h)
+	opening = times.minutes_of(h.open)
+	closing = times.minutes_of(h.close)
+	tz = _customer.timezone
 	scan = _weeks_scan + (24 * _closed_in_scan)
-	ends = [end | some i in numbers.range(0, scan - 1); support_hours.open_at_except(h, _customer.timezone, _after(_since, i), closed); end = _after(_since, i + 1)]
+	ends = [end | some i in numbers.range(0, scan - 1); support_hours.open_within(h.days, opening, closing, closed, tz, _after(_since, i)); end = _after(_since, i + 1)]
 }
 
 # Hours to scan: the open hours needed at the weekly rate, and a week more.

@@ -21,22 +21,24 @@ open_at(hours, _, _) if hours.mode == "24x7"
 
 open_at(hours, tz, ns) if {
 	hours.mode == "business_hours"
-	open_at_except(hours, tz, ns, closed_dates(hours))
+	open_within(hours.days, times.minutes_of(hours.open), times.minutes_of(hours.close), closed_dates(hours), tz, ns)
 }
 
 # METADATA
-# title: The moment (ns) falls within business hours on a date not in closed
+# title: The moment (ns) falls on one of days, between opening and closing, on no closed date
 # description: |
-#   open_at for business hours, with the closed dates (closed_dates) given: a caller that
-#   asks about many moments of one customer computes them once.
+#   open_at for business hours from values computed once: days as in the data, opening and
+#   closing in minutes after local midnight (times.minutes_of) and the closed dates
+#   (closed_dates). A caller that asks about many moments of one customer (the deadlines)
+#   computes them once instead of at every moment.
 # custom:
 #   code: GK-LIB-SUP-009
-open_at_except(hours, tz, ns, closed) if {
-	_weekday(tz, ns) in hours.days
+open_within(days, opening, closing, closed, tz, ns) if {
+	_weekday(tz, ns) in days
 	c = time.clock([ns, tz])
 	m = (c[0] * 60) + c[1]
-	m >= times.minutes_of(hours.open)
-	m < times.minutes_of(hours.close)
+	m >= opening
+	m < closing
 	_not_closed(tz, ns, closed)
 }
 
