@@ -10,26 +10,20 @@ Engine: ``GATEKEEPER_ENGINE`` (default ``regorus-rvm``).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from engines import ROOT, example_inputs  # noqa: E402
 
 from gatekeeper.engine import create_engine, load_bundle  # noqa: E402
-from gatekeeper.policyci.sources import item_from_document  # noqa: E402
 
-_EXAMPLE = next(p for p in sorted((ROOT / "examples" / "requests").glob("*.json"))
-                if "full_admin" in p.name)
-_ITEM = item_from_document(_EXAMPLE.name, json.loads(_EXAMPLE.read_text()), datetime.now(UTC))
-if _ITEM.input is None:
-    raise SystemExit(f"{_EXAMPLE}: {_ITEM.problem}")
-_INPUT = _ITEM.input
+_INPUT = next(item for name, item in example_inputs() if "full_admin" in name)
 _ENGINE = create_engine(os.environ.get("GATEKEEPER_ENGINE", "regorus-rvm"),
                         load_bundle(Path(os.environ.get("GATEKEEPER_POLICIES",
                                                         ROOT / "policies"))))

@@ -42,33 +42,36 @@ _ends := ends if {
 	_customer.support_hours.mode == "business_hours"
 	h = _customer.support_hours
 	closed = support_hours.closed_dates(h)
-	opening = times.minutes_of(h.open)
-	closing = times.minutes_of(h.close)
 	tz = _customer.timezone
 	scan = _weeks_scan + (24 * _closed_in_scan)
-	ends = [end | some i in numbers.range(0, scan - 1); support_hours.open_within(h.days, opening, closing, closed, tz, _after(_since, i)); end = _after(_since, i + 1)]
+	ends = [end | some i in numbers.range(0, scan - 1); support_hours.open_within(h.days, _opening, _closing, closed, tz, _after(_since, i)); end = _after(_since, i + 1)]
 }
+
+# The opening and closing minutes after local midnight, parsed once per deadline.
+_opening := times.minutes_of(_customer.support_hours.open)
+
+_closing := times.minutes_of(_customer.support_hours.close)
 
 # Hours to scan: the open hours needed at the weekly rate, and a week more.
 _weeks_scan := ceil((_needed / per_week) * 168) + 168 if {
-	h = _customer.support_hours
-	per_week = (count(h.days) * (times.minutes_of(h.close) - times.minutes_of(h.open))) / 60
+	per_week = (count(_customer.support_hours.days) * (_closing - _opening)) / 60
 	per_week > 0
 }
 
 # Closed dates from the start's date to the end of the scan: each may take up to a day's
 # hour slots away, so the scan looks a day further for each. Counted up to where the scan
 # would end if every closed date still ahead fell into it, which bounds the true count.
-_closed_in_scan := count([d |
-	some d in _closed_ahead
-	d <= support_hours.date_key(time.date([_after(_since, _weeks_scan + (24 * count(_closed_ahead))), _customer.timezone]))
-])
+_closed_in_scan := count([d | some d in _closed_ahead; d <= _furthest_key])
+
+_furthest_key := support_hours.date_key(time.date([_after(_since, _weeks_scan + (24 * count(_closed_ahead))), _customer.timezone]))
 
 _closed_ahead := [d |
 	some c in object.get(_customer.support_hours, "closed_on", [])
 	d = c.date
-	d >= support_hours.date_key(time.date([_since, _customer.timezone]))
+	d >= _since_key
 ]
+
+_since_key := support_hours.date_key(time.date([_since, _customer.timezone]))
 
 _hours := answer_within_hours(input.request.customer, input.request.state)
 
